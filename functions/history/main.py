@@ -1,0 +1,32 @@
+"""history: the caller's reviews. GET lists (newest first, cursor paging), POST adds one,
+DELETE clears all or one by `id`."""
+
+import functions_framework
+
+from shared import db
+from shared.config import get_settings
+from shared.history import add_review, delete_reviews, list_reviews
+from shared.http import Call, endpoint
+from shared.schemas import DeleteQuery, HistoryQuery, NewHistoryItem
+
+get_settings()  # a missing required variable stops the instance at start, naming it
+
+
+@functions_framework.http
+@endpoint("history", methods=("GET", "POST", "DELETE"))
+def history(call: Call):
+    method = call.request.method
+    if method == "GET":
+        query = call.query(HistoryQuery)
+        with db.session() as session:
+            items, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
+        return {"items": [item.model_dump() for item in items], "nextCursor": next_cursor}
+    if method == "POST":
+        item = call.json(NewHistoryItem)
+        with db.session() as session:
+            review_id = add_review(session, call.user_id, item)
+        return {"id": review_id}, 201
+    target = call.query(DeleteQuery)
+    with db.session() as session:
+        deleted = delete_reviews(session, call.user_id, target.id)
+    return {"deleted": deleted}

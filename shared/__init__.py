@@ -1,0 +1,1 @@
+"""CodeRevAI Functions: the code every function shares (settings, data, auth, HTTP, services)."""

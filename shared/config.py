@@ -1,0 +1,153 @@
+"""One settings class over the environment (see the configuration table in the README)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_PREFIX = "sm://"  # noqa: S105  (a URL scheme, not a secret)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CommaList = Annotated[list[str], NoDecode]
+
+log = logging.getLogger("coderevai.config")
+
+
+class ConfigError(RuntimeError):
+    """A required variable is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    app_env: Literal["production", "development"] = "development"
+    log_level: str = "INFO"
+
+    database_url: str | None = None
+
+    upstash_redis_rest_url: str | None = None
+    upstash_redis_rest_token: str | None = None
+    redis_url: str | None = None
+
+    gemini_api_key: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+
+    clerk_jwt_key: str | None = None
+    clerk_secret_key: str | None = None
+    clerk_authorized_parties: CommaList = []
+    clerk_api_url: str = "https://api.clerk.com"
+
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_price_id_pro: str | None = None
+    stripe_api_base: str | None = None
+    billing_success_url: str | None = None
+    billing_cancel_url: str | None = None
+
+    github_token: str | None = None
+    github_api_url: str = "https://api.github.com"
+
+    allowed_origins: CommaList = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_secret_references(cls, values: Any) -> Any:
+        if isinstance(values, dict) and any(_is_secret_ref(v) for v in values.values()):
+            return {k: _read_secret(k, v) if _is_secret_ref(v) else v for k, v in values.items()}
+        return values
+
+    @field_validator("clerk_authorized_parties", "allowed_origins", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("clerk_jwt_key", mode="after")
+    @classmethod
+    def _unescape_pem(cls, value: str | None) -> str | None:
+        # PEM keys pasted into one-line env files carry literal "\n".
+        return value.replace("\\n", "\n") if value else value
+
+    @model_validator(mode="after")
+    def _require_production_settings(self) -> Settings:
+        if self.production:
+            for name in self.missing_for_production():
+                raise ConfigError(f"{name} must be set when APP_ENV=production")
+        if self.stripe_secret_key:
+            for name in ("stripe_price_id_pro", "billing_success_url", "billing_cancel_url"):
+                if not getattr(self, name):
+                    raise ConfigError(f"{name.upper()} must be set when STRIPE_SECRET_KEY is set")
+        return self
+
+    def missing_for_production(self) -> list[str]:
+        missing = []
+        if not self.database_url:
+            missing.append("DATABASE_URL")
+        if not (self.upstash_redis_rest_url and self.upstash_redis_rest_token) and not self.redis_url:
+            missing.append("UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or REDIS_URL)")
+        if not (self.clerk_jwt_key or self.clerk_secret_key):
+            missing.append("CLERK_JWT_KEY or CLERK_SECRET_KEY")
+        return missing
+
+    @property
+    def production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def dev_auth(self) -> bool:
+        """Development only: no Clerk key configured, the caller names itself in X-Dev-User."""
+        return not self.production and not (self.clerk_jwt_key or self.clerk_secret_key)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if not self.database_url:
+            path = PROJECT_ROOT / ".local" / "coderevai.sqlite3"
+            path.parent.mkdir(exist_ok=True)
+            return f"sqlite:///{path}"
+        return normalize_database_url(self.database_url)
+
+
+def normalize_database_url(url: str) -> str:
+    """Prisma-style `postgresql://` (and Heroku-style `postgres://`) URLs run on psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _is_secret_ref(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(SECRET_PREFIX)
+
+
+def _read_secret(name: str, ref: str) -> str:
+    # Imported only when a value points at Secret Manager: the client costs ~0.2 s of cold start.
+    from google.cloud import secretmanager
+
+    try:
+        client = secretmanager.SecretManagerServiceClient()
+        response = client.access_secret_version(name=ref[len(SECRET_PREFIX) :])
+    except Exception as exc:  # the message names the variable, never the secret
+        raise ConfigError(f"{name.upper()}: cannot read {ref} from Secret Manager ({type(exc).__name__})") from None
+    return response.payload.data.decode("utf-8").strip()
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Read once per instance; tests call `get_settings.cache_clear()` after changing the environment."""
+    return Settings()
+
+
+_said: set[str] = set()
+
+
+def note_default(what: str) -> None:
+    """Development falls back to an embedded default and says so once per instance."""
+    if what not in _said:
+        _said.add(what)
+        log.info("development default: %s", what)

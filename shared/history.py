@@ -1,0 +1,72 @@
+"""The caller's review history: newest first with keyset paging, add one, clear all or one."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from shared.errors import invalid_input, not_found
+from shared.models import ReviewHistory
+from shared.schemas import SNIPPET_CHARS, HistoryItem, NewHistoryItem
+
+
+def list_reviews(
+    session: Session, user_id: str, limit: int, cursor: str | None
+) -> tuple[list[HistoryItem], str | None]:
+    query = select(ReviewHistory).where(ReviewHistory.userId == user_id)
+    if cursor:
+        after_time, after_id = _decode_cursor(cursor)
+        # (timestamp, id) is unique, so the order is total and a page never repeats or skips a row
+        # that shares its timestamp with the previous page's last one.
+        query = query.where(sa.tuple_(col(ReviewHistory.timestamp), col(ReviewHistory.id)) < (after_time, after_id))
+    query = query.order_by(col(ReviewHistory.timestamp).desc(), col(ReviewHistory.id).desc()).limit(limit + 1)
+    rows = session.exec(query).all()
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = _encode_cursor(page[-1]) if more else None
+    return [HistoryItem.from_row(row) for row in page], next_cursor
+
+
+def add_review(session: Session, user_id: str, item: NewHistoryItem) -> str:
+    row = ReviewHistory(
+        userId=user_id,
+        type=item.type,
+        language=item.language,
+        reviewModes=list(item.reviewModes),
+        codeSnippet=item.codeSnippet[:SNIPPET_CHARS] if item.codeSnippet is not None else None,
+        feedback=item.feedback,
+        repoUrl=item.repoUrl,
+        fileName=item.fileName,
+    )
+    if item.timestamp is not None:
+        row.timestamp = datetime.fromtimestamp(item.timestamp / 1000, UTC).replace(tzinfo=None)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int:
+    """Delete one of the caller's reviews, or all of them. Another user's id is simply not found."""
+    query = sa.delete(ReviewHistory).where(col(ReviewHistory.userId) == user_id)
+    if review_id is not None:
+        query = query.where(col(ReviewHistory.id) == review_id)
+    deleted = session.execute(query).rowcount
+    if review_id is not None and deleted == 0:
+        raise not_found(f"No review {review_id} in your history.")
+    return deleted
+
+
+def _encode_cursor(row: ReviewHistory) -> str:
+    raw = f"{row.timestamp.isoformat()}|{row.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, review_id = raw.split("|", 1)
+        return datetime.fromisoformat(moment), review_id
+    except ValueError:
+        raise invalid_input("cursor: not a cursor this API returned.") from None

@@ -1,0 +1,209 @@
+"""What every HTTP function shares: request ids, CORS, body limits, validation, the error shape,
+usage records and one JSON log line per call. A function's main.py wraps its handler in `endpoint`."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import flask
+from pydantic import BaseModel, ValidationError
+
+from shared import logs
+from shared.config import get_settings
+from shared.errors import ApiError, invalid_input, too_large
+
+log = logging.getLogger("coderevai.http")
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BODY_BYTES = 1024 * 1024
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
+_EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+
+
+@dataclass
+class Call:
+    """One request as the handler sees it: the parsed pieces plus what it reports back."""
+
+    request: flask.Request
+    request_id: str
+    path: str
+    max_body: int
+    user_id: str | None = None
+    tokens_used: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    _body: bytes | None = None
+
+    def body(self) -> bytes:
+        if self._body is None:
+            length = self.request.content_length
+            if length is not None and length > self.max_body:
+                raise too_large("The request body", self.max_body)
+            data = self.request.stream.read(self.max_body + 1)
+            if len(data) > self.max_body:
+                raise too_large("The request body", self.max_body)
+            self._body = data
+        return self._body
+
+    def json(self, model: type[M]) -> M:
+        raw = self.body()
+        if not raw.strip():
+            raise invalid_input("The request body must be a JSON object.")
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+
+    def query(self, model: type[M]) -> M:
+        try:
+            return model.model_validate(self.request.args.to_dict())
+        except ValidationError as exc:
+            raise validation_error(exc) from None
+
+
+def validation_error(exc: ValidationError) -> ApiError:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "json_invalid":
+            return invalid_input("The request body is not valid JSON.")
+        problems.append({"field": where, "message": error["msg"]})
+    first = problems[0]
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    return invalid_input(f"Invalid input: {message}", details={"fields": problems})
+
+
+def endpoint(
+    name: str,
+    *,
+    methods: tuple[str, ...],
+    authenticated: bool = True,
+    max_body: int = MAX_BODY_BYTES,
+) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
+    """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function."""
+    allowed = tuple(m.upper() for m in methods)
+    path = "/" + name.replace("_", "-")
+
+    def wrap(handler: Callable[[Call], Any]) -> Callable[[flask.Request], flask.Response]:
+        @functools.wraps(handler)
+        def entry(request: flask.Request) -> flask.Response:
+            started = time.perf_counter()
+            call = Call(request=request, request_id=_request_id(request), path=path, max_body=max_body)
+            token = logs.request_id_var.set(call.request_id)
+            error: ApiError | None = None
+            cors: dict[str, str] = {}
+            try:
+                settings = get_settings()
+                logs.configure(settings.log_level)
+                cors = _cors_headers(request, settings)
+                if request.method == "OPTIONS":
+                    response = _preflight(request, cors, allowed)
+                elif request.method not in allowed:
+                    raise ApiError(
+                        405,
+                        "METHOD_NOT_ALLOWED",
+                        f"{request.method} is not allowed here; use {', '.join(allowed)}.",
+                        headers={"Allow": ", ".join((*allowed, "OPTIONS"))},
+                    )
+                else:
+                    if authenticated:
+                        from shared.auth import authenticate
+
+                        call.user_id = authenticate(request)
+                    response = _to_response(handler(call))
+            except ApiError as exc:
+                error = exc
+            except Exception:
+                log.exception("unhandled error in %s", path)
+                error = ApiError(
+                    500,
+                    "INTERNAL",
+                    "Something went wrong on our side; quote the request id when reporting it.",
+                    retryable=True,
+                )
+            if error is not None:
+                response = json_response(error.body(), error.status)
+                response.headers.update(error.headers)
+            response.headers.update(call.headers)
+            response.headers.update(cors)
+            response.headers["X-Request-ID"] = call.request_id
+            duration_ms = int((time.perf_counter() - started) * 1000)
+            if call.user_id and (error is None or error.code != "DATABASE_UNAVAILABLE"):
+                from shared.usage import record_call
+
+                record_call(call.user_id, path, duration_ms, response.status_code, call.tokens_used)
+            log.info(
+                "%s %s -> %s in %d ms",
+                request.method,
+                path,
+                response.status_code,
+                duration_ms,
+                extra={
+                    "fields": {
+                        "httpRequest": {
+                            "requestMethod": request.method,
+                            "requestUrl": path,
+                            "status": response.status_code,
+                            "latency": f"{duration_ms / 1000:.3f}s",
+                        },
+                        **({"errorCode": error.code} if error else {}),
+                    }
+                },
+            )
+            logs.request_id_var.reset(token)
+            return response
+
+        return entry
+
+    return wrap
+
+
+def json_response(body: Any, status: int = 200) -> flask.Response:
+    return flask.Response(json.dumps(body, default=str), status=status, mimetype="application/json")
+
+
+def _to_response(result: Any) -> flask.Response:
+    if isinstance(result, flask.Response):
+        return result
+    if isinstance(result, tuple):
+        body, status = result
+        return json_response(body, status)
+    return json_response(result)
+
+
+def _request_id(request: flask.Request) -> str:
+    given = request.headers.get("X-Request-ID", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def _cors_headers(request: flask.Request, settings: Any) -> dict[str, str]:
+    origin = request.headers.get("Origin")
+    if not origin:
+        return {}
+    allowed = settings.allowed_origins or ([] if settings.production else ["*"])
+    if origin in allowed:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": _EXPOSED}
+    if "*" in allowed:
+        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": _EXPOSED}
+    return {}
+
+
+def _preflight(request: flask.Request, cors: dict[str, str], allowed: tuple[str, ...]) -> flask.Response:
+    if not cors:
+        raise ApiError(403, "CORS_FORBIDDEN", "This origin is not allowed to call the API.")
+    response = flask.Response(status=204)
+    response.headers.update(
+        {
+            "Access-Control-Allow-Methods": ", ".join((*allowed, "OPTIONS")),
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-ID",
+            "Access-Control-Max-Age": "3600",
+        }
+    )
+    return response

@@ -1,0 +1,79 @@
+"""Request and response bodies on the wire: camelCase keys, as the TypeScript front end uses them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ReviewMode = Literal[
+    "comprehensive",
+    "security",
+    "bug_fixes",
+    "performance",
+    "best_practices",
+    "test_generation",
+    "production_ready",
+]
+ReviewType = Literal["code", "repository", "file"]
+MAX_MODES = 5
+SNIPPET_CHARS = 500
+MAX_FEEDBACK_CHARS = 500_000
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class HistoryItem(BaseModel):
+    id: str
+    type: str
+    language: str | None
+    reviewModes: list[str]
+    timestamp: int  # milliseconds since the epoch, as the front end's Date.now()
+    codeSnippet: str | None
+    feedback: str
+    repoUrl: str | None
+    fileName: str | None
+
+    @classmethod
+    def from_row(cls, row) -> HistoryItem:
+        return cls(
+            id=row.id,
+            type=row.type,
+            language=row.language,
+            reviewModes=list(row.reviewModes or []),
+            timestamp=epoch_ms(row.timestamp),
+            codeSnippet=row.codeSnippet,
+            feedback=row.feedback,
+            repoUrl=row.repoUrl,
+            fileName=row.fileName,
+        )
+
+
+class NewHistoryItem(Body):
+    type: ReviewType
+    language: str | None = Field(default=None, max_length=64)
+    reviewModes: list[ReviewMode] = Field(default_factory=list, max_length=MAX_MODES)
+    codeSnippet: str | None = None  # cut to the first 500 characters when stored
+    feedback: str = Field(min_length=1, max_length=MAX_FEEDBACK_CHARS)
+    repoUrl: str | None = Field(default=None, max_length=2048)
+    fileName: str | None = Field(default=None, max_length=1024)
+    timestamp: int | None = Field(default=None, ge=0, description="ms since the epoch; now when absent")
+    id: str | None = Field(default=None, description="ignored: the server assigns ids")
+
+
+class HistoryQuery(Body):
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
+
+
+class DeleteQuery(Body):
+    id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+def epoch_ms(moment: datetime) -> int:
+    from datetime import UTC
+
+    return int(moment.replace(tzinfo=UTC).timestamp() * 1000)

@@ -1,0 +1,152 @@
+"""Shared fixtures: a fresh PostgreSQL database per test run (created, migrated, dropped), the
+settings environment, Clerk-style RSA keys and tokens, and function clients built by
+functions-framework exactly as Cloud Functions builds them."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+import jwt
+import psycopg
+import pytest
+from alembic import command
+from alembic.config import Config
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# Every variable the app reads: each test starts from a clean slate, then sets what it needs.
+APP_VARIABLES = (
+    "APP_ENV LOG_LEVEL DATABASE_URL UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL "
+    "GEMINI_API_KEY GEMINI_MODEL GEMINI_BASE_URL CLERK_JWT_KEY CLERK_SECRET_KEY CLERK_AUTHORIZED_PARTIES "
+    "CLERK_API_URL STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_ID_PRO STRIPE_API_BASE "
+    "BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_TOKEN GITHUB_API_URL ALLOWED_ORIGINS"
+).split()
+
+
+def create_database(prefix: str = "crv_test") -> str:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A migrated PostgreSQL database for the whole run."""
+    url = create_database()
+    migrate(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def empty_pg_url():
+    """An empty PostgreSQL database for one test."""
+    url = create_database("crv_empty")
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def settings_env(monkeypatch):
+    """Set app variables for one test: `settings_env(DATABASE_URL=..., APP_ENV=...)`."""
+    from shared.config import get_settings
+
+    for name in APP_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+
+    def apply(**values: str | None) -> None:
+        for name, value in values.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    apply()
+    yield apply
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def db_env(settings_env, pg_url):
+    """The development environment on the test PostgreSQL database."""
+    settings_env(DATABASE_URL=pg_url)
+    return settings_env
+
+
+class ClerkKeys:
+    """An RSA key pair standing in for a Clerk instance's signing key."""
+
+    def __init__(self, kid: str = "ins_test_key") -> None:
+        self.kid = kid
+        self.private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.public_pem = (
+            self.private.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+    def token(self, sub: str = "user_test", *, lifetime: int = 60, headers: dict | None = None, **claims) -> str:
+        now = int(time.time())
+        body = {"sub": sub, "iat": now, "nbf": now - 1, "exp": now + lifetime, "iss": "https://clerk.test", **claims}
+        return jwt.encode(body, self.private, algorithm="RS256", headers={"kid": self.kid, **(headers or {})})
+
+    def jwk(self) -> dict:
+        import json
+
+        data = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self.private.public_key()))
+        return {**data, "kid": self.kid, "use": "sig", "alg": "RS256"}
+
+
+@pytest.fixture(scope="session")
+def clerk_keys() -> ClerkKeys:
+    return ClerkKeys()
+
+
+@pytest.fixture
+def auth_env(db_env, clerk_keys):
+    """Clerk configured with a networkless PEM key and one authorized party."""
+    db_env(CLERK_JWT_KEY=clerk_keys.public_pem, CLERK_AUTHORIZED_PARTIES="https://app.example.com")
+    return db_env
+
+
+def function_client(name: str):
+    import functions_framework
+
+    app = functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"))
+    return app.test_client()
+
+
+@pytest.fixture
+def client_for():
+    return function_client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

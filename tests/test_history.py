@@ -1,0 +1,231 @@
+"""The history function end to end: functions-framework app, real PostgreSQL (and the SQLite default)."""
+
+from __future__ import annotations
+
+import json
+
+import psycopg
+import pytest
+
+from tests.conftest import function_client
+
+
+def as_user(user: str) -> dict[str, str]:
+    return {"X-Dev-User": user}
+
+
+def add(client, user: str, **fields):
+    body = {"type": "code", "language": "python", "reviewModes": ["security"], "feedback": "fine", **fields}
+    response = client.post("/", json=body, headers=as_user(user))
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+@pytest.fixture
+def client(db_env):
+    return function_client("history")
+
+
+def unique_user(name: str) -> str:
+    import uuid
+
+    return f"{name}_{uuid.uuid4().hex[:8]}"
+
+
+def test_add_then_list_newest_first_in_history_item_shape(client):
+    user = unique_user("alice")
+    first = add(client, user, timestamp=1_700_000_000_000, codeSnippet="x" * 800)
+    second = add(client, user, timestamp=1_700_000_001_000, type="repository", repoUrl="https://github.com/a/b")
+    response = client.get("/", headers=as_user(user))
+    assert response.status_code == 200
+    items = response.json["items"]
+    assert [item["id"] for item in items] == [second, first]
+    assert items[1] == {
+        "id": first,
+        "type": "code",
+        "language": "python",
+        "reviewModes": ["security"],
+        "timestamp": 1_700_000_000_000,
+        "codeSnippet": "x" * 500,
+        "feedback": "fine",
+        "repoUrl": None,
+        "fileName": None,
+    }
+    assert response.json["nextCursor"] is None
+    assert response.headers["X-Request-ID"]
+
+
+def test_paging_is_stable_under_equal_timestamps(client):
+    user = unique_user("pager")
+    ids = {add(client, user, timestamp=1_700_000_000_000) for _ in range(7)}
+    ids |= {add(client, user, timestamp=1_600_000_000_000) for _ in range(3)}
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+        response = client.get("/", query_string=query, headers=as_user(user))
+        assert response.status_code == 200
+        seen += [item["id"] for item in response.json["items"]]
+        pages += 1
+        cursor = response.json["nextCursor"]
+        if not cursor:
+            break
+    assert pages == 4
+    assert len(seen) == len(set(seen)) == 10
+    assert set(seen) == ids
+    stamps = [
+        item["timestamp"] for item in client.get("/", query_string={"limit": 100}, headers=as_user(user)).json["items"]
+    ]
+    assert stamps == sorted(stamps, reverse=True)
+
+
+def test_default_page_is_50_and_limit_is_bounded(client):
+    user = unique_user("many")
+    for index in range(55):
+        add(client, user, timestamp=1_700_000_000_000 + index)
+    assert len(client.get("/", headers=as_user(user)).json["items"]) == 50
+    too_many = client.get("/", query_string={"limit": 101}, headers=as_user(user))
+    assert too_many.status_code == 400
+    assert too_many.json["code"] == "INVALID_INPUT"
+    assert "limit" in too_many.json["error"]
+    bad_cursor = client.get("/", query_string={"cursor": "not-a-cursor"}, headers=as_user(user))
+    assert bad_cursor.status_code == 400
+    assert "cursor" in bad_cursor.json["error"]
+
+
+def test_users_only_see_and_delete_their_own(client):
+    alice, bob = unique_user("alice"), unique_user("bob")
+    alices = add(client, alice)
+    bobs = add(client, bob)
+    assert [i["id"] for i in client.get("/", headers=as_user(alice)).json["items"]] == [alices]
+
+    stolen = client.delete("/", query_string={"id": alices}, headers=as_user(bob))
+    assert stolen.status_code == 404
+    assert stolen.json == {"error": f"No review {alices} in your history.", "code": "NOT_FOUND", "retryable": False}
+    assert len(client.get("/", headers=as_user(alice)).json["items"]) == 1
+
+    assert client.delete("/", query_string={"id": alices}, headers=as_user(alice)).json == {"deleted": 1}
+    add(client, alice)
+    add(client, alice)
+    assert client.delete("/", headers=as_user(alice)).json == {"deleted": 2}
+    assert client.get("/", headers=as_user(alice)).json["items"] == []
+    assert [i["id"] for i in client.get("/", headers=as_user(bob)).json["items"]] == [bobs]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"type": "snippet", "feedback": "x"}, "type"),
+        ({"type": "code"}, "feedback"),
+        ({"type": "code", "feedback": ""}, "feedback"),
+        ({"type": "code", "feedback": "x", "reviewModes": ["nonsense"]}, "reviewModes.0"),
+        ({"type": "code", "feedback": "x", "reviewModes": ["security"] * 6}, "reviewModes"),
+        ({"type": "code", "feedback": "x", "extra": 1}, "extra"),
+        ({"type": "code", "feedback": 5}, "feedback"),
+    ],
+)
+def test_bad_items_get_400_naming_the_field_and_write_nothing(client, pg_url, body, field):
+    user = unique_user("bad")
+    response = client.post("/", json=body, headers=as_user(user))
+    assert response.status_code == 400
+    assert response.json["code"] == "INVALID_INPUT"
+    assert response.json["retryable"] is False
+    assert response.json["error"].startswith(f"Invalid input: {field}")
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute('SELECT count(*) FROM "ReviewHistory" WHERE "userId" = %s', (user,)).fetchone()[0] == 0
+
+
+def test_malformed_and_empty_and_oversized_bodies(client):
+    user = unique_user("body")
+    not_json = client.post("/", data="{nope", headers={**as_user(user), "Content-Type": "application/json"})
+    assert (not_json.status_code, not_json.json["error"]) == (400, "The request body is not valid JSON.")
+    empty = client.post("/", data="", headers=as_user(user))
+    assert (empty.status_code, empty.json["code"]) == (400, "INVALID_INPUT")
+    huge = client.post("/", data=json.dumps({"type": "code", "feedback": "x" * 1_100_000}), headers=as_user(user))
+    assert huge.status_code == 413
+    assert huge.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert "1048576 bytes" in huge.json["error"]
+
+
+def test_other_methods_get_405_with_allow(client):
+    response = client.put("/", json={}, headers=as_user("someone"))
+    assert response.status_code == 405
+    assert response.json["code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["Allow"] == "GET, POST, DELETE, OPTIONS"
+
+
+def test_missing_user_is_401(client):
+    response = client.get("/")
+    assert response.status_code == 401
+    assert response.json["code"] == "UNAUTHORIZED"
+    assert response.headers["X-Request-ID"]
+
+
+def test_request_id_is_echoed_when_well_formed(client):
+    response = client.get("/", headers={**as_user("rid"), "X-Request-ID": "trace-0123456789"})
+    assert response.headers["X-Request-ID"] == "trace-0123456789"
+    forged = client.get("/", headers={**as_user("rid"), "X-Request-ID": "bad id <script>"})
+    assert forged.headers["X-Request-ID"] != "bad id <script>"
+
+
+def test_cors_allows_only_configured_origins(db_env):
+    db_env(ALLOWED_ORIGINS="https://app.example.com")
+    client = function_client("history")
+    ok = client.options("/", headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"})
+    assert ok.status_code == 204
+    assert ok.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "DELETE" in ok.headers["Access-Control-Allow-Methods"]
+    assert "Authorization" in ok.headers["Access-Control-Allow-Headers"]
+    denied = client.options("/", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert denied.status_code == 403
+    assert "Access-Control-Allow-Origin" not in denied.headers
+    plain = client.get("/", headers={**as_user("cors"), "Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in plain.headers
+    allowed = client.get("/", headers={**as_user("cors"), "Origin": "https://app.example.com"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "X-RateLimit-Remaining" in allowed.headers["Access-Control-Expose-Headers"]
+
+
+def test_database_down_is_503_not_an_empty_list(settings_env):
+    settings_env(DATABASE_URL="postgresql://postgres@127.0.0.1:1/nothing")
+    client = function_client("history")
+    response = client.get("/", headers=as_user("down"))
+    assert response.status_code == 503
+    assert response.json == {
+        "error": "The database is unreachable; try again shortly.",
+        "code": "DATABASE_UNAVAILABLE",
+        "retryable": True,
+    }
+
+
+def test_each_call_records_usage(client, pg_url):
+    user = unique_user("usage")
+    add(client, user)
+    client.get("/", headers=as_user(user))
+    client.get("/", query_string={"limit": 0}, headers=as_user(user))
+    with psycopg.connect(pg_url) as conn:
+        rows = conn.execute(
+            'SELECT endpoint, "statusCode", duration FROM "ApiUsage" WHERE "userId" = %s ORDER BY timestamp', (user,)
+        ).fetchall()
+    assert [(endpoint, status) for endpoint, status, _ in rows] == [
+        ("/history", 201),
+        ("/history", 200),
+        ("/history", 400),
+    ]
+    assert all(duration >= 0 for _, _, duration in rows)
+
+
+def test_sqlite_default_serves_history(settings_env, tmp_path, monkeypatch):
+    from alembic import command
+
+    from tests.conftest import alembic_config
+
+    url = f"sqlite:///{tmp_path}/dev.sqlite3"
+    command.upgrade(alembic_config(url), "head")
+    settings_env(DATABASE_URL=url)
+    client = function_client("history")
+    review_id = add(client, "local", reviewModes=["performance", "security"], timestamp=1_700_000_000_123)
+    items = client.get("/", headers=as_user("local")).json["items"]
+    assert items[0]["id"] == review_id
+    assert items[0]["reviewModes"] == ["performance", "security"]
+    assert items[0]["timestamp"] == 1_700_000_000_123
+    assert client.delete("/", headers=as_user("local")).json == {"deleted": 1}

@@ -1,0 +1,143 @@
+"""The first migration builds exactly Prisma's schema; a Prisma-made database is adopted as is."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from alembic import command
+
+from tests.conftest import ROOT, alembic_config, function_client, migrate
+
+PRISMA_TABLES = ("UserSubscription", "ReviewHistory", "ReviewFeedback", "ApiUsage")
+BASELINE = "0001_prisma_baseline"
+
+
+def schema_of(url: str) -> dict:
+    """Columns (type, precision, nullability, default), indexes and constraints of Prisma's tables."""
+    with psycopg.connect(url) as conn:
+        columns = conn.execute(
+            """SELECT table_name, column_name, data_type, udt_name, datetime_precision, is_nullable, column_default
+               FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(%s)
+               ORDER BY table_name, ordinal_position""",
+            (list(PRISMA_TABLES),),
+        ).fetchall()
+        indexes = conn.execute(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)"
+            " ORDER BY indexname",
+            (list(PRISMA_TABLES),),
+        ).fetchall()
+        constraints = conn.execute(
+            """SELECT conrelid::regclass::text, conname, contype FROM pg_constraint
+               WHERE connamespace = 'public'::regnamespace ORDER BY conname"""
+        ).fetchall()
+    return {"columns": columns, "indexes": indexes, "constraints": constraints}
+
+
+def prisma_database(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((ROOT / "tests/fixtures/prisma_migration.sql").read_text())
+
+
+def test_baseline_on_empty_database_is_prismas_schema(empty_pg_url, tmp_path):
+    from tests.conftest import create_database, drop_database
+
+    migrate(empty_pg_url, BASELINE)
+    reference = create_database("crv_prisma")
+    try:
+        prisma_database(reference)
+        ours, theirs = schema_of(empty_pg_url), schema_of(reference)
+    finally:
+        drop_database(reference)
+    assert ours["columns"] == theirs["columns"]
+    assert ours["indexes"] == theirs["indexes"]
+    assert [c for c in ours["constraints"] if c[0] in map(repr_table, PRISMA_TABLES)] == [
+        c for c in theirs["constraints"] if c[0] in map(repr_table, PRISMA_TABLES)
+    ]
+    # Spot checks that make a failure easy to read.
+    columns = {(t, c): (dt, udt, prec, null, default) for t, c, dt, udt, prec, null, default in ours["columns"]}
+    assert columns[("ReviewHistory", "reviewModes")][:2] == ("ARRAY", "_text")
+    assert columns[("ReviewHistory", "timestamp")] == (
+        "timestamp without time zone",
+        "timestamp",
+        3,
+        "NO",
+        "CURRENT_TIMESTAMP",
+    )
+    assert columns[("UserSubscription", "cancelAtPeriodEnd")][3:] == ("NO", "false")
+    names = {name for _, name, _ in ours["indexes"]}
+    assert {"ReviewHistory_userId_timestamp_idx", "UserSubscription_userId_key", "ApiUsage_pkey"} <= names
+
+
+def repr_table(name: str) -> str:
+    return f'"{name}"'
+
+
+def test_head_leaves_prisma_tables_unchanged(empty_pg_url):
+    from tests.conftest import create_database, drop_database
+
+    migrate(empty_pg_url)
+    reference = create_database("crv_prisma")
+    try:
+        prisma_database(reference)
+        ours, theirs = schema_of(empty_pg_url), schema_of(reference)
+    finally:
+        drop_database(reference)
+    assert ours["columns"] == theirs["columns"]
+    assert ours["indexes"] == theirs["indexes"]
+
+
+def test_prisma_created_database_is_adopted_and_read(empty_pg_url, settings_env):
+    prisma_database(empty_pg_url)
+    with psycopg.connect(empty_pg_url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO "ReviewHistory" ("id", "userId", "type", "language", "reviewModes", "timestamp",
+                   "codeSnippet", "feedback")
+               VALUES ('cl0prisma000000000000000', 'user_adopt', 'code', 'python', ARRAY['security','performance'],
+                       '2025-11-22 22:39:06.123', 'print(1)', '## Looks fine')"""
+        )
+    config = alembic_config(empty_pg_url)
+    command.stamp(config, BASELINE)
+    command.upgrade(config, "head")
+
+    settings_env(DATABASE_URL=empty_pg_url)
+    response = function_client("history").get("/", headers={"X-Dev-User": "user_adopt"})
+    assert response.status_code == 200, response.json
+    [item] = response.json["items"]
+    assert item == {
+        "id": "cl0prisma000000000000000",
+        "type": "code",
+        "language": "python",
+        "reviewModes": ["security", "performance"],
+        "timestamp": 1763851146123,
+        "codeSnippet": "print(1)",
+        "feedback": "## Looks fine",
+        "repoUrl": None,
+        "fileName": None,
+    }
+    # And a row we write reads back in Prisma's types (TEXT[] modes, millisecond timestamps).
+    created = function_client("history").post(
+        "/",
+        json={"type": "file", "reviewModes": ["bug_fixes"], "feedback": "ok", "fileName": "a.py"},
+        headers={"X-Dev-User": "user_adopt"},
+    )
+    assert created.status_code == 201
+    with psycopg.connect(empty_pg_url) as conn:
+        modes, stamp = conn.execute(
+            'SELECT "reviewModes", "timestamp" FROM "ReviewHistory" WHERE id = %s', (created.json["id"],)
+        ).fetchone()
+    assert modes == ["bug_fixes"]
+    assert stamp.microsecond % 1000 == 0
+
+
+@pytest.mark.parametrize("target", ["head"])
+def test_migrations_run_on_sqlite(tmp_path, target):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path}/dev.sqlite3"
+    config = alembic_config(url)
+    command.upgrade(config, target)
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "dev.sqlite3").execute("SELECT name FROM sqlite_master")}
+    assert set(PRISMA_TABLES) <= tables
+    command.downgrade(config, "base")
+    tables = {row[0] for row in sqlite3.connect(tmp_path / "dev.sqlite3").execute("SELECT name FROM sqlite_master")}
+    assert not set(PRISMA_TABLES) & tables
