@@ -107,3 +107,32 @@ class ApiUsage(SQLModel, table=True):
     duration: int | None = None
     statusCode: int | None = None
     tokensUsed: int | None = None
+
+
+# Tables below are ours (not in the Prisma schema); they come from migration 0002.
+
+
+class StripeEvent(SQLModel, table=True):
+    """A Stripe event we applied: written in the same transaction as its effect, so a redelivery is
+    recognised and ignored, and the newest applied event per subscription orders later ones."""
+
+    __tablename__ = "StripeEvent"
+    __table_args__ = (sa.Index("StripeEvent_subscriptionId_eventCreatedAt_idx", "subscriptionId", "eventCreatedAt"),)
+
+    id: str = Field(primary_key=True, sa_type=sa.Text())  # Stripe's evt_... id
+    type: str = Field(sa_type=sa.Text())
+    subscriptionId: str | None = Field(default=None, sa_type=sa.Text())
+    eventCreatedAt: datetime = Field(sa_type=Timestamp)
+    processedAt: datetime = _created()
+
+
+class ReviewCache(SQLModel, table=True):
+    """Finished reviews by request fingerprint, shared by every instance, until expiresAt."""
+
+    __tablename__ = "ReviewCache"
+    __table_args__ = (sa.Index("ReviewCache_expiresAt_idx", "expiresAt"),)
+
+    key: str = Field(primary_key=True, sa_type=sa.Text())  # sha256 of the normalised request
+    response: str = Field(sa_type=sa.Text())  # the review as JSON
+    createdAt: datetime = _created()
+    expiresAt: datetime = Field(sa_type=Timestamp)
