@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hmac
 import json
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -34,14 +36,21 @@ class BadRequest(Exception):
     pass
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a burst of new connections must not overflow the listen backlog
+
+
 class Gateway:
     """The REST front of one Redis; `start()` serves it on a thread (tests), `serve_forever()` blocks."""
 
     def __init__(self, redis_url: str, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
         self.token = token
-        self.pool = redis.ConnectionPool.from_url(redis_url, socket_timeout=10, socket_connect_timeout=5)
-        self.server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self.server.daemon_threads = True
+        # RESP2, as Upstash answers: maps and sets come back as flat arrays.
+        self.pool = redis.ConnectionPool.from_url(redis_url, protocol=2, socket_timeout=10, socket_connect_timeout=5)
+        self.connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.server = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     @property
@@ -55,8 +64,13 @@ class Gateway:
         return self
 
     def stop(self) -> None:
+        """Stop as a killed process would: also hang up the clients' keep-alive connections."""
         self.server.shutdown()
         self.server.server_close()
+        with self._lock:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
         self.pool.disconnect()
 
     def serve_forever(self) -> None:
@@ -85,6 +99,17 @@ class Gateway:
 def _handler_for(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as Upstash and the client's httpx pool expect
+        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms ACK wait
+
+        def setup(self) -> None:
+            super().setup()
+            with gateway._lock:
+                gateway.connections.add(self.connection)
+
+        def finish(self) -> None:
+            with gateway._lock:
+                gateway.connections.discard(self.connection)
+            super().finish()
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  (quiet in tests)
             pass
