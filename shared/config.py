@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -42,7 +43,7 @@ class Settings(BaseSettings):
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: str | None = None
     redis_url: str | None = None
-    rate_limits: dict[str, dict[str, int]] = RATE_LIMITS
+    rate_limits: Annotated[dict[str, dict[str, int]], NoDecode] = RATE_LIMITS
     rate_limit_window_seconds: float = 60.0
     rate_limit_prefix: str = "crv:rl:"
     rate_limit_timeout_seconds: float = 0.5
@@ -82,6 +83,16 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError('RATE_LIMITS must be JSON like {"history": {"free": 60}}') from None
         return value
 
     @field_validator("rate_limits", mode="after")

@@ -129,3 +129,8 @@ def test_unknown_routes_and_bad_limit_tables_are_refused(settings_env):
     settings_env(RATE_LIMITS='{"history": {"free": 0}}')
     with pytest.raises(ValidationError, match="at least 1"):
         get_settings()
+    settings_env(RATE_LIMITS="history=5")
+    with pytest.raises(ValidationError, match="RATE_LIMITS must be JSON"):
+        get_settings()
+    settings_env(RATE_LIMITS="")  # as copied from .env.example: the table as it is
+    assert get_settings().rate_limits["history"] == {"free": 120, "pro": 600}
