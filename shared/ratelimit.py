@@ -100,19 +100,19 @@ class RedisBackend:
         pool = redis.ConnectionPool.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
         )
-        self._client = redis.Redis(connection_pool=pool)
+        self.client = redis.Redis(connection_pool=pool)
         self._no_script = redis.exceptions.NoScriptError
 
     def decide(self, key: str, limit: int, window_ms: int) -> Decision:
         args = (limit, window_ms, uuid.uuid4().hex)
         try:
-            result = self._client.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
+            result = self.client.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
         except self._no_script:
-            result = self._client.eval(SLIDING_WINDOW, 1, key, *args)
+            result = self.client.eval(SLIDING_WINDOW, 1, key, *args)
         return _decision(result, self.name, limit)
 
     def close(self) -> None:
-        self._client.close()
+        self.client.close()
 
 
 class UpstashBackend:
@@ -127,9 +127,9 @@ class UpstashBackend:
 
         # rest_retries=0: the client resends a request on ANY exception, including a read timeout
         # after the script already ran. read_your_writes off: the script runs on the primary.
-        self._client = Redis(url, token, rest_retries=0, allow_telemetry=False, read_your_writes=False)
+        self.client = Redis(url, token, rest_retries=0, allow_telemetry=False, read_your_writes=False)
         # The client builds httpx.Client(timeout=None) and has no option for it: set ours.
-        http = self._client._http._client
+        http = self.client._http._client
         if not isinstance(http, httpx.Client):
             raise RuntimeError("upstash-redis changed its HTTP client; review UpstashBackend")
         http.timeout = httpx.Timeout(timeout)
@@ -138,15 +138,15 @@ class UpstashBackend:
     def decide(self, key: str, limit: int, window_ms: int) -> Decision:
         args = [str(limit), str(window_ms), uuid.uuid4().hex]
         try:
-            result = self._client.evalsha(SLIDING_WINDOW_SHA, keys=[key], args=args)
+            result = self.client.evalsha(SLIDING_WINDOW_SHA, keys=[key], args=args)
         except self._error as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
-            result = self._client.eval(SLIDING_WINDOW, keys=[key], args=args)
+            result = self.client.eval(SLIDING_WINDOW, keys=[key], args=args)
         return _decision(result, self.name, limit)
 
     def close(self) -> None:
-        self._client.close()
+        self.client.close()
 
 
 class InProcessBackend:
