@@ -43,10 +43,15 @@ def deploy(tmp_path: Path, *args: str, env: dict | None = None, missing: str = "
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     # Only the tools deploy.sh uses: this machine may have a real gcloud in /usr/bin.
-    for tool in ("bash", "sed", "tr", "cp", "find", "basename", "dirname", "mkdir", "rm", "cat", "python3"):
+    tools = {
+        tool: shutil.which(tool)
+        for tool in ("bash", "sed", "tr", "cp", "find", "basename", "dirname", "mkdir", "rm", "cat")
+    }
+    tools["python3"] = sys.executable  # the fake gcloud's interpreter; `which python3` may be a pyenv shim
+    for tool, target in tools.items():
         link = bin_dir / tool
         if not link.exists():
-            link.symlink_to(shutil.which(tool))
+            link.symlink_to(target)
     if gcloud:
         (bin_dir / "gcloud").write_text(FAKE_GCLOUD)
         (bin_dir / "gcloud").chmod(0o755)
