@@ -143,5 +143,5 @@ def _client(api_key: str, api_base: str | None) -> stripe.StripeClient:
         api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=STRIPE_RETRIES,
-        http_client=stripe.HTTPXClient(timeout=STRIPE_TIMEOUT_SECONDS, allow_sync_methods=True),
+        http_client=stripe.RequestsClient(timeout=STRIPE_TIMEOUT_SECONDS),
     )

@@ -333,6 +333,15 @@ def test_three_deliveries_in_any_order_end_as_in_order(webhook, clerk, pg_url, s
     assert recorded(pg_url, *seen) == len(seen)
 
 
+def test_a_same_second_burst_in_reverse_keeps_the_most_telling_event(webhook, clerk, pg_url):
+    life = Lifecycle()
+    burst = life.stages()[0]  # created, invoice.paid, invoice.payment_succeeded, checkout, updated
+    outcomes = [deliver(webhook, evt).json["outcome"] for evt in reversed(burst)]
+    assert outcomes == ["applied", "stale", "stale", "stale", "stale"]
+    assert stored(pg_url, life.user) == life.expected(1)
+    assert clerk.updates == [(life.user, {"plan": "pro"})]
+
+
 def test_an_older_event_is_recorded_but_never_overwrites_a_newer_one(webhook, clerk, pg_url):
     life = Lifecycle()
     newer = life.sub_event("updated", "past_due", P2, when=T0 + 30 * DAY)
