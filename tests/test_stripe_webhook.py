@@ -461,6 +461,22 @@ def test_without_a_webhook_secret_the_webhook_is_disabled(db_env, clerk):
     assert response.status_code == 503 and response.json["code"] == "BILLING_DISABLED"
 
 
+@pytest.mark.parametrize("missing", ["STRIPE_PRICE_ID_PRO", "CLERK_SECRET_KEY"])
+def test_in_production_the_webhook_will_not_start_without_what_it_needs(settings_env, pg_url, clerk_keys, missing):
+    production = {
+        "APP_ENV": "production",
+        "DATABASE_URL": pg_url,
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CLERK_JWT_KEY": clerk_keys.public_pem,
+        "STRIPE_WEBHOOK_SECRET": SECRET,
+        "STRIPE_PRICE_ID_PRO": PRICE_PRO,
+        "CLERK_SECRET_KEY": "sk_test_clerk",
+    }
+    settings_env(**{**production, missing: None})
+    with pytest.raises(Exception, match=missing):
+        function_client("stripe_webhook")
+
+
 # --- outages ----------------------------------------------------------------------------------
 
 

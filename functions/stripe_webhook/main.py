@@ -10,8 +10,10 @@ from shared.http import Call, endpoint
 from shared.stripe_events import process, verify
 
 _settings = get_settings()  # a missing required variable stops the instance at start, naming it
-if _settings.production and _settings.stripe_webhook_secret and not _settings.clerk_secret_key:
-    raise ConfigError("CLERK_SECRET_KEY must be set for stripe_webhook to copy plans to Clerk")
+if _settings.production and _settings.stripe_webhook_secret:
+    for _name in ("stripe_price_id_pro", "clerk_secret_key"):  # plans from prices, copied to Clerk
+        if not getattr(_settings, _name):
+            raise ConfigError(f"{_name.upper()} must be set for stripe_webhook when STRIPE_WEBHOOK_SECRET is set")
 
 
 @functions_framework.http
