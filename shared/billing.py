@@ -1,9 +1,9 @@
 """Billing: the caller's subscription as stored, Stripe Checkout and the customer portal, and the
 one rule that turns a Stripe price and status into a plan.
 
-Reading the subscription and `plan_for` touch only the database, so any function (the rate
-limiter's plan lookup too) may import this module; `stripe` is imported only when a Stripe call is
-made."""
+Reading the subscription (`find_subscription`: its `plan` column is what the rate limiter needs)
+and `plan_for` touch only the database, so any function may import this module; `stripe` is
+imported only when a Stripe call is made."""
 
 from __future__ import annotations
 
@@ -42,11 +42,6 @@ def plan_for(price_id: str | None, status: str | None) -> str:
 def price_for(plan: str) -> str | None:
     """The price the server charges for a plan name; the client never chooses it."""
     return {PRO: get_settings().stripe_price_id_pro}.get(plan)
-
-
-def current_plan(session: Session, user_id: str) -> str:
-    row = find_subscription(session, user_id)
-    return row.plan if row else FREE
 
 
 def find_subscription(session: Session, user_id: str) -> UserSubscription | None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -89,7 +89,7 @@ def _subscription_changed(sub: dict) -> Facts | None:
 def _subscription_deleted(sub: dict) -> Facts | None:
     facts = _subscription_changed(sub)
     if facts.status not in ENDED_STATUSES:
-        facts = Facts(**{**facts.__dict__, "status": "canceled"})
+        facts = replace(facts, status="canceled")
     return facts
 
 
@@ -147,18 +147,18 @@ HANDLERS: dict[str, Callable[[dict], Facts | None]] = {
 # --- verifying and applying -------------------------------------------------------------------
 
 
-class _EventData(BaseModel):
+class EventData(BaseModel):
     object: dict
 
 
-class _Event(BaseModel):
+class VerifiedEvent(BaseModel):
     id: str
     type: str
     created: int
-    data: _EventData
+    data: EventData
 
 
-def verify(payload: bytes, signature: str | None) -> _Event:
+def verify(payload: bytes, signature: str | None) -> VerifiedEvent:
     """The event, if Stripe signed this exact body within the last 300 s; ApiError 400 otherwise."""
     settings = get_settings()
     if not (settings.stripe_webhook_secret and settings.stripe_price_id_pro):
@@ -167,21 +167,21 @@ def verify(payload: bytes, signature: str | None) -> _Event:
 
     try:
         event = stripe.Webhook.construct_event(payload, signature, settings.stripe_webhook_secret)
-        return _Event.model_validate(event.to_dict())
+        return VerifiedEvent.model_validate(event.to_dict())
     except stripe.SignatureVerificationError:
         raise ApiError(400, "INVALID_SIGNATURE", "The Stripe-Signature header is missing, wrong or too old.") from None
     except (ValueError, ValidationError):  # not JSON, or not shaped like an event
         raise invalid_input("The body is not a Stripe event.") from None
 
 
-def process(event: _Event, on_plan_change: PlanListener) -> str:
+def process(event: VerifiedEvent, on_plan_change: PlanListener) -> str:
     """Apply one verified event: "applied", "duplicate", "stale" or "ignored"."""
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
     facts = handler(event.data.object)
     if facts is None:
-        log.info("event %s (%s) concerns no subscription plan; ignored", event.id, event.type)
+        log.info("event %s (%s) names no subscription or no known plan; ignored", event.id, event.type)
         return "ignored"
     try:
         with db.session() as session:
@@ -192,7 +192,7 @@ def process(event: _Event, on_plan_change: PlanListener) -> str:
         raise
 
 
-def _apply_once(session: Session, event: _Event, facts: Facts, on_plan_change: PlanListener) -> str:
+def _apply_once(session: Session, event: VerifiedEvent, facts: Facts, on_plan_change: PlanListener) -> str:
     _lock(session, f"stripe-subscription:{facts.subscription_id}")
     if session.get(StripeEvent, event.id) is not None:
         return "duplicate"
