@@ -1,9 +1,9 @@
 """Billing: the caller's subscription as stored, Stripe Checkout and the customer portal, and the
 one rule that turns a Stripe price and status into a plan.
 
-Reading the subscription (`find_subscription`: its `plan` column is what the rate limiter needs)
-and `plan_for` touch only the database, so any function may import this module; `stripe` is
-imported only when a Stripe call is made."""
+Reading the subscription and `plan_for` touch only the database (the rate limiter reads the same
+row's `plan` through shared/plans.py); `stripe` is imported only when a Stripe call is made, so a
+GET never pays for it."""
 
 from __future__ import annotations
 
