@@ -133,6 +133,8 @@ def test_every_function_is_deployed_from_its_staged_source(full_deploy):
         secrets = flag(deploys["stripe-webhook"], "--set-secrets")
         assert "STRIPE_WEBHOOK_SECRET=coderevai-stripe-webhook-secret:latest" in secrets
         assert "GEMINI_API_KEY" not in secrets
+        assert "UPSTASH_REDIS_REST_TOKEN=" in secrets  # without it production settings refuse to start
+        assert "STRIPE_SECRET_KEY" not in secrets
     assert "STRIPE_SECRET_KEY" not in flag(deploys["history"], "--set-secrets")
 
 
