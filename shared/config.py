@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_PREFIX = "sm://"  # noqa: S105  (a URL scheme, not a secret)
@@ -51,6 +51,11 @@ class Settings(BaseSettings):
 
     github_token: str | None = None
     github_api_url: str = "https://api.github.com"
+    github_timeout_seconds: float = Field(default=30.0, gt=0)
+    repo_archive_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    review_repo_batch_tokens: int = Field(default=100_000, ge=1000)
+    review_repo_max_batches: int = Field(default=12, ge=1)
+    review_repo_parallelism: int = Field(default=4, ge=1, le=32)
 
     allowed_origins: CommaList = []
 
