@@ -1,5 +1,161 @@
 #!/usr/bin/env bash
-# Deploys every function to Cloud Functions (gen2) and runs the migrations as a Cloud Run job.
-# Not built yet: see the deploy issue.
-echo "deploy.sh is not implemented yet (see the deploy issue)" >&2
-exit 2
+# Deploys CodeRevAI Functions to Google Cloud: the migration job first (Cloud Run job running
+# `alembic upgrade head`), then every function (Cloud Functions gen2, python312), each from a
+# staged source directory holding its main.py, the `shared` package and requirements.txt.
+#
+#   ./deploy.sh --project P --region R [--functions history,billing] [--sql-instance P:R:I]
+#               [--env-file FILE] [--skip-migrations] [--dry-run]
+#
+# Settings come from the environment (or --env-file, same format as .env.example). Secret values
+# (DATABASE_URL, tokens, keys) go to Secret Manager as coderevai-<name> (created when missing, from
+# the value in the environment) and reach the functions through --set-secrets; the rest goes in
+# through --env-vars-file. --dry-run prints every gcloud command instead of running it.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+project="" region="" only="" sql_instance="" env_file="" dry_run=0 skip_migrations=0
+runtime="python312" prefix="coderevai"
+
+die() { echo "deploy.sh: $*" >&2; exit 1; }
+usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --project) project="${2:-}"; shift 2 ;;
+    --region) region="${2:-}"; shift 2 ;;
+    --functions) only="${2:-}"; shift 2 ;;
+    --sql-instance) sql_instance="${2:-}"; shift 2 ;;
+    --env-file) env_file="${2:-}"; shift 2 ;;
+    --skip-migrations) skip_migrations=1; shift ;;
+    --dry-run) dry_run=1; shift ;;
+    -h|--help) usage 0 ;;
+    *) echo "deploy.sh: unknown option $1" >&2; usage 2 ;;
+  esac
+done
+
+if [ -n "$env_file" ]; then
+  [ -f "$env_file" ] || die "--env-file $env_file does not exist"
+  set -a; # shellcheck disable=SC1090
+  . "$env_file"; set +a
+fi
+project="${project:-${GOOGLE_CLOUD_PROJECT:-}}"
+region="${region:-${GOOGLE_CLOUD_REGION:-}}"
+[ -n "$project" ] || die "set --project (or GOOGLE_CLOUD_PROJECT)"
+[ -n "$region" ] || die "set --region (or GOOGLE_CLOUD_REGION)"
+[ "$dry_run" = 1 ] || command -v gcloud >/dev/null || die "gcloud is not on PATH: install the Google Cloud CLI (https://cloud.google.com/sdk) or use --dry-run"
+
+# Which secret each function needs: a function gets only what it uses.
+SECRET_VARS="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
+PLAIN_VARS="UPSTASH_REDIS_REST_URL GEMINI_MODEL GEMINI_BASE_URL CLERK_AUTHORIZED_PARTIES CLERK_API_URL STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_API_URL ALLOWED_ORIGINS LOG_LEVEL"
+COMMON="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL CLERK_JWT_KEY CLERK_SECRET_KEY"
+secrets_for() {
+  case "$1" in
+    review_code|generate_diff) echo "$COMMON GEMINI_API_KEY" ;;
+    review_repo) echo "$COMMON GEMINI_API_KEY GITHUB_TOKEN" ;;
+    billing) echo "$COMMON STRIPE_SECRET_KEY" ;;
+    stripe_webhook) echo "DATABASE_URL CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET" ;;
+    *) echo "$COMMON" ;;
+  esac
+}
+
+# Production refuses to start without these; fail here rather than after a deploy.
+[ -n "${DATABASE_URL:-}" ] || die "DATABASE_URL is not set (for Cloud SQL: postgresql://USER:PASS@/DB?host=/cloudsql/PROJECT:REGION:INSTANCE)"
+[ -n "${UPSTASH_REDIS_REST_URL:-}${REDIS_URL:-}" ] || die "set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or REDIS_URL)"
+[ -z "${UPSTASH_REDIS_REST_URL:-}" ] || [ -n "${UPSTASH_REDIS_REST_TOKEN:-}" ] || die "UPSTASH_REDIS_REST_TOKEN is not set"
+[ -n "${CLERK_JWT_KEY:-}${CLERK_SECRET_KEY:-}" ] || die "set CLERK_JWT_KEY or CLERK_SECRET_KEY"
+
+run() {
+  if [ "$dry_run" = 1 ]; then
+    printf '%q ' "$@"; echo
+  else
+    "$@"
+  fi
+}
+
+secret_name() { echo "$prefix-$(echo "$1" | tr 'A-Z_' 'a-z-')"; }
+
+ensure_secret() {  # create the secret from the environment's value when it does not exist yet
+  local var="$1" name; name=$(secret_name "$1")
+  if [ "$dry_run" = 1 ]; then
+    echo "gcloud secrets describe $name --project $project || gcloud secrets create $name --project $project --replication-policy automatic --data-file - <<< \"\$$var\""
+    return
+  fi
+  if ! gcloud secrets describe "$name" --project "$project" >/dev/null 2>&1; then
+    printf '%s' "${!var}" | gcloud secrets create "$name" --project "$project" --replication-policy automatic --data-file - >/dev/null
+    echo "created secret $name"
+  fi
+}
+
+set_secrets_flag() {  # VAR=secret:latest,... for the variables that are set
+  local out="" var
+  for var in "$@"; do
+    [ -n "${!var:-}" ] || continue
+    out="${out:+$out,}$var=$(secret_name "$var"):latest"
+  done
+  echo "$out"
+}
+
+env_vars_file() {  # YAML, so values with commas (ALLOWED_ORIGINS) survive
+  local file="$1" var
+  {
+    echo "APP_ENV: production"
+    for var in $PLAIN_VARS; do
+      [ -n "${!var:-}" ] || continue
+      printf '%s: "%s"\n' "$var" "$(printf '%s' "${!var}" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+    done
+  } > "$file"
+}
+
+stage="${DEPLOY_STAGE_DIR:-build/deploy}"
+rm -rf "$stage"; mkdir -p "$stage"
+
+stage_source() {  # a directory Cloud Build can take as it is: main.py + shared/ + requirements.txt
+  local dir="$1" main="$2"
+  mkdir -p "$dir"
+  [ -z "$main" ] || cp "$main" "$dir/main.py"
+  cp -r shared "$dir/shared"
+  cp requirements.txt "$dir/requirements.txt"
+  find "$dir" -name '__pycache__' -prune -exec rm -rf {} +
+}
+
+all_functions=$(for f in functions/*/main.py; do basename "$(dirname "$f")"; done)
+if [ -n "$only" ]; then
+  functions=$(echo "$only" | tr ',' ' ')
+  for fn in $functions; do [ -f "functions/$fn/main.py" ] || die "no function '$fn' (have: $(echo $all_functions))"; done
+else
+  functions=$all_functions
+fi
+
+for var in $SECRET_VARS; do
+  [ -z "${!var:-}" ] || ensure_secret "$var"
+done
+
+if [ "$skip_migrations" = 0 ]; then
+  job_dir="$stage/_migrate"
+  stage_source "$job_dir" ""
+  cp -r migrations alembic.ini "$job_dir/"
+  printf 'web: alembic upgrade head\n' > "$job_dir/Procfile"
+  env_vars_file "$stage/_migrate.env.yaml"
+  job_flags=(--project "$project" --region "$region" --source "$job_dir" --command alembic --args upgrade,head
+    --env-vars-file "$stage/_migrate.env.yaml" --set-secrets "$(set_secrets_flag DATABASE_URL)" --max-retries 0)
+  [ -z "$sql_instance" ] || job_flags+=(--set-cloudsql-instances "$sql_instance")
+  run gcloud run jobs deploy "$prefix-migrate" "${job_flags[@]}"
+  run gcloud run jobs execute "$prefix-migrate" --project "$project" --region "$region" --wait
+fi
+
+for fn in $functions; do
+  dir="$stage/$fn"
+  stage_source "$dir" "functions/$fn/main.py"
+  env_vars_file "$stage/$fn.env.yaml"
+  name=$(echo "$fn" | tr '_' '-')  # gen2 function names are lowercase with dashes
+  # shellcheck disable=SC2046
+  run gcloud functions deploy "$name" --gen2 --runtime "$runtime" --project "$project" --region "$region" \
+    --source "$dir" --entry-point "$fn" --trigger-http --allow-unauthenticated \
+    --memory 512Mi --timeout 120s --env-vars-file "$stage/$fn.env.yaml" \
+    --set-secrets "$(set_secrets_flag $(secrets_for "$fn"))"
+  if [ -n "$sql_instance" ]; then
+    # A gen2 function is a Cloud Run service: the Cloud SQL socket is attached there.
+    run gcloud run services update "$name" --project "$project" --region "$region" --add-cloudsql-instances "$sql_instance"
+  fi
+done
+echo "deployed: $(echo $functions)"

@@ -1,0 +1,92 @@
+"""Cold start: each function's import time in a fresh process against the import time of the
+third-party libraries it needs, measured the same way (median of N fresh processes each).
+
+    .venv/bin/python benchmarks/cold_start.py [--runs 7]
+
+A ratio near 1.0 means our own code adds almost nothing on top of the libraries it must load."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
+
+# Loads a function as Cloud Functions does (functions-framework create_app), then reports the time
+# and the third-party modules that ended up imported, in the order they were imported.
+LOAD_FUNCTION = """
+import sys, time, json
+name, source = sys.argv[1], sys.argv[2]
+before = set(sys.modules)
+start = time.perf_counter()
+import functions_framework
+functions_framework.create_app(name, source)
+elapsed = time.perf_counter() - start
+ours = set(sys.stdlib_module_names) | {"main", "shared", "__main__"}
+modules = [m for m in sys.modules if m not in before and m.split(".")[0] not in ours]
+print(json.dumps({"seconds": elapsed, "modules": modules}))
+"""
+
+# The libraries' own cost: import exactly those modules, in the same order, and nothing of ours.
+LOAD_LIBRARIES = """
+import sys, time, json, importlib
+modules = json.loads(sys.argv[1])
+start = time.perf_counter()
+for name in modules:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+print(json.dumps({"seconds": time.perf_counter() - start}))
+"""
+
+
+def run(code: str, *args: str) -> dict:
+    env = {"LOG_LEVEL": "WARNING", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(name: str, runs: int) -> tuple[float, float, list[str]]:
+    source = str(ROOT / "functions" / name / "main.py")
+    function_times, library_times, modules = [], [], []
+    for _ in range(runs):
+        loaded = run(LOAD_FUNCTION, name, source)
+        modules = loaded["modules"]
+        function_times.append(loaded["seconds"])
+        library_times.append(run(LOAD_LIBRARIES, json.dumps(modules))["seconds"])
+    return statistics.median(function_times), statistics.median(library_times), modules
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    print("| function | import (ms) | its libraries (ms) | ratio | heavy SDKs loaded |")
+    print("|---|---|---|---|---|")
+    heavy = (
+        "google.genai",
+        "google.cloud.secretmanager",
+        "stripe",
+        "clerk_backend_api",
+        "upstash_redis",
+        "redis",
+        "httpx",
+    )
+    for name in FUNCTIONS:
+        function_s, libraries_s, modules = measure(name, args.runs)
+        loaded = ", ".join(h for h in heavy if any(m == h or m.startswith(h + ".") for m in modules)) or "-"
+        print(
+            f"| {name} | {function_s * 1000:.0f} | {libraries_s * 1000:.0f} | {function_s / libraries_s:.2f}x | {loaded} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""Each function loads only what it needs: heavy SDKs stay out of functions that do not use them,
+at start and while serving a request (checked in a fresh process, as an instance starts)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+GENAI, STRIPE, CLERK, SECRETS = "google.genai", "stripe", "clerk_backend_api", "google.cloud.secretmanager"
+# function -> (modules it must never load, a request that exercises its common path)
+EXPECTATIONS = {
+    "history": ({GENAI, STRIPE, CLERK, SECRETS}, ("GET", "/")),
+}
+
+PROBE = """
+import json, sys
+import functions_framework
+name, method, path, heavy = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+client = functions_framework.create_app(name, f"functions/{name}/main.py").test_client()
+at_start = sorted(h for h in heavy if h in sys.modules)
+status = client.open(path, method=method, headers={"X-Dev-User": "cold_start"}).status_code
+serving = sorted(h for h in heavy if h in sys.modules)
+print(json.dumps({"start": at_start, "serving": serving, "status": status}))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_function_does_not_load_sdks_it_does_not_use(name, pg_url, tmp_path):
+    forbidden, (method, path) = EXPECTATIONS[name]
+    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, name, method, path, json.dumps(sorted(forbidden))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["status"] < 500
+    assert result["start"] == [] and result["serving"] == [], result
+
+
+def test_every_function_has_expectations():
+    present = {p.parent.name for p in (ROOT / "functions").glob("*/main.py")}
+    assert present <= set(EXPECTATIONS), f"add cold-start expectations for {sorted(present - set(EXPECTATIONS))}"

@@ -1,0 +1,82 @@
+"""scripts/doctor.py: one line per service, non-zero exit when something required fails."""
+
+from __future__ import annotations
+
+from scripts import doctor
+from tests.conftest import ClerkKeys
+from tests.fakes.server import FakeServer, Reply
+
+
+def lines(capsys) -> dict[str, str]:
+    out = capsys.readouterr().out.splitlines()
+    return {line.split()[1]: line for line in out if not line.startswith("environment")}
+
+
+def test_healthy_configuration_passes(settings_env, pg_url, capsys):
+    keys = ClerkKeys()
+    with FakeServer() as gemini:
+        gemini.route("GET", "/v1", Reply(200, {"name": "models/gemini-2.5-flash"}))
+        settings_env(
+            DATABASE_URL=pg_url,
+            REDIS_URL="redis://127.0.0.1:6379/0",
+            GEMINI_API_KEY="test-gemini-key",
+            GEMINI_BASE_URL=gemini.url,
+            CLERK_JWT_KEY=keys.public_pem,
+            STRIPE_SECRET_KEY="sk_test_0123456789abcdef",
+            STRIPE_WEBHOOK_SECRET="whsec_0123456789abcdef",
+            STRIPE_PRICE_ID_PRO="price_pro123",
+            BILLING_SUCCESS_URL="https://app.example.com/ok",
+            BILLING_CANCEL_URL="https://app.example.com/no",
+        )
+        assert doctor.run() == 0
+        assert gemini.requests[0].headers.get("x-goog-api-key") == "test-gemini-key"
+    result = lines(capsys)
+    assert result["database"].startswith("  ok") and "at head" in result["database"]
+    assert result["redis"].startswith("  ok")
+    assert result["gemini"].startswith("  ok")
+    assert result["stripe"].startswith("  ok") and "test keys" in result["stripe"]
+    assert result["clerk"].startswith("  ok")
+    assert "sk_test_0123456789abcdef" not in capsys.readouterr().out
+
+
+def test_each_failure_is_named_in_one_line(settings_env, empty_pg_url, capsys):
+    with FakeServer() as gemini:
+        gemini.route("GET", "/v1", Reply(400, {"error": {"code": 400, "message": "API key not valid"}}))
+        settings_env(
+            DATABASE_URL=empty_pg_url,
+            REDIS_URL="redis://127.0.0.1:1/0",
+            GEMINI_API_KEY="bad-key",
+            GEMINI_BASE_URL=gemini.url,
+            CLERK_JWT_KEY="not a pem",
+            STRIPE_SECRET_KEY="pk_test_wrongkind",
+            STRIPE_PRICE_ID_PRO="price_x",
+            BILLING_SUCCESS_URL="https://a/ok",
+            BILLING_CANCEL_URL="https://a/no",
+        )
+        assert doctor.run() == 1
+    result = lines(capsys)
+    assert result["database"].startswith("FAIL") and "alembic upgrade head" in result["database"]
+    assert result["redis"].startswith("FAIL") and "set/get failed" in result["redis"]
+    assert result["gemini"].startswith("FAIL")
+    assert result["stripe"].startswith("FAIL") and "STRIPE_WEBHOOK_SECRET is missing" in result["stripe"]
+    assert result["clerk"].startswith("FAIL") and "PEM" in result["clerk"]
+
+
+def test_unreachable_database_and_production_gaps(settings_env, capsys):
+    settings_env(
+        APP_ENV="production",
+        DATABASE_URL="postgresql://postgres@127.0.0.1:1/none",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        CLERK_SECRET_KEY="sk_test_clerk",
+        CLERK_API_URL="http://127.0.0.1:1",
+    )
+    assert doctor.run() == 1
+    result = lines(capsys)
+    assert "unreachable" in result["database"]
+    assert result["clerk"].startswith("FAIL") and "unreachable" in result["clerk"]
+
+
+def test_missing_production_variable_is_one_line(settings_env, capsys):
+    settings_env(APP_ENV="production")
+    assert doctor.run() == 1
+    assert "DATABASE_URL must be set" in capsys.readouterr().out
