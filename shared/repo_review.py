@@ -16,13 +16,14 @@ from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.github import fetch_repository, parse_repo_url
 from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select
-from shared.repo_synthesis import synthesize, to_findings
-from shared.review import engine, static
-from shared.review.modes import normalise_modes
-from shared.schemas import RepoFileIn, ReviewRepoRequest
+from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
+from shared.review import cache, engine, gemini, static
 from shared.review.findings import Finding, by_severity
+from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
+from shared.review.prompts import PROMPT_VERSION
 from shared.review.report import findings_section, static_feedback
+from shared.schemas import RepoFileIn, ReviewRepoRequest
 
 FINDINGS_HEADING = "### Findings"
 
@@ -47,6 +48,7 @@ class RepoReview:
     language: str | None = None
     repo_url: str | None = None
     modes: tuple[str, ...] = ()
+    complete: bool = True  # every planned batch reviewed, and the synthesis written
 
 
 def review_request(request: ReviewRepoRequest) -> RepoReview:
@@ -100,18 +102,40 @@ def review_repository(
             details={"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]},
         )
     language = main_language(selection.files)
-    sources = [SourceFile(path=f.path, content=f.content) for f in selection.files]
-    static_findings = static.analyse(sources, language or "")
-    if not settings.gemini_api_key:
-        return _static_review(selection.files, static_findings, skipped, language)
+    if not gemini.configured():
+        return _static_review(selection.files, _static_pass(selection.files, language), skipped, language)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
     )
+    key = cache_key(selection.files, language, modes, custom_prompt, settings)
+    if (hit := cache.lookup(key)) is not None:
+        return RepoReview(
+            feedback=hit.feedback,
+            findings=hit.findings,
+            reviewed_files=list(dict.fromkeys(part.file.path for batch in plan.batches for part in batch)),
+            skipped=skipped + plan.not_reviewed,
+            model=hit.model,
+            usage=hit.usage,
+            cached=True,
+            language=language,
+        )
+    static_findings = _static_pass(selection.files, language)
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
-    return _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt)
+    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt)
+    if review.complete:  # a partial review is not worth keeping: the next try may do better
+        cache.store(
+            key,
+            ReviewOutcome(feedback=review.feedback, findings=review.findings, model=review.model, usage=review.usage),
+        )
+    return review
+
+
+def _static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:
+    """ruff, bandit and the secrets check on every selected file at once (one run of each tool)."""
+    return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language or "")
 
 
 def main_language(files: list[RepoFile]) -> str | None:
@@ -224,17 +248,19 @@ def _merge(
     findings = by_severity(static_findings + model_findings)
 
     overview = proses[0][1]
+    complete = not failures
     if len(plan.batches) > 1:
         try:
             summary = synthesize(proses, findings, modes, custom_prompt)
         except ApiError as exc:
             # The batch reviews stand on their own; losing the overview is no reason to lose them.
             log.warning("repository synthesis failed: %s", exc.code)
+            complete = False
             overview = "\n\n".join(f"#### {', '.join(paths)}\n\n{prose}" for paths, prose in proses)
         else:
             usage += summary.usage
             overview = summary.parsed.feedback
-            findings = by_severity(findings + to_findings(summary.parsed))
+            findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
 
     return RepoReview(
         feedback=_feedback(overview, reviewed, not_reviewed, findings),
@@ -244,6 +270,7 @@ def _merge(
         model=outcomes[0][1].model,
         usage=usage,
         language=language,
+        complete=complete,
     )
 
 
@@ -262,9 +289,19 @@ def _feedback(overview: str, reviewed: list[str], not_reviewed: list[Skipped], f
     return "\n\n".join(parts)
 
 
-def cache_key(files: list[RepoFile], modes: tuple[str, ...], custom_prompt: str | None, model: str) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps([modes, custom_prompt, model]).encode())
-    for file in files:
-        digest.update(hashlib.sha256(file.path.encode() + b"\0" + file.content.encode()).digest())
-    return digest.hexdigest()
+def cache_key(
+    files: list[RepoFile], language: str | None, modes: tuple[str, ...], custom_prompt: str | None, settings
+) -> str:
+    """Everything that shapes a repository review: the selected files, modes, notes, model, both
+    prompts' versions and the budget (another budget makes other batches)."""
+    request = {
+        "kind": "repository",
+        "files": [[f.path, hashlib.sha256(f.content.encode()).hexdigest()] for f in files],
+        "language": language,
+        "modes": list(modes),
+        "customPrompt": custom_prompt or "",
+        "model": settings.gemini_model,
+        "versions": [PROMPT_VERSION, SYNTHESIS_VERSION],
+        "budget": [settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+    }
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()

@@ -72,5 +72,18 @@ def synthesize(
     )
 
 
-def to_findings(summary: RepositorySummary) -> list[Finding]:
-    return [Finding(**item.model_dump(), source="model") for item in summary.crossFileFindings]
+def to_findings(summary: RepositorySummary, known_paths: set[str]) -> list[Finding]:
+    """Cross-file findings held to what is true: a file we reviewed (else none), bounded text."""
+    return [
+        Finding(
+            severity=item.severity,
+            category=(item.category or "architecture")[:80],
+            title=(item.title or "Cross-file finding")[:300],
+            detail=item.detail[:4000],
+            line=item.line if item.file in known_paths and item.line and item.line >= 1 else None,
+            file=item.file if item.file in known_paths else None,
+            suggestion=item.suggestion[:8000] if item.suggestion else None,
+            source="model",
+        )
+        for item in summary.crossFileFindings
+    ]

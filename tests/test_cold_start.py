@@ -15,6 +15,7 @@ GENAI, STRIPE, CLERK, SECRETS = "google.genai", "stripe", "clerk_backend_api", "
 # function -> (modules it must never load, a request that exercises its common path)
 EXPECTATIONS = {
     "history": ({GENAI, STRIPE, CLERK, SECRETS}, ("GET", "/")),
+    "review_repo": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
 }
 
 PROBE = """
