@@ -103,7 +103,7 @@ def review_repository(
         )
     language = main_language(selection.files)
     if not gemini.configured():
-        return _static_review(selection.files, _static_pass(selection.files, language), skipped, language)
+        return _static_review(selection.files, static_pass(selection.files, language), skipped, language)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -120,7 +120,7 @@ def review_repository(
             cached=True,
             language=language,
         )
-    static_findings = _static_pass(selection.files, language)
+    static_findings = static_pass(selection.files, language)
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
@@ -133,7 +133,7 @@ def review_repository(
     return review
 
 
-def _static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:
+def static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:
     """ruff, bandit and the secrets check on every selected file at once (one run of each tool)."""
     return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language or "")
 

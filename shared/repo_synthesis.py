@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from shared.review import gemini
 from shared.review.findings import Finding
-from shared.review.prompts import ModelFinding, _contain
+from shared.review.prompts import ModelFinding, contain
 
 SYNTHESIS_VERSION = "repo-synthesis-1"
 MAX_BATCH_FEEDBACK_CHARS = 6000
@@ -56,17 +56,17 @@ def synthesize(
     for paths, prose in batches:
         parts += [
             "<batch_review>",
-            "files: " + _contain(", ".join(paths), "batch_review"),
-            _contain(prose[:MAX_BATCH_FEEDBACK_CHARS], "batch_review"),
+            "files: " + contain(", ".join(paths), "batch_review"),
+            contain(prose[:MAX_BATCH_FEEDBACK_CHARS], "batch_review"),
             "</batch_review>",
         ]
     listed = [
         f.model_dump(include={"severity", "category", "title", "file", "line", "source"}, exclude_none=True)
         for f in findings[:MAX_FINDINGS_IN_PROMPT]
     ]
-    parts += ["<findings>", _contain(json.dumps(listed, ensure_ascii=False), "findings"), "</findings>"]
+    parts += ["<findings>", contain(json.dumps(listed, ensure_ascii=False), "findings"), "</findings>"]
     if custom_prompt and custom_prompt.strip():
-        parts += ["<requester_notes>", _contain(custom_prompt, "requester_notes"), "</requester_notes>"]
+        parts += ["<requester_notes>", contain(custom_prompt, "requester_notes"), "</requester_notes>"]
     return gemini.generate(
         system=SYSTEM.format(modes=", ".join(modes)), contents="\n".join(parts), schema=RepositorySummary
     )

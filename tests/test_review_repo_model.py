@@ -94,7 +94,7 @@ def reviewer(gemini: FakeGemini, **kwargs) -> Reviewer:
     return handler
 
 
-def repository(count: int, lines: int = 40, salt: str = "") -> list[dict]:
+def repository(count: int, lines: int = 80, salt: str = "") -> list[dict]:
     """`count` Python files of about `lines * 4` tokens each, distinct per `salt` (no cache sharing)."""
     body = "".join(f"value_{n} = {n}\n" for n in range(lines))
     return [{"path": f"src/m{i:03}.py", "content": f"# {salt}\n{body}"} for i in range(count)]
@@ -106,7 +106,7 @@ def post(body: dict, who: str):
 
 def test_a_repository_over_one_calls_budget_is_split_and_merged(gemini, pg_url):
     handler = reviewer(gemini)
-    files = repository(12, salt=uuid.uuid4().hex)  # ~12 x 200 tokens against a 1000-token budget
+    files = repository(12, salt=uuid.uuid4().hex)  # ~12 x 300 tokens against a 1000-token budget
     who = user()
     response = post({"files": files, "reviewModes": ["bug_fixes"]}, who)
     assert response.status_code == 200, response.json
@@ -144,7 +144,9 @@ def test_a_file_bigger_than_one_call_is_split_and_its_lines_mapped_back(gemini):
     starts = sorted(int(re.match(r"big\.py#L(\d+)-", label)[1]) for label in labels)
     lines = sorted(f["line"] for f in response.json["findings"] if f["category"] == "bugs")
     assert lines == [start + 1 for start in starts]  # line 2 of each part, on the file's own lines
-    assert {f["file"] for f in response.json["findings"]} == {"big.py"}
+    assert {f["file"] for f in response.json["findings"] if f["category"] == "bugs"} == {"big.py"}
+    [cross] = [f for f in response.json["findings"] if f["category"] == "architecture"]
+    assert (cross["file"], cross["line"]) == (None, None)  # it named a file this review never saw
     assert response.json["reviewedFiles"] == ["big.py"]
 
 
