@@ -1,10 +1,12 @@
 """history: the caller's reviews. GET lists (newest first, cursor paging), POST adds one,
-DELETE clears all or one by `id`."""
+DELETE clears all or one by `id`; POST /feedback rates one of them."""
 
 import functions_framework
 
 from shared import db
 from shared.config import get_settings
+from shared.errors import ApiError
+from shared.feedback import NewFeedback, rate_review
 from shared.history import add_review, delete_reviews, list_reviews
 from shared.http import Call, endpoint
 from shared.schemas import DeleteQuery, HistoryQuery, NewHistoryItem
@@ -16,6 +18,8 @@ get_settings()  # a missing required variable stops the instance at start, namin
 @endpoint("history", methods=("GET", "POST", "DELETE"))
 def history(call: Call):
     method = call.request.method
+    if call.request.path.rstrip("/") == "/feedback":
+        return feedback(call)
     if method == "GET":
         query = call.query(HistoryQuery)
         with db.session() as session:
@@ -30,3 +34,12 @@ def history(call: Call):
     with db.session() as session:
         deleted = delete_reviews(session, call.user_id, target.id)
     return {"deleted": deleted}
+
+
+def feedback(call: Call):
+    if call.request.method != "POST":
+        raise ApiError(405, "METHOD_NOT_ALLOWED", "Use POST to rate a review.", headers={"Allow": "POST, OPTIONS"})
+    item = call.json(NewFeedback)
+    with db.session() as session:
+        feedback_id, created = rate_review(session, call.user_id, item)
+    return {"id": feedback_id}, 201 if created else 200

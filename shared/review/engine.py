@@ -1,0 +1,118 @@
+"""The review engine: static pass, then (when a key is configured) Gemini, behind the cache.
+
+Contract (used by review_code and review_repo):
+
+    review_files(files: list[SourceFile], *, language: str, modes: Sequence[str],
+                 custom_prompt: str | None = None,
+                 static_findings: list[Finding] | None = None) -> ReviewOutcome
+
+- `SourceFile(path, content)`: path "" for an unnamed snippet. One call reviews one batch in one
+  model request; `review_snippet` is the one-file case. Fitting a batch into a token budget is
+  the caller's job.
+- `language` is the requester's hint; a file counts as Python (ruff + bandit) when its path ends in
+  .py/.pyi, or it has no extension and the language is Python. The secrets check runs on every file.
+- `modes`: review mode names; unknown or more than 5 raise ApiError 400; empty means comprehensive.
+- `custom_prompt`: the requester's notes, sent as delimited user data, never as instructions.
+- `static_findings`: pass them when already computed (e.g. for many files at once); otherwise the
+  engine runs `static.analyse(files, language)`.
+- `ReviewOutcome(feedback, findings, model, usage, cached)`: markdown feedback ending with the
+  findings; findings most severe first, each with `file` = its SourceFile.path (None for ""),
+  `line` within the file; `model` is the Gemini model or "static" when no key is configured;
+  `usage` = Usage(promptTokens, outputTokens, totalTokens), all 0 for static and cached reviews.
+- Errors: ApiError 400 for bad modes; 502/503 (retryable) when Gemini fails after its retries.
+
+For another prompt with a pydantic schema (e.g. a synthesis over batches), call
+`shared.review.gemini.generate(system=..., contents=..., schema=Model)` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from shared.review import cache, gemini, prompts, report, secret_scan, static
+from shared.review.findings import Finding, by_severity
+from shared.review.modes import normalise_modes
+from shared.review.outcome import ReviewOutcome, SourceFile, Usage
+
+__all__ = ["Finding", "ReviewOutcome", "SourceFile", "Usage", "review_files", "review_snippet"]
+
+STATIC_MODEL = "static"
+
+
+def review_snippet(
+    code: str,
+    *,
+    language: str,
+    modes: Sequence[str],
+    custom_prompt: str | None = None,
+    file_name: str | None = None,
+) -> ReviewOutcome:
+    files = [SourceFile(path=file_name or "", content=code)]
+    return review_files(files, language=language, modes=modes, custom_prompt=custom_prompt)
+
+
+def review_files(
+    files: list[SourceFile],
+    *,
+    language: str,
+    modes: Sequence[str],
+    custom_prompt: str | None = None,
+    static_findings: list[Finding] | None = None,
+) -> ReviewOutcome:
+    chosen = normalise_modes(list(modes))
+    found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
+    if not gemini.configured():
+        python = any(static.is_python(file, language) for file in files)
+        return ReviewOutcome(
+            feedback=report.static_feedback(found, python), findings=found, model=STATIC_MODEL, usage=Usage()
+        )
+
+    key = cache.cache_key(files, language, chosen, custom_prompt, gemini.model_name())
+    if (hit := cache.lookup(key)) is not None:
+        return hit
+    masked = [SourceFile(path=f.path, content=secret_scan.mask(f.content, secret_scan.scan(f.content))) for f in files]
+    generation = gemini.generate(
+        system=prompts.system_instruction(chosen),
+        contents=prompts.user_message(masked, language, found, custom_prompt),
+        schema=prompts.ModelReview,
+    )
+    answer = generation.parsed
+    findings = by_severity(found + [_from_model(item, files) for item in answer.findings])
+    outcome = ReviewOutcome(
+        feedback=f"{answer.feedback.strip()}\n\n{report.findings_section(findings)}",
+        findings=findings,
+        model=generation.model,
+        usage=generation.usage,
+    )
+    cache.store(key, outcome)
+    return outcome
+
+
+def _from_model(item: prompts.ModelFinding, files: list[SourceFile]) -> Finding:
+    """The model's finding, held to what is true of the files: a known path, a line that exists."""
+    file = files[0] if len(files) == 1 else _match_file(item.file, files)
+    line = item.line
+    if file is None or line is None or not 1 <= line <= file.content.count("\n") + 1:
+        line = None
+    return Finding(
+        severity=item.severity,
+        category=(item.category or "general")[:80],
+        title=(item.title or "Finding")[:300],
+        detail=item.detail[:4000],
+        line=line,
+        file=(file.path or None) if file else None,
+        suggestion=item.suggestion[:8000] if item.suggestion else None,
+        source="model",
+    )
+
+
+def _match_file(named: str | None, files: list[SourceFile]) -> SourceFile | None:
+    if not named:
+        return None
+    named = named.strip().lstrip("./")
+    for file in files:
+        if file.path.lstrip("./") == named:
+            return file
+    tails = [file for file in files if PurePosixPath(file.path).name == PurePosixPath(named).name]
+    return tails[0] if len(tails) == 1 else None

@@ -1,0 +1,163 @@
+"""The one way we call Gemini: google-genai with structured JSON output (a pydantic schema), a
+bounded timeout, bounded retries with backoff on 429/5xx, token usage read from the response, and
+upstream failures turned into 502/503 JSON errors (never a 500 with a stack).
+
+Reusable for any prompt: `generate(system=..., contents=..., schema=SomeModel)` returns the parsed
+model and the usage. google-genai is imported on first use only, so functions that never call the
+model (history, billing) do not load it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from shared.config import get_settings
+from shared.errors import ApiError
+from shared.review.outcome import Usage
+
+if TYPE_CHECKING:
+    from google import genai
+
+log = logging.getLogger("coderevai.review.gemini")
+
+S = TypeVar("S", bound=BaseModel)
+RETRY_STATUSES = [408, 429, 500, 502, 503, 504]
+
+_client: genai.Client | None = None
+_client_key: tuple | None = None
+_lock = threading.Lock()
+
+
+@dataclass
+class Generation(Generic[S]):
+    parsed: S
+    usage: Usage
+    model: str
+
+
+def configured() -> bool:
+    return bool(get_settings().gemini_api_key)
+
+
+def model_name() -> str:
+    return get_settings().gemini_model
+
+
+def generate(
+    *,
+    system: str,
+    contents: str,
+    schema: type[S],
+    temperature: float = 0.2,
+    max_output_tokens: int = 16_384,
+) -> Generation[S]:
+    """Ask the model for one `schema` object. `system` holds our instructions only; everything a
+    user wrote belongs in `contents`."""
+    from google.genai import types
+
+    model = model_name()
+    config = types.GenerateContentConfig(
+        system_instruction=system,
+        response_mime_type="application/json",
+        response_schema=schema,
+        temperature=temperature,
+        max_output_tokens=max_output_tokens,
+    )
+    try:
+        response = _get_client().models.generate_content(model=model, contents=contents, config=config)
+    except Exception as exc:
+        raise _upstream_error(exc) from None
+    parsed = response.parsed
+    if not isinstance(parsed, schema):
+        reason = response.candidates[0].finish_reason if response.candidates else "no candidates"
+        log.warning("model answer unusable (finish reason %s)", reason)
+        raise ApiError(502, "UPSTREAM_ERROR", "The review model returned no usable answer; try again.", retryable=True)
+    return Generation(parsed=parsed, usage=_usage(response.usage_metadata), model=model)
+
+
+def _get_client() -> genai.Client:
+    """One client per instance (connection pooling), rebuilt when the settings change."""
+    global _client, _client_key
+    settings = get_settings()
+    key = (
+        settings.gemini_api_key,
+        settings.gemini_base_url,
+        settings.gemini_timeout_seconds,
+        settings.gemini_max_attempts,
+        settings.gemini_retry_delay_seconds,
+    )
+    with _lock:
+        if _client is None or _client_key != key:
+            from google import genai
+            from google.genai import types
+
+            retry = types.HttpRetryOptions(
+                attempts=settings.gemini_max_attempts,
+                initial_delay=settings.gemini_retry_delay_seconds,
+                max_delay=max(settings.gemini_retry_delay_seconds * 8, 0.001),
+                http_status_codes=RETRY_STATUSES,
+            )
+            options = types.HttpOptions(
+                base_url=settings.gemini_base_url,
+                timeout=int(settings.gemini_timeout_seconds * 1000),
+                retry_options=retry,
+            )
+            _client, _client_key = genai.Client(api_key=settings.gemini_api_key, http_options=options), key
+        return _client
+
+
+def _usage(metadata) -> Usage:
+    if metadata is None:
+        return Usage()
+    prompt = metadata.prompt_token_count or 0
+    output = (metadata.candidates_token_count or 0) + (metadata.thoughts_token_count or 0)
+    return Usage(promptTokens=prompt, outputTokens=output, totalTokens=metadata.total_token_count or prompt + output)
+
+
+def _transport_classes(name: str) -> tuple[type, ...]:
+    # google-genai talks through httpx or its fork httpx2, whose classes are unrelated to httpx's.
+    import importlib
+
+    found = []
+    for module in ("httpx", "httpx2"):
+        try:
+            found.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            pass
+    return tuple(found)
+
+
+def _upstream_error(exc: Exception) -> ApiError:
+    from google.genai import errors
+
+    if isinstance(exc, errors.APIError):
+        log.warning("Gemini answered %s %s after retries", exc.code, exc.status)
+        if exc.code == 429:
+            return ApiError(
+                503,
+                "UPSTREAM_UNAVAILABLE",
+                "The review model is over capacity right now; try again in a minute.",
+                retryable=True,
+                headers={"Retry-After": "30"},
+            )
+        if exc.code in (401, 403):
+            return ApiError(502, "UPSTREAM_ERROR", "The review model refused our credentials.", retryable=False)
+        if exc.code == 503:
+            return ApiError(503, "UPSTREAM_UNAVAILABLE", "The review model is unavailable; try again.", retryable=True)
+        if 400 <= exc.code < 500 and exc.code != 408:
+            return ApiError(502, "UPSTREAM_ERROR", "The review model rejected the request.", retryable=False)
+        return ApiError(502, "UPSTREAM_ERROR", "The review model failed; try again.", retryable=True)
+    if isinstance(exc, _transport_classes("TimeoutException")):
+        log.warning("Gemini timed out after retries")
+        return ApiError(
+            503, "UPSTREAM_UNAVAILABLE", "The review model did not answer in time; try again.", retryable=True
+        )
+    if isinstance(exc, _transport_classes("TransportError")):
+        log.warning("Gemini unreachable: %s", type(exc).__name__)
+        return ApiError(503, "UPSTREAM_UNAVAILABLE", "The review model is unreachable; try again.", retryable=True)
+    log.error("unexpected Gemini client failure: %s", type(exc).__name__)
+    return ApiError(502, "UPSTREAM_ERROR", "The review model failed; try again.", retryable=True)

@@ -1,0 +1,47 @@
+"""Findings as markdown. The feedback always ends with them, so the history (which keeps only the
+markdown) and a front end that renders only `feedback` still show every finding."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from shared.review.findings import SEVERITY_ORDER, Finding
+
+MAX_RENDERED = 200
+
+
+def findings_section(findings: list[Finding]) -> str:
+    if not findings:
+        return "### Findings\n\nNo issues found."
+    counts = Counter(f.severity for f in findings)
+    summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts[s])
+    lines = [f"### Findings ({summary})", ""]
+    for finding in findings[:MAX_RENDERED]:
+        where = ":".join(str(part) for part in (finding.file, finding.line) if part)
+        place = f" (line {finding.line})" if finding.line and not finding.file else f" ({where})" if where else ""
+        lines.append(f"- **{finding.severity}** · {finding.category}{place}: {finding.title} _[{finding.source}]_")
+        if finding.suggestion:
+            lines.append(f"  - Suggestion: {_inline(finding.suggestion)}")
+    if len(findings) > MAX_RENDERED:
+        lines.append(f"- … and {len(findings) - MAX_RENDERED} more in `findings`.")
+    return "\n".join(lines)
+
+
+def static_feedback(findings: list[Finding], analysed_python: bool) -> str:
+    """The whole review when no model is configured."""
+    tools = "ruff, bandit and a secrets check" if analysed_python else "a secrets check"
+    intro = f"## Static review\n\nNo AI model is configured, so this review comes from {tools} only. " + (
+        "Start with the most severe findings below."
+        if findings
+        else "They found nothing to report; a model review can still catch design and logic issues."
+    )
+    if not analysed_python:
+        intro += " Language-specific analysers run on Python only."
+    return f"{intro}\n\n{findings_section(findings)}"
+
+
+def _inline(text: str) -> str:
+    if "\n" in text or "`" in text:
+        fence = "~~~~" if "```" in text else "```"
+        return "\n\n    " + "\n    ".join([fence, *text.splitlines(), fence])
+    return f"`{text}`"

@@ -1,0 +1,47 @@
+"""Request bodies of review_code and generate_diff (camelCase, as the front end sends them), and
+their size limits. Sizes are counted in UTF-8 bytes and never silently cut."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from shared.errors import invalid_input, too_large
+from shared.schemas import MAX_MODES, Body, ReviewMode
+
+MIN_CODE_BYTES = 5
+MAX_CODE_BYTES = 100 * 1024
+MAX_CUSTOM_PROMPT_BYTES = 5 * 1024
+MAX_DIFF_FEEDBACK_BYTES = 200 * 1024
+
+
+class ReviewCodeRequest(Body):
+    code: str
+    language: str = Field(min_length=1, max_length=64)
+    reviewModes: list[ReviewMode] = Field(default_factory=list, max_length=MAX_MODES)
+    customPrompt: str | None = None
+    fileName: str | None = Field(default=None, max_length=1024)
+
+    def check_sizes(self) -> ReviewCodeRequest:
+        require_size("code", self.code, MIN_CODE_BYTES, MAX_CODE_BYTES)
+        if self.customPrompt is not None:
+            require_size("customPrompt", self.customPrompt, 0, MAX_CUSTOM_PROMPT_BYTES)
+        return self
+
+
+class GenerateDiffRequest(Body):
+    originalCode: str
+    language: str = Field(min_length=1, max_length=64)
+    feedback: str
+
+    def check_sizes(self) -> GenerateDiffRequest:
+        require_size("originalCode", self.originalCode, 1, MAX_CODE_BYTES)
+        require_size("feedback", self.feedback, 1, MAX_DIFF_FEEDBACK_BYTES)
+        return self
+
+
+def require_size(field: str, text: str, minimum: int, maximum: int) -> None:
+    size = len(text.encode("utf-8", errors="surrogatepass"))
+    if size > maximum:
+        raise too_large(f"{field} ({size} bytes)", maximum)
+    if size < minimum:
+        raise invalid_input(f"{field}: must be at least {minimum} bytes (got {size}).")

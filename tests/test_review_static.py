@@ -1,0 +1,82 @@
+"""The static pass on its own: real ruff, bandit and the secrets check, with exact line numbers."""
+
+from __future__ import annotations
+
+from shared.review import secret_scan
+from shared.review.outcome import SourceFile
+from shared.review.static import analyse
+
+PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn\n-----END RSA PRIVATE KEY-----"
+SNIPPET = f'''import os
+import json
+
+
+def load(text):
+    value = eval(input())  # noqa: S307  # nosec
+    return json.loads(text), value
+
+
+KEY = """{PRIVATE_KEY}"""
+'''
+
+
+def by_source(findings, source):
+    return [f for f in findings if f.source == source]
+
+
+def test_python_snippet_gets_ruff_bandit_and_secrets_findings_on_the_right_lines():
+    findings = analyse([SourceFile(path="", content=SNIPPET)], "python")
+    ruff = {f.detail.split(":")[0]: f for f in by_source(findings, "ruff")}
+    assert ruff["ruff F401"].line == 1 and "`os` imported but unused" in ruff["ruff F401"].title
+    assert ruff["ruff F401"].suggestion == "Remove unused import: `os`"
+    bandit = by_source(findings, "bandit")
+    assert [(f.line, f.severity, f.category) for f in bandit if "B307" in f.detail] == [(6, "medium", "security")]
+    secrets = by_source(findings, "secrets")
+    assert [(f.line, f.severity, f.title) for f in secrets] == [(10, "critical", "Private key in source code")]
+    assert all(f.file is None for f in findings)
+    assert "MIIEow" not in secrets[0].detail  # the secret itself is never echoed
+
+
+def test_batch_findings_carry_their_file_and_non_python_gets_the_secrets_check_only():
+    token = "ghp_" + "A1b2" * 9
+    files = [
+        SourceFile(path="src/app.py", content="import sys\n"),
+        SourceFile(path="web/config.js", content=f"// settings\nconst token = '{token}';\nconst x = eval(y);\n"),
+        SourceFile(path="../../etc/evil.py", content="\n\nexec(data)\n"),
+    ]
+    findings = analyse(files, "python")
+    assert {(f.file, f.line, f.source) for f in findings} >= {
+        ("src/app.py", 1, "ruff"),
+        ("web/config.js", 2, "secrets"),
+        ("../../etc/evil.py", 3, "bandit"),
+    }
+    assert not [f for f in findings if f.file == "web/config.js" and f.source != "secrets"]
+
+
+def test_syntax_errors_are_reported_not_fatal():
+    findings = analyse([SourceFile(path="broken.py", content="def f(:\n    pass\n")], "python")
+    assert any(f.source == "ruff" and f.category == "syntax" and f.line == 1 for f in findings)
+
+
+def test_secret_shapes_and_placeholders():
+    text = (
+        "aws = 'AKIAIOSFODNN7EXAMPLQ'\n"
+        "stripe = 'sk_live_" + "x1Y2" * 6 + "'\n"
+        'password = "hunter2hunter2"\n'
+        'api_key = "your-api-key-here"\n'
+        "google = 'AIza" + "b" * 35 + "'\n"
+    )
+    kinds = [(leak.line, leak.kind) for leak in secret_scan.scan(text)]
+    assert kinds == [
+        (1, "AWS access key id"),
+        (2, "Stripe live key"),
+        (3, "hard-coded credential"),
+        (5, "Google API key"),
+    ]
+
+
+def test_masking_hides_secrets_and_keeps_line_numbers():
+    masked = secret_scan.mask(SNIPPET, secret_scan.scan(SNIPPET))
+    assert "MIIEow" not in masked and "BEGIN RSA" not in masked
+    assert masked.count("\n") == SNIPPET.count("\n")
+    assert masked.splitlines()[9] == 'KEY = """[REDACTED]'
