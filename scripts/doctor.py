@@ -59,27 +59,26 @@ def _timeout(settings: Settings) -> dict:
 
 
 def _redis(settings: Settings) -> Result:
-    if settings.upstash_redis_rest_url and settings.upstash_redis_rest_token:
-        from upstash_redis import Redis
+    from shared.ratelimit import build_limiter
 
-        client = Redis(url=settings.upstash_redis_rest_url, token=settings.upstash_redis_rest_token)
-        label = "Upstash REST"
-    elif settings.redis_url:
-        import redis
-
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
-        label = "REDIS_URL"
-    else:
-        return Result("redis", SKIP if not settings.production else FAIL, "no Redis configured: in-process limiter")
-    key = "crv:doctor:probe"
+    shared = build_limiter(settings).shared  # the very client the functions use, timeouts and all
+    if shared is None:
+        return Result("redis", FAIL if settings.production else SKIP, "no Redis configured: in-process limiter")
+    label = {"upstash": "Upstash REST", "redis": "REDIS_URL"}[shared.name]
+    key = f"{settings.rate_limit_prefix}doctor"
     try:
-        client.set(key, "1", ex=10)
-        value = client.get(key)
+        shared.client.set(key, "1", ex=10)
+        value = shared.client.get(key)
+        decision = shared.decide(f"{key}:decision", limit=1_000_000, window_ms=1000)
     except Exception as exc:
-        return Result("redis", FAIL, f"{label} set/get failed: {_reason(exc)}")
+        return Result("redis", FAIL, f"{label} failed: {_reason(exc)}")
+    finally:
+        shared.close()
     if value not in ("1", b"1"):
         return Result("redis", FAIL, f"{label} set/get returned {value!r}")
-    return Result("redis", OK, f"{label} set/get works")
+    if not decision.allowed:
+        return Result("redis", FAIL, f"{label} limiter script denied a request it should allow")
+    return Result("redis", OK, f"{label} set/get works, limiter script answered in one round trip")
 
 
 def _gemini(settings: Settings) -> Result:

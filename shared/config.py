@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -13,6 +14,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SECRET_PREFIX = "sm://"  # noqa: S105  (a URL scheme, not a secret)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CommaList = Annotated[list[str], NoDecode]
+
+# Requests per RATE_LIMIT_WINDOW_SECONDS (a minute) by route and plan. Pro is five times free
+# (review_repo six: a repository review is the feature people upgrade for). RATE_LIMITS (JSON)
+# overrides single entries, e.g. {"history": {"free": 60}}.
+RATE_LIMITS: dict[str, dict[str, int]] = {
+    "review_code": {"free": 20, "pro": 100},
+    "review_repo": {"free": 5, "pro": 30},
+    "generate_diff": {"free": 15, "pro": 75},
+    "history": {"free": 120, "pro": 600},
+}
 
 log = logging.getLogger("coderevai.config")
 
@@ -32,6 +43,12 @@ class Settings(BaseSettings):
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: str | None = None
     redis_url: str | None = None
+    rate_limits: Annotated[dict[str, dict[str, int]], NoDecode] = RATE_LIMITS
+    rate_limit_window_seconds: float = 60.0
+    rate_limit_prefix: str = "crv:rl:"
+    rate_limit_timeout_seconds: float = 0.5
+    rate_limit_breaker_seconds: float = 15.0
+    plan_cache_seconds: float = 60.0
 
     gemini_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"
@@ -75,6 +92,35 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _parse_rate_limits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError('RATE_LIMITS must be JSON like {"history": {"free": 60}}') from None
+        return value
+
+    @field_validator("rate_limits", mode="after")
+    @classmethod
+    def _merge_rate_limits(cls, value: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        merged = {route: dict(plans) for route, plans in RATE_LIMITS.items()}
+        for route, plans in value.items():
+            if route not in merged:
+                raise ValueError(f"unknown route {route!r}; routes are {', '.join(RATE_LIMITS)}")
+            if any(limit < 1 for limit in plans.values()):
+                raise ValueError(f"limits for {route} must be at least 1")
+            merged[route].update({plan.lower(): limit for plan, limit in plans.items()})
+        return merged
+
+    @field_validator("rate_limit_window_seconds", "rate_limit_timeout_seconds", mode="after")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be greater than 0")
         return value
 
     @field_validator("clerk_jwt_key", mode="after")

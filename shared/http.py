@@ -86,9 +86,18 @@ def endpoint(
     methods: tuple[str, ...],
     authenticated: bool = True,
     max_body: int = MAX_BODY_BYTES,
+    limit: str | None = None,
 ) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
-    """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function."""
+    """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
+    `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
+    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers."""
     allowed = tuple(m.upper() for m in methods)
+    if limit is not None:
+        if not authenticated:
+            raise ValueError("rate limits are per user: `limit` needs authenticated=True")
+        from shared.ratelimit import check_route
+
+        check_route(limit)
     path = "/" + name.replace("_", "-")
 
     def wrap(handler: Callable[[Call], Any]) -> Callable[[flask.Request], flask.Response]:
@@ -117,6 +126,10 @@ def endpoint(
                         from shared.auth import authenticate
 
                         call.user_id = authenticate(request)
+                    if limit is not None:
+                        from shared.ratelimit import enforce
+
+                        call.headers.update(enforce(limit, call.user_id))
                     response = _to_response(handler(call))
             except ApiError as exc:
                 error = exc

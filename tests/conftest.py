@@ -27,12 +27,15 @@ APP_VARIABLES = (
     "GEMINI_API_KEY GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS "
     "GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_JWT_KEY CLERK_SECRET_KEY CLERK_AUTHORIZED_PARTIES "
     "CLERK_API_URL STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_ID_PRO STRIPE_API_BASE "
-    "BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_TOKEN GITHUB_API_URL ALLOWED_ORIGINS"
+    "BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_TOKEN GITHUB_API_URL ALLOWED_ORIGINS "
+    "RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS "
+    "PLAN_CACHE_SECONDS"
 ).split()
 APP_VARIABLES += (
     "GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES "
     "REVIEW_REPO_PARALLELISM"
 ).split()
+GATEWAY_TOKEN = "test-gateway-token"
 
 
 def create_database(prefix: str = "crv_test") -> str:
@@ -155,3 +158,19 @@ def client_for():
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def upstash_gateway():
+    """The Upstash-compatible REST gateway (scripts/upstash_gateway.py) over the test Redis."""
+    from scripts.upstash_gateway import Gateway
+
+    gateway = Gateway(REDIS_URL, GATEWAY_TOKEN).start()
+    yield gateway
+    gateway.stop()
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own: tests and other users of the shared Redis stay apart."""
+    return f"crv:test:{uuid.uuid4().hex[:12]}:"

@@ -56,7 +56,7 @@ def test_each_failure_is_named_in_one_line(settings_env, empty_pg_url, capsys):
         assert doctor.run() == 1
     result = lines(capsys)
     assert result["database"].startswith("FAIL") and "alembic upgrade head" in result["database"]
-    assert result["redis"].startswith("FAIL") and "set/get failed" in result["redis"]
+    assert result["redis"].startswith("FAIL") and "REDIS_URL failed" in result["redis"]
     assert result["gemini"].startswith("FAIL")
     assert result["stripe"].startswith("FAIL") and "STRIPE_WEBHOOK_SECRET is missing" in result["stripe"]
     assert result["clerk"].startswith("FAIL") and "PEM" in result["clerk"]
@@ -80,3 +80,14 @@ def test_missing_production_variable_is_one_line(settings_env, capsys):
     settings_env(APP_ENV="production")
     assert doctor.run() == 1
     assert "DATABASE_URL must be set" in capsys.readouterr().out
+
+
+def test_upstash_is_checked_through_the_rest_protocol(settings_env, pg_url, upstash_gateway, capsys):
+    settings_env(
+        DATABASE_URL=pg_url, UPSTASH_REDIS_REST_URL=upstash_gateway.url, UPSTASH_REDIS_REST_TOKEN=upstash_gateway.token
+    )
+    assert doctor.run() == 0
+    assert "Upstash REST set/get works" in lines(capsys)["redis"]
+    settings_env(UPSTASH_REDIS_REST_TOKEN="wrong-token")
+    assert doctor.run() == 1
+    assert lines(capsys)["redis"].startswith("FAIL  redis      Upstash REST failed")

@@ -181,3 +181,16 @@ def test_an_oversized_archive_is_413_and_a_missing_repository_404(client, github
         "retryable": False,
     }
     assert history_rows(pg_url, who) == []
+
+
+def test_the_free_plan_gets_five_repository_reviews_a_minute(client, pg_url):
+    who = user()
+    answers = [post(client, {"reviewModes": ["security"]}, who) for _ in range(5)]
+    assert [a.status_code for a in answers] == [400] * 5  # counted even when the body is wrong
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"5"}
+    denied = post(client, {"files": [{"path": "a.py", "content": "x = 1\n"}]}, who)
+    assert denied.status_code == 429
+    assert denied.json["code"] == "RATE_LIMITED"
+    assert int(denied.headers["Retry-After"]) > 0
+    assert history_rows(pg_url, who) == []

@@ -1,0 +1,315 @@
+"""Rate limits per route, user and plan: an exact sliding window decided by one Lua script in Redis
+(Upstash REST in production, a plain Redis URL elsewhere), one round trip per request.
+
+The script reads the store's clock (TIME), drops entries older than the window, and records the
+request under a unique member only when it is allowed, so a burst is counted exactly, instances
+cannot interleave, retries while blocked do not extend the block, and `reset` is the moment the
+oldest counted request leaves the window. When the store fails, a circuit breaker sends decisions
+to a per-instance limiter with the same limits for RATE_LIMIT_BREAKER_SECONDS, so an outage neither
+opens the gate nor adds a timeout to every request."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.config import RATE_LIMITS, Settings, get_settings, note_default
+from shared.errors import ApiError
+from shared.plans import FREE, plan_for
+
+log = logging.getLogger("coderevai.ratelimit")
+
+# KEYS[1] the window's sorted set; ARGV: limit, window (ms), a unique member for this request.
+# Scores are the store's clock in ms; members are unique, so equal timestamps all count.
+SLIDING_WINDOW = """
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+local allowed = 0
+if count < limit then
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('PEXPIRE', key, window)
+  count = count + 1
+  allowed = 1
+end
+local reset = now + window
+local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+if oldest[2] then reset = tonumber(oldest[2]) + window end
+return {allowed, math.max(limit - count, 0), reset, now}
+"""
+SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_ms: int  # unix ms (the store's clock) when the oldest counted request leaves the window
+    now_ms: int
+    backend: str  # "upstash", "redis" or "local" (per instance)
+
+    @property
+    def retry_after(self) -> int:
+        return max(1, math.ceil((self.reset_ms - self.now_ms) / 1000))
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_ms / 1000)),
+        }
+
+
+class Backend(Protocol):
+    name: str
+
+    def decide(self, key: str, limit: int, window_ms: int) -> Decision: ...
+
+    def close(self) -> None: ...
+
+
+def _decision(result: list, backend: str, limit: int) -> Decision:
+    allowed, remaining, reset_ms, now_ms = (int(value) for value in result)
+    return Decision(bool(allowed), limit, remaining, reset_ms, now_ms, backend)
+
+
+class RedisBackend:
+    """A plain Redis URL through redis-py (Memorystore, self-hosted, local)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, timeout: float) -> None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        # redis-py retries a command up to 10 times on a timeout by default, and a timed-out
+        # script may already have run: a resent EVALSHA would count one request twice.
+        pool = redis.ConnectionPool.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0)
+        )
+        self.client = redis.Redis(connection_pool=pool)
+        self._no_script = redis.exceptions.NoScriptError
+
+    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
+        args = (limit, window_ms, uuid.uuid4().hex)
+        try:
+            result = self.client.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
+        except self._no_script:
+            result = self.client.eval(SLIDING_WINDOW, 1, key, *args)
+        return _decision(result, self.name, limit)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class UpstashBackend:
+    """Upstash Redis over REST through the official upstash-redis client."""
+
+    name = "upstash"
+
+    def __init__(self, url: str, token: str, timeout: float) -> None:
+        import httpx
+        from upstash_redis import Redis
+        from upstash_redis.errors import UpstashError
+
+        # rest_retries=0: the client resends a request on ANY exception, including a read timeout
+        # after the script already ran. read_your_writes off: the script runs on the primary.
+        self.client = Redis(url, token, rest_retries=0, allow_telemetry=False, read_your_writes=False)
+        # The client builds httpx.Client(timeout=None) and has no option for it: set ours.
+        http = self.client._http._client
+        if not isinstance(http, httpx.Client):
+            raise RuntimeError("upstash-redis changed its HTTP client; review UpstashBackend")
+        http.timeout = httpx.Timeout(timeout)
+        self._error = UpstashError
+
+    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
+        args = [str(limit), str(window_ms), uuid.uuid4().hex]
+        try:
+            result = self.client.evalsha(SLIDING_WINDOW_SHA, keys=[key], args=args)
+        except self._error as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+            result = self.client.eval(SLIDING_WINDOW, keys=[key], args=args)
+        return _decision(result, self.name, limit)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class InProcessBackend:
+    """The same sliding window in this instance's memory: the development default, and the
+    fallback while the shared store is unreachable."""
+
+    name = "local"
+    SWEEP_EVERY = 1000  # decisions; drops windows with nothing left in them
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[deque[int], int]] = {}
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
+        now = time.time_ns() // 1_000_000
+        with self._lock:
+            entries, _ = self._windows.setdefault(key, (deque(), window_ms))
+            self._windows[key] = (entries, window_ms)
+            while entries and entries[0] <= now - window_ms:
+                entries.popleft()
+            allowed = len(entries) < limit
+            if allowed:
+                entries.append(now)
+            reset = entries[0] + window_ms if entries else now + window_ms
+            remaining = max(limit - len(entries), 0)
+            self._calls += 1
+            if self._calls % self.SWEEP_EVERY == 0:
+                self._sweep(now)
+        return Decision(allowed, limit, remaining, reset, now, self.name)
+
+    def _sweep(self, now: int) -> None:
+        for key in [k for k, (entries, window) in self._windows.items() if not entries or entries[-1] <= now - window]:
+            del self._windows[key]
+
+    def close(self) -> None:
+        self._windows.clear()
+
+
+class RateLimiter:
+    """The shared backend behind a circuit breaker, with the per-instance limiter behind that."""
+
+    def __init__(self, shared: Backend | None, breaker_seconds: float) -> None:
+        self.shared = shared
+        self.local = InProcessBackend()
+        self.breaker_seconds = breaker_seconds
+        self._open_until: float | None = None  # None: closed (use the shared backend)
+        self._probing = False
+        self._lock = threading.Lock()
+
+    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
+        if self.shared is None or not self._may_try():
+            return self.local.decide(key, limit, window_ms)
+        try:
+            decision = self.shared.decide(key, limit, window_ms)
+        except Exception as exc:
+            self._trip(exc)
+            return self.local.decide(key, limit, window_ms)
+        self._recover()
+        return decision
+
+    @property
+    def open(self) -> bool:
+        return self._open_until is not None
+
+    def _may_try(self) -> bool:
+        with self._lock:
+            if self._open_until is None:
+                return True
+            if time.monotonic() < self._open_until or self._probing:
+                return False
+            self._probing = True  # half open: one request probes, the others stay local
+            return True
+
+    def _trip(self, exc: Exception) -> None:
+        with self._lock:
+            first = self._open_until is None
+            self._open_until = time.monotonic() + self.breaker_seconds
+            self._probing = False
+        if first:
+            log.warning(
+                "rate limiter: %s store failed (%s: %s); per-instance limits for the next %g s",
+                self.shared.name if self.shared else "shared",
+                type(exc).__name__,
+                str(exc)[:200],
+                self.breaker_seconds,
+            )
+
+    def _recover(self) -> None:
+        if self._open_until is None:
+            return
+        with self._lock:
+            self._open_until, self._probing = None, False
+        log.warning("rate limiter: %s store reachable again", self.shared.name if self.shared else "shared")
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+
+
+def build_limiter(settings: Settings) -> RateLimiter:
+    timeout = settings.rate_limit_timeout_seconds
+    shared: Backend | None = None
+    if settings.upstash_redis_rest_url and settings.upstash_redis_rest_token:
+        shared = UpstashBackend(settings.upstash_redis_rest_url, settings.upstash_redis_rest_token, timeout)
+    elif settings.redis_url:
+        shared = RedisBackend(settings.redis_url, timeout)
+    else:
+        note_default("no UPSTASH_REDIS_REST_URL or REDIS_URL: rate limits are per instance (in-process)")
+    return RateLimiter(shared, settings.rate_limit_breaker_seconds)
+
+
+_limiter: RateLimiter | None = None
+_built_for: Settings | None = None
+_build_lock = threading.Lock()
+
+
+def get_limiter() -> RateLimiter:
+    """One limiter per instance, rebuilt when the settings are reloaded (tests)."""
+    global _limiter, _built_for
+    settings = get_settings()
+    if _limiter is not None and _built_for is settings:
+        return _limiter
+    with _build_lock:
+        if _limiter is None or _built_for is not settings:
+            if _limiter is not None:
+                _limiter.close()
+            _limiter, _built_for = build_limiter(settings), settings
+        return _limiter
+
+
+def check_route(route: str) -> None:
+    if route not in RATE_LIMITS:
+        raise ValueError(f"unknown rate-limited route {route!r}; add it to RATE_LIMITS in shared/config.py")
+
+
+_unknown_plans: set[tuple[str, str]] = set()
+
+
+def decide(route: str, user_id: str) -> Decision:
+    settings = get_settings()
+    limits = settings.rate_limits[route]
+    plan = plan_for(user_id)
+    if plan not in limits:
+        if (plan, route) not in _unknown_plans:
+            _unknown_plans.add((plan, route))
+            log.warning("plan %r has no rate limits for %s; using the free plan's", plan, route)
+        plan = FREE
+    window_ms = round(settings.rate_limit_window_seconds * 1000)
+    return get_limiter().decide(f"{settings.rate_limit_prefix}{route}:{user_id}", limits[plan], window_ms)
+
+
+def enforce(route: str, user_id: str) -> dict[str, str]:
+    """The X-RateLimit-* headers for an allowed request, or ApiError 429 with them and Retry-After."""
+    decision = decide(route, user_id)
+    if decision.allowed:
+        return decision.headers()
+    window = get_settings().rate_limit_window_seconds
+    per = "minute" if window == 60 else f"{window:g} seconds"
+    raise ApiError(
+        429,
+        "RATE_LIMITED",
+        f"Too many requests: {decision.limit} per {per} on this endpoint. Try again in {decision.retry_after} s.",
+        retryable=True,
+        headers={**decision.headers(), "Retry-After": str(decision.retry_after)},
+    )
