@@ -7,7 +7,7 @@ import io
 import re
 import tarfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -86,8 +86,11 @@ class Archive:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def fetch_repository(repo: RepoRef, limits: ArchiveLimits | None = None) -> Archive:
-    """The files of one ref of a public repository (the default branch when no ref is given)."""
+def fetch_repository(
+    repo: RepoRef, limits: ArchiveLimits | None = None, *, skip: Callable[[str], str | None] | None = None
+) -> Archive:
+    """The files of one ref of a public repository (the default branch when no ref is given).
+    `skip(path)` gives a reason to leave a file unread (e.g. node_modules/), None to read it."""
     settings = get_settings()
     limits = limits or ArchiveLimits(archive_bytes=settings.repo_archive_max_bytes)
     api = settings.github_api_url.rstrip("/")
@@ -113,7 +116,7 @@ def fetch_repository(repo: RepoRef, limits: ArchiveLimits | None = None) -> Arch
                         url = _redirect_target(url, response, allowed)
                         continue
                     _raise_for_status(response, repo)
-                    return _unpack(response, limits)
+                    return _unpack(response, limits, skip)
             raise ApiError(502, "GITHUB_ERROR", "GitHub redirected the archive download too many times.")
     except httpx.TimeoutException:
         raise ApiError(
@@ -164,7 +167,7 @@ def _raise_for_status(response: httpx.Response, repo: RepoRef) -> None:
     raise ApiError(502, "GITHUB_ERROR", f"GitHub refused the archive download ({status}).")
 
 
-def _unpack(response: httpx.Response, limits: ArchiveLimits) -> Archive:
+def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str], str | None] | None) -> Archive:
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limits.archive_bytes:
         raise archive_too_large(limits.archive_bytes)
@@ -185,7 +188,7 @@ def _unpack(response: httpx.Response, limits: ArchiveLimits) -> Archive:
                         "PAYLOAD_TOO_LARGE",
                         f"The repository unpacks to more than the limit of {limits.total_bytes} bytes.",
                     )
-                _take(tar, member, limits, archive)
+                _take(tar, member, limits, archive, skip)
     except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
         raise ApiError(
             502, "GITHUB_ERROR", f"GitHub sent an archive that could not be read ({type(exc).__name__})."
@@ -197,7 +200,13 @@ def archive_too_large(limit: int) -> ApiError:
     return ApiError(413, "PAYLOAD_TOO_LARGE", f"The repository archive is larger than the limit of {limit} bytes.")
 
 
-def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, limits: ArchiveLimits, archive: Archive) -> None:
+def _take(
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    limits: ArchiveLimits,
+    archive: Archive,
+    skip: Callable[[str], str | None] | None,
+) -> None:
     if member.isdir() or member.type in (tarfile.XGLTYPE, tarfile.XHDTYPE):
         return
     path = _inner_path(member.name)
@@ -207,6 +216,8 @@ def _take(tar: tarfile.TarFile, member: tarfile.TarInfo, limits: ArchiveLimits, 
         archive.skipped.append((path, "link"))
     elif not member.isfile():
         archive.skipped.append((path, "not a regular file"))
+    elif skip is not None and (reason := skip(path)) is not None:
+        archive.skipped.append((path, reason))
     elif member.size > limits.file_bytes:
         archive.skipped.append((path, f"larger than the per-file limit of {limits.file_bytes} bytes"))
     else:

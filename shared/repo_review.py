@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.github import fetch_repository, parse_repo_url
-from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select
+from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select, skip_reason
 from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import cache, engine, gemini, static
 from shared.review.findings import Finding, by_severity
@@ -58,7 +58,7 @@ def review_request(request: ReviewRepoRequest) -> RepoReview:
     if request.files:
         files, skipped_before = client_files(request.files), []
     elif repo is not None:
-        archive = fetch_repository(repo)
+        archive = fetch_repository(repo, skip=skip_reason)
         files, skipped_before = archive.files, archive.skipped
     else:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")

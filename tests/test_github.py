@@ -222,3 +222,12 @@ def test_a_slow_github_times_out_as_retryable(github, settings_env):
 def test_build_tarball_has_githubs_layout():
     with tarfile.open(fileobj=io.BytesIO(build_tarball({"a/b.py": "x"})), mode="r:gz") as tar:
         assert tar.getnames() == ["octo-demo-0123abc", "octo-demo-0123abc/a/b.py"]
+
+
+def test_files_skipped_by_path_are_never_read(github):
+    from shared.repo_files import skip_reason
+
+    github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n", "node_modules/a/index.js": "y" * 5000}))
+    archive = fetch_repository(RepoRef("octo", "demo"), ArchiveLimits(file_bytes=1000), skip=skip_reason)
+    assert dict(archive.files) == {"app.py": b"x = 1\n"}
+    assert archive.skipped == [("node_modules/a/index.js", "vendored or generated (node_modules/)")]
