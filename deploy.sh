@@ -53,7 +53,9 @@ secrets_for() {
     review_code|generate_diff) echo "$COMMON GEMINI_API_KEY" ;;
     review_repo) echo "$COMMON GEMINI_API_KEY GITHUB_TOKEN" ;;
     billing) echo "$COMMON STRIPE_SECRET_KEY" ;;
-    stripe_webhook) echo "DATABASE_URL CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET" ;;
+    # Production settings want a limiter store and a Clerk key in every function; the webhook makes
+    # no Stripe API call, so it gets the signing secret and not the API key.
+    stripe_webhook) echo "$COMMON STRIPE_WEBHOOK_SECRET" ;;
     *) echo "$COMMON" ;;
   esac
 }

@@ -73,6 +73,29 @@ class DeleteQuery(Body):
     id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
+class SubscriptionOut(BaseModel):
+    id: str | None  # Stripe's sub_... id
+    status: str
+    plan: str
+    currentPeriodEnd: int | None  # ms since the epoch
+    cancelAtPeriodEnd: bool
+
+    @classmethod
+    def from_row(cls, row) -> SubscriptionOut:
+        return cls(
+            id=row.stripeSubscriptionId,
+            status=row.status,
+            plan=row.plan,
+            currentPeriodEnd=epoch_ms(row.currentPeriodEnd) if row.currentPeriodEnd else None,
+            cancelAtPeriodEnd=row.cancelAtPeriodEnd,
+        )
+
+
+class CheckoutRequest(Body):
+    plan: Literal["pro"]
+    priceId: str | None = Field(default=None, description="ignored: the server picks the price for the plan")
+
+
 def epoch_ms(moment: datetime) -> int:
     from datetime import UTC
 

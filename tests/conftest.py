@@ -145,9 +145,20 @@ def auth_env(db_env, clerk_keys):
 
 
 def function_client(name: str):
+    """A test client for one function; every response it gets is checked against openapi.yaml."""
     import functions_framework
+    from flask.testing import FlaskClient
+
+    from tests.openapi_check import check_response
+
+    class DocumentedClient(FlaskClient):
+        def open(self, *args, **kwargs):
+            response = super().open(*args, **kwargs)
+            check_response(name, response)
+            return response
 
     app = functions_framework.create_app(name, str(ROOT / "functions" / name / "main.py"))
+    app.test_client_class = DocumentedClient
     return app.test_client()
 
 

@@ -18,6 +18,23 @@ EXPECTATIONS = {
     # With no Gemini key (the probe's environment) a review is the static pass: no google-genai.
     "review_code": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
     "generate_diff": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
+    # Reading the subscription makes no Stripe call, so stripe loads only for checkout and portal.
+    "billing": (
+        {GENAI, STRIPE, CLERK, SECRETS},
+        ("GET", "/"),
+        {
+            "STRIPE_SECRET_KEY": "sk_test_x",
+            "STRIPE_PRICE_ID_PRO": "price_x",
+            "BILLING_SUCCESS_URL": "https://a.example/ok",
+            "BILLING_CANCEL_URL": "https://a.example/no",
+        },
+    ),
+    # An unsigned delivery is refused with 400 before anything else.
+    "stripe_webhook": (
+        {GENAI, SECRETS},
+        ("POST", "/"),
+        {"STRIPE_WEBHOOK_SECRET": "whsec_x", "STRIPE_PRICE_ID_PRO": "price_x"},
+    ),
     "review_repo": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
 }
 
@@ -35,8 +52,9 @@ print(json.dumps({"start": at_start, "serving": serving, "status": status}))
 
 @pytest.mark.parametrize("name", sorted(EXPECTATIONS))
 def test_function_does_not_load_sdks_it_does_not_use(name, pg_url, tmp_path):
-    forbidden, (method, path) = EXPECTATIONS[name]
+    forbidden, (method, path), *extra_env = EXPECTATIONS[name]
     env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
+    env.update(*extra_env)
     out = subprocess.run(
         [sys.executable, "-c", PROBE, name, method, path, json.dumps(sorted(forbidden))],
         cwd=ROOT,

@@ -43,10 +43,15 @@ def deploy(tmp_path: Path, *args: str, env: dict | None = None, missing: str = "
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     # Only the tools deploy.sh uses: this machine may have a real gcloud in /usr/bin.
-    for tool in ("bash", "sed", "tr", "cp", "find", "basename", "dirname", "mkdir", "rm", "cat", "python3"):
+    tools = {
+        tool: shutil.which(tool)
+        for tool in ("bash", "sed", "tr", "cp", "find", "basename", "dirname", "mkdir", "rm", "cat")
+    }
+    tools["python3"] = sys.executable  # the fake gcloud's interpreter; `which python3` may be a pyenv shim
+    for tool, target in tools.items():
         link = bin_dir / tool
         if not link.exists():
-            link.symlink_to(shutil.which(tool))
+            link.symlink_to(target)
     if gcloud:
         (bin_dir / "gcloud").write_text(FAKE_GCLOUD)
         (bin_dir / "gcloud").chmod(0o755)
@@ -128,6 +133,8 @@ def test_every_function_is_deployed_from_its_staged_source(full_deploy):
         secrets = flag(deploys["stripe-webhook"], "--set-secrets")
         assert "STRIPE_WEBHOOK_SECRET=coderevai-stripe-webhook-secret:latest" in secrets
         assert "GEMINI_API_KEY" not in secrets
+        assert "UPSTASH_REDIS_REST_TOKEN=" in secrets  # without it production settings refuse to start
+        assert "STRIPE_SECRET_KEY" not in secrets
     assert "STRIPE_SECRET_KEY" not in flag(deploys["history"], "--set-secrets")
 
 

@@ -74,3 +74,14 @@ def test_missing_trailing_newline_is_marked_in_the_diff():
     from shared.review.fix import unified_diff
 
     assert unified_diff("a\nb", "a\nc\n").endswith("-b\n\\ No newline at end of file\n+c\n")
+
+
+def test_rate_limit_answers_429(client, db_env, redis_prefix):
+    from tests.conftest import REDIS_URL
+
+    db_env(REDIS_URL=REDIS_URL, RATE_LIMIT_PREFIX=redis_prefix, RATE_LIMITS='{"generate_diff": {"free": 1}}')
+    headers = user()
+    payload = {"originalCode": ORIGINAL, "language": "python", "feedback": "tidy"}
+    first, second = (client.post("/", json=payload, headers=headers) for _ in range(2))
+    assert first.status_code == 200 and first.headers["X-RateLimit-Limit"] == "1"
+    assert second.status_code == 429 and second.json["code"] == "RATE_LIMITED"

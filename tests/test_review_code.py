@@ -272,3 +272,16 @@ def test_slow_gemini_times_out_into_a_503(client, db_env):
         db_env(GEMINI_API_KEY="k", GEMINI_BASE_URL=slow.url, GEMINI_MAX_ATTEMPTS="1", GEMINI_TIMEOUT_SECONDS="1")
         response = post(client, user(), code=python_code())
     assert response.status_code == 503 and response.json["code"] == "UPSTREAM_UNAVAILABLE"
+
+
+def test_rate_limit_answers_429_before_any_model_call_or_history_row(client, gemini, db_env, pg_url, redis_prefix):
+    from tests.conftest import REDIS_URL
+
+    db_env(REDIS_URL=REDIS_URL, RATE_LIMIT_PREFIX=redis_prefix, RATE_LIMITS='{"review_code": {"free": 2}}')
+    headers = user()
+    answers = [post(client, headers, code=python_code()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+    assert answers[2].json["code"] == "RATE_LIMITED" and int(answers[2].headers["Retry-After"]) >= 1
+    assert len(gemini.calls) == 2
+    assert len(rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"])) == 2

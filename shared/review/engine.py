@@ -61,8 +61,8 @@ def review_files(
     static_findings: list[Finding] | None = None,
 ) -> ReviewOutcome:
     chosen = normalise_modes(list(modes))
-    found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
     if not gemini.configured():
+        found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
         python = any(static.is_python(file, language) for file in files)
         return ReviewOutcome(
             feedback=report.static_feedback(found, python), findings=found, model=STATIC_MODEL, usage=Usage()
@@ -70,7 +70,8 @@ def review_files(
 
     key = cache.cache_key(files, language, chosen, custom_prompt, gemini.model_name())
     if (hit := cache.lookup(key)) is not None:
-        return hit
+        return hit  # before the static pass: a hit costs one indexed read
+    found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
     masked = [SourceFile(path=f.path, content=secret_scan.mask(f.content, secret_scan.scan(f.content))) for f in files]
     generation = gemini.generate(
         system=prompts.system_instruction(chosen),

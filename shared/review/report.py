@@ -41,7 +41,7 @@ def static_feedback(findings: list[Finding], analysed_python: bool) -> str:
 
 
 def _inline(text: str) -> str:
-    if "\n" in text or "`" in text:
-        fence = "~~~~" if "```" in text else "```"
-        return "\n\n    " + "\n    ".join([fence, *text.splitlines(), fence])
-    return f"`{text}`"
+    if "\n" not in text:
+        return text  # one line: analysers already mark code in it with backticks
+    fence = "~~~~" if "```" in text else "```"
+    return "\n\n    " + "\n    ".join([fence, *text.splitlines(), fence])

@@ -1,0 +1,117 @@
+"""Review engine figures, in one run:
+
+1. The static pass (ruff + bandit + secrets check) on a generated 5,000-line Python file.
+2. A review served from the cache against an uncached one, with the fake Gemini's latency fixed,
+   through the real google-genai client and a real (temporary SQLite) ReviewCache table.
+
+    .venv/bin/python benchmarks/review.py [--lines 5000] [--runs 5] [--latency 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BLOCK = '''
+
+def handler_{n}(request, items=[]):
+    """Handle request {n}."""
+    import subprocess
+    total = 0
+    for i in range(len(request.args)):
+        total += i * {n}
+    if request.args.get("debug") == True:
+        subprocess.call("echo " + request.args["cmd"], shell=True)
+    try:
+        value = eval(request.args.get("expr", "0"))
+    except:
+        value = None
+    return {{"total": total, "value": value, "items": items}}
+'''
+
+
+def generated_python(lines: int) -> str:
+    header = "import os\nimport sys\nimport json\n"
+    blocks, n = [header], 0
+    while sum(b.count("\n") for b in blocks) < lines:
+        blocks.append(BLOCK.format(n=n))
+        n += 1
+    return "".join(blocks)
+
+
+def timed(fn, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--latency", type=float, default=0.5, help="the fake Gemini's fixed latency, seconds")
+    args = parser.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="crv-bench-")
+    for name in [n for n in os.environ if n.startswith(("GEMINI_", "REVIEW_", "DATABASE_"))]:
+        del os.environ[name]
+    os.environ.update(LOG_LEVEL="WARNING", DATABASE_URL=f"sqlite:///{workdir}/bench.sqlite3")
+
+    from alembic import command
+    from alembic.config import Config
+
+    from shared.config import get_settings
+    from shared.review import static
+    from shared.review.engine import SourceFile, review_files
+    from tests.fakes.gemini import FakeGemini
+
+    get_settings.cache_clear()
+    alembic = Config(str(ROOT / "alembic.ini"))
+    alembic.attributes["configure_logger"] = False
+    command.upgrade(alembic, "head")
+
+    code = generated_python(args.lines)
+    files = [SourceFile(path="big.py", content=code)]
+    static_times = timed(lambda: static.analyse(files, "python"), args.runs)
+    findings = static.analyse(files, "python")
+    lines = code.count("\n")
+    median = statistics.median(static_times)
+    print(f"static pass, {lines} lines, {len(code) // 1024} KB: median {median * 1000:.0f} ms over {args.runs} runs "
+          f"({lines / median:,.0f} lines/s), {len(findings)} findings "
+          f"(ruff {sum(f.source == 'ruff' for f in findings)}, bandit {sum(f.source == 'bandit' for f in findings)})")  # fmt: skip
+
+    snippet = generated_python(60)
+    with FakeGemini(latency=args.latency) as gemini:
+        os.environ.update(GEMINI_API_KEY="bench", GEMINI_BASE_URL=gemini.url)
+        get_settings.cache_clear()
+
+        def uncached():
+            fresh = [SourceFile(path="", content=f"# {uuid.uuid4().hex}\n{snippet}")]
+            assert not review_files(fresh, language="python", modes=["security"]).cached
+
+        review_files([SourceFile(path="", content=snippet)], language="python", modes=["security"])  # warm + fill
+
+        def cached():
+            assert review_files([SourceFile(path="", content=snippet)], language="python", modes=["security"]).cached
+
+        uncached_times, cached_times = timed(uncached, args.runs), timed(cached, args.runs)
+    slow, fast = statistics.median(uncached_times), statistics.median(cached_times)
+    print(f"review of a {snippet.count(chr(10))}-line snippet, fake Gemini latency {args.latency * 1000:.0f} ms: "
+          f"uncached median {slow * 1000:.0f} ms, cached median {fast * 1000:.1f} ms, "
+          f"cached/uncached = {fast / slow:.4f} ({slow / fast:.0f}x faster)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

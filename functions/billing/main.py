@@ -1,0 +1,28 @@
+"""billing: GET the caller's subscription; POST /checkout `{plan}` or /portal for a Stripe URL."""
+
+import functions_framework
+
+from shared import db
+from shared.billing import open_portal, require_billing, start_checkout, subscription_view
+from shared.config import get_settings
+from shared.errors import not_found
+from shared.http import Call, endpoint
+from shared.schemas import CheckoutRequest
+
+get_settings()  # a missing required variable stops the instance at start, naming it
+
+
+@functions_framework.http
+@endpoint("billing", methods=("GET", "POST"))
+def billing(call: Call):
+    require_billing()
+    path = call.request.path.rstrip("/") or "/"
+    if call.request.method == "GET":
+        with db.session() as session:
+            subscription = subscription_view(session, call.user_id)
+        return {"subscription": subscription.model_dump() if subscription else None}
+    if path == "/checkout":
+        return {"url": start_checkout(call.user_id, call.json(CheckoutRequest).plan)}
+    if path == "/portal":
+        return {"url": open_portal(call.user_id)}
+    raise not_found("POST /billing/checkout or /billing/portal.")

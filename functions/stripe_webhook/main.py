@@ -1,0 +1,24 @@
+"""stripe_webhook: Stripe's events, verified against STRIPE_WEBHOOK_SECRET, applied once and in
+order to the UserSubscription rows, with each plan change copied to Clerk. Any non-2xx answer
+makes Stripe deliver the event again."""
+
+import functions_framework
+
+from shared.clerk_sync import set_plan
+from shared.config import ConfigError, get_settings
+from shared.http import Call, endpoint
+from shared.stripe_events import process, verify
+
+_settings = get_settings()  # a missing required variable stops the instance at start, naming it
+if _settings.production and _settings.stripe_webhook_secret:
+    for _name in ("stripe_price_id_pro", "clerk_secret_key"):  # plans from prices, copied to Clerk
+        if not getattr(_settings, _name):
+            raise ConfigError(f"{_name.upper()} must be set for stripe_webhook when STRIPE_WEBHOOK_SECRET is set")
+
+
+@functions_framework.http
+@endpoint("stripe_webhook", methods=("POST",), authenticated=False)
+def stripe_webhook(call: Call):
+    event = verify(call.body(), call.request.headers.get("Stripe-Signature"))
+    outcome = process(event, on_plan_change=set_plan)
+    return {"received": True, "outcome": outcome}

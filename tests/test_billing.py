@@ -1,0 +1,192 @@
+"""The billing function end to end: the caller's subscription, Checkout and the customer portal,
+with the real stripe-python client pointed at a fake of Stripe's API (STRIPE_API_BASE)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import psycopg
+import pytest
+
+from tests.conftest import function_client
+from tests.fakes.stripe_api import FakeStripe
+
+PRICE_PRO = "price_1ProMonthly"
+SUCCESS_URL = "https://app.example.com/billing/success"
+CANCEL_URL = "https://app.example.com/billing"
+
+
+@pytest.fixture(scope="module")
+def stripe_server():
+    fake = FakeStripe()
+    with fake.server:
+        yield fake
+
+
+@pytest.fixture
+def fake_stripe(stripe_server):
+    stripe_server.checkouts.clear()
+    stripe_server.portals.clear()
+    stripe_server.failing_with = None
+    return stripe_server
+
+
+@pytest.fixture
+def billing_env(db_env, fake_stripe):
+    db_env(
+        STRIPE_SECRET_KEY="sk_test_billing",
+        STRIPE_PRICE_ID_PRO=PRICE_PRO,
+        STRIPE_API_BASE=fake_stripe.url,
+        BILLING_SUCCESS_URL=SUCCESS_URL,
+        BILLING_CANCEL_URL=CANCEL_URL,
+    )
+    return db_env
+
+
+@pytest.fixture
+def client(billing_env):
+    return function_client("billing")
+
+
+def new_user() -> str:
+    return f"payer_{uuid.uuid4().hex[:10]}"
+
+
+def as_user(user: str) -> dict[str, str]:
+    return {"X-Dev-User": user}
+
+
+def store_subscription(pg_url: str, user: str, *, plan: str = "pro", status: str = "active", **extra) -> dict:
+    row = {
+        "id": uuid.uuid4().hex,
+        "userId": user,
+        "stripeCustomerId": f"cus_{uuid.uuid4().hex[:14]}",
+        "stripeSubscriptionId": f"sub_{uuid.uuid4().hex[:14]}",
+        "stripePriceId": PRICE_PRO,
+        "plan": plan,
+        "status": status,
+        "currentPeriodEnd": datetime(2026, 1, 31, 12, 0, 0, 250_000),
+        "cancelAtPeriodEnd": False,
+        "updatedAt": datetime(2026, 1, 1),
+        **extra,
+    }
+    columns = ", ".join(f'"{name}"' for name in row)
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(
+            f'INSERT INTO "UserSubscription" ({columns}) VALUES ({", ".join(["%s"] * len(row))})', list(row.values())
+        )
+    return row
+
+
+def test_get_without_a_subscription_is_null(client):
+    response = client.get("/", headers=as_user(new_user()))
+    assert response.status_code == 200
+    assert response.json == {"subscription": None}
+
+
+def test_get_shows_the_stored_subscription(client, pg_url):
+    user = new_user()
+    row = store_subscription(pg_url, user, status="past_due", plan="free", cancelAtPeriodEnd=True)
+    response = client.get("/", headers=as_user(user))
+    assert response.json == {
+        "subscription": {
+            "id": row["stripeSubscriptionId"],
+            "status": "past_due",
+            "plan": "free",
+            "currentPeriodEnd": 1_769_860_800_250,  # 2026-01-31T12:00:00.250Z in ms
+            "cancelAtPeriodEnd": True,
+        }
+    }
+
+
+def test_billing_needs_a_signed_in_caller(client):
+    response = client.get("/")
+    assert response.status_code == 401 and response.json["code"] == "UNAUTHORIZED"
+
+
+def test_checkout_charges_the_servers_price_whatever_the_client_sends(client, fake_stripe):
+    user = new_user()
+    response = client.post("/checkout", json={"plan": "pro", "priceId": "price_attacker_cheap"}, headers=as_user(user))
+    assert response.status_code == 200, response.json
+    assert response.json["url"].startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    [sent] = fake_stripe.checkouts
+    assert sent["line_items[0][price]"] == PRICE_PRO
+    assert "price_attacker_cheap" not in sent.values()
+    assert sent["mode"] == "subscription"
+    assert (sent["success_url"], sent["cancel_url"]) == (SUCCESS_URL, CANCEL_URL)
+    assert (sent["metadata[userId]"], sent["metadata[plan]"]) == (user, "pro")
+    assert (sent["subscription_data[metadata][userId]"], sent["subscription_data[metadata][plan]"]) == (user, "pro")
+    assert "customer" not in sent  # a first purchase: Stripe creates the customer
+
+
+def test_checkout_reuses_the_callers_stripe_customer(client, fake_stripe, pg_url):
+    user = new_user()
+    row = store_subscription(pg_url, user, plan="free", status="canceled")
+    assert client.post("/checkout", json={"plan": "pro"}, headers=as_user(user)).status_code == 200
+    assert fake_stripe.checkouts[-1]["customer"] == row["stripeCustomerId"]
+
+
+def test_checkout_when_already_pro_points_to_the_portal(client, fake_stripe, pg_url):
+    user = new_user()
+    store_subscription(pg_url, user)
+    response = client.post("/checkout", json={"plan": "pro"}, headers=as_user(user))
+    assert response.status_code == 409 and response.json["code"] == "ALREADY_SUBSCRIBED"
+    assert fake_stripe.checkouts == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"plan": "enterprise"}, {}, {"plan": "pro", "customer": "cus_someone_else"}, "not json"],
+    ids=["unknown-plan", "no-plan", "extra-field", "not-json"],
+)
+def test_checkout_refuses_bad_bodies(client, fake_stripe, body):
+    kwargs = {"data": body, "content_type": "application/json"} if isinstance(body, str) else {"json": body}
+    response = client.post("/checkout", headers=as_user(new_user()), **kwargs)
+    assert response.status_code == 400 and response.json["code"] == "INVALID_INPUT"
+    assert fake_stripe.checkouts == []
+
+
+def test_portal_opens_for_the_callers_customer(client, fake_stripe, pg_url):
+    user = new_user()
+    row = store_subscription(pg_url, user)
+    response = client.post("/portal", headers=as_user(user))
+    assert response.status_code == 200
+    assert response.json["url"].startswith("https://billing.stripe.com/p/session/")
+    assert fake_stripe.portals == [{"customer": row["stripeCustomerId"], "return_url": CANCEL_URL}]
+
+
+def test_portal_without_a_customer_is_404(client, fake_stripe):
+    response = client.post("/portal", headers=as_user(new_user()))
+    assert response.status_code == 404 and response.json["code"] == "NOT_FOUND"
+    assert fake_stripe.portals == []
+
+
+def test_unknown_post_path_is_404(client):
+    assert client.post("/refund", headers=as_user(new_user())).status_code == 404
+
+
+def test_stripe_errors_are_retryable_502(client, fake_stripe):
+    fake_stripe.failing_with = 500
+    response = client.post("/checkout", json={"plan": "pro"}, headers=as_user(new_user()))
+    assert response.status_code == 502
+    assert response.json == {
+        "error": "Could not create a checkout session: Stripe answered with an error.",
+        "code": "STRIPE_ERROR",
+        "retryable": True,
+    }
+
+
+def test_stripe_unreachable_is_503(billing_env):
+    billing_env(STRIPE_API_BASE="http://127.0.0.1:9")
+    response = function_client("billing").post("/checkout", json={"plan": "pro"}, headers=as_user(new_user()))
+    assert response.status_code == 503
+    assert response.json["code"] == "STRIPE_UNAVAILABLE" and response.json["retryable"] is True
+    assert "sk_test_billing" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/"), ("POST", "/checkout"), ("POST", "/portal")])
+def test_without_stripe_billing_is_disabled(db_env, method, path):
+    response = function_client("billing").open(path, method=method, json={"plan": "pro"}, headers=as_user(new_user()))
+    assert response.status_code == 503
+    assert response.json["code"] == "BILLING_DISABLED"
