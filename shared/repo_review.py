@@ -4,6 +4,7 @@ cross-file view. A batch that fails leaves a partial review naming the files it 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import logging
@@ -179,7 +180,8 @@ def _review_batches(
 
     outcomes, failures = [], []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="review-batch") as pool:
-        futures = [(batch, pool.submit(review, batch)) for batch in plan.batches]
+        # Each call runs in a copy of this request's context, so its log lines keep the request id.
+        futures = [(batch, pool.submit(contextvars.copy_context().run, review, batch)) for batch in plan.batches]
         for batch, future in futures:
             try:
                 outcomes.append((batch, future.result()))
