@@ -72,6 +72,11 @@ class Settings(BaseSettings):
 
     github_token: str | None = None
     github_api_url: str = "https://api.github.com"
+    github_timeout_seconds: float = Field(default=30.0, gt=0)
+    repo_archive_max_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    review_repo_batch_tokens: int = Field(default=100_000, ge=1000)
+    review_repo_max_batches: int = Field(default=12, ge=1)
+    review_repo_parallelism: int = Field(default=4, ge=1, le=32)
 
     allowed_origins: CommaList = []
 

@@ -100,3 +100,23 @@ def epoch_ms(moment: datetime) -> int:
     from datetime import UTC
 
     return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+class RepoFileIn(Body):
+    path: str = Field(min_length=1, max_length=1024)
+    content: str  # size caps are checked by the service, to answer 413 naming the cap
+
+
+class ReviewRepoRequest(Body):
+    """Files sent by the client, or a public GitHub `repoUrl` alone for the server to fetch. With
+    files, `repoUrl` only labels the review in the history (as the original front end sends it)."""
+
+    files: list[RepoFileIn] = Field(default_factory=list)
+    repoUrl: str | None = Field(default=None, max_length=4096)
+    reviewModes: list[ReviewMode] = Field(default_factory=list, max_length=MAX_MODES)
+    customPrompt: str | None = Field(default=None, max_length=5000)
+
+
+class SkippedFile(BaseModel):
+    path: str
+    reason: str

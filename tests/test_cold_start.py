@@ -35,6 +35,7 @@ EXPECTATIONS = {
         ("POST", "/"),
         {"STRIPE_WEBHOOK_SECRET": "whsec_x", "STRIPE_PRICE_ID_PRO": "price_x"},
     ),
+    "review_repo": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
 }
 
 PROBE = """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -25,8 +25,10 @@ class Seen:
 
 @dataclass
 class Reply:
+    """A canned answer. A body that is an iterable of byte chunks is streamed (chunked encoding)."""
+
     status: int = 200
-    body: bytes | str | dict | list = b""
+    body: bytes | str | dict | list | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
 
     def encoded(self) -> tuple[bytes, dict[str, str]]:
@@ -49,6 +51,8 @@ class FakeServer:
     def __init__(self) -> None:
         self.routes: list[tuple[str, str, Handler]] = []
         self.requests: list[Seen] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was answering at once
         self._lock = threading.Lock()
         outer = self
 
@@ -58,6 +62,12 @@ class FakeServer:
             def log_message(self, *args):  # quiet
                 pass
 
+            def handle(self):
+                try:
+                    super().handle()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # a client may hang up mid-stream (the archive caps do): no error for a fake
+
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -65,7 +75,21 @@ class FakeServer:
                 seen = Seen(self.command, parts.path, parse_qs(parts.query), dict(self.headers.items()), body)
                 with outer._lock:
                     outer.requests.append(seen)
-                reply = outer._dispatch(seen)
+                    outer.in_flight += 1
+                    outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
+                try:
+                    reply = outer._dispatch(seen)
+                    if isinstance(reply.body, (bytes, str, dict, list)):
+                        self._send_whole(reply)
+                    else:
+                        self._send_chunked(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client hung up mid-answer, as it may
+                finally:
+                    with outer._lock:
+                        outer.in_flight -= 1
+
+            def _send_whole(self, reply: Reply) -> None:
                 payload, headers = reply.encoded()
                 self.send_response(reply.status)
                 for name, value in headers.items():
@@ -73,6 +97,17 @@ class FakeServer:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _send_chunked(self, reply: Reply) -> None:
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for chunk in reply.body:
+                    if chunk:
+                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
 

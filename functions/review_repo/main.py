@@ -1,0 +1,44 @@
+"""review_repo: review many files at once, sent as `files: [{path, content}]` or fetched from a public
+GitHub `repoUrl`; token-budgeted batches in parallel, merged into one review with its history row."""
+
+import functions_framework
+
+from shared import db
+from shared.config import get_settings
+from shared.history import add_review
+from shared.http import Call, endpoint
+from shared.repo_review import MAX_REQUEST_BYTES, review_request
+from shared.schemas import SNIPPET_CHARS, NewHistoryItem, ReviewRepoRequest
+
+get_settings()  # a missing required variable stops the instance at start, naming it
+
+
+@functions_framework.http
+@endpoint("review_repo", methods=("POST",), max_body=MAX_REQUEST_BYTES, limit="review_repo")
+def review_repo(call: Call):
+    request = call.json(ReviewRepoRequest)
+    review = review_request(request)
+    call.tokens_used = review.usage.totalTokens
+    with db.session() as session:
+        review_id = add_review(
+            session,
+            call.user_id,
+            NewHistoryItem(
+                type="repository",
+                language=review.language,
+                reviewModes=list(review.modes),
+                codeSnippet="\n".join(review.reviewed_files)[:SNIPPET_CHARS],
+                feedback=review.feedback,
+                repoUrl=review.repo_url,
+            ),
+        )
+    return {
+        "reviewId": review_id,
+        "feedback": review.feedback,
+        "findings": [finding.model_dump() for finding in review.findings],
+        "reviewedFiles": review.reviewed_files,
+        "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
+        "model": review.model,
+        "usage": review.usage.model_dump(),
+        "cached": review.cached,
+    }

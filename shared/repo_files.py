@@ -1,0 +1,255 @@
+"""Which files of a repository are reviewed, in what order, and in which model call.
+
+Selection skips (with a reason each) binaries, vendored and generated trees, lock and minified files,
+and secret-bearing files, which are never sent to the model. The rest is ordered by importance and
+packed into batches under a per-call token budget; what does not fit the repository's budget is
+listed as not reviewed, never silently dropped."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+# Gemini counts about 4 characters per token (Google's rule of thumb); counting exactly would cost a
+# network call per file, and the budget keeps a margin for the prompt around the files anyway.
+CHARS_PER_TOKEN = 4
+FILE_OVERHEAD_TOKENS = 20  # the path header and fences around each file in the prompt
+
+VENDORED_DIRS = frozenset(
+    {
+        "node_modules", "vendor", "vendors", "bower_components", "third_party", "dist", "build", "out",
+        ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache",
+        ".ruff_cache", ".next", ".nuxt", ".gradle", ".idea", "coverage", "htmlcov", "target", "site-packages",
+    }
+)  # fmt: skip
+LOCK_FILES = frozenset(
+    {
+        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "poetry.lock",
+        "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "composer.lock", "Gemfile.lock", "go.sum",
+        "mix.lock", "pubspec.lock", "Podfile.lock", "flake.lock",
+    }
+)  # fmt: skip
+SECRET_NAMES = frozenset(
+    {
+        "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".npmrc", ".pypirc", ".htpasswd", ".pgpass",
+        "credentials", "credentials.json", "client_secret.json", "service-account.json", "secrets.json",
+        "secrets.yml", "secrets.yaml", "terraform.tfstate", ".git-credentials", ".dockercfg",
+    }
+)  # fmt: skip
+SECRET_SUFFIXES = frozenset(
+    {".pem", ".key", ".p12", ".pfx", ".crt", ".cer", ".der", ".csr", ".jks", ".keystore", ".kdbx", ".ppk", ".tfvars"}
+)
+_SECRET_PATTERN = re.compile(r"(^|[-_.])(service[-_]?account|credentials?|client[-_]secret)([-_.].*)?\.json$", re.I)
+BINARY_SUFFIXES = frozenset(
+    {
+        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tiff", ".psd", ".pdf", ".zip", ".gz", ".tgz",
+        ".bz2", ".xz", ".7z", ".rar", ".jar", ".war", ".class", ".pyc", ".pyo", ".so", ".dll", ".dylib", ".exe",
+        ".bin", ".o", ".a", ".wasm", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".wav", ".ogg",
+        ".mov", ".avi", ".sqlite", ".sqlite3", ".db", ".parquet", ".pkl", ".npy", ".h5",
+    }
+)  # fmt: skip
+GENERATED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".js.map", ".css.map", ".map", "_pb2.py", ".pb.go")
+
+LANGUAGES = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+    ".jsx": "javascript", ".ts": "typescript", ".tsx": "typescript", ".go": "go", ".rs": "rust",
+    ".java": "java", ".kt": "kotlin", ".kts": "kotlin", ".scala": "scala", ".rb": "ruby", ".php": "php",
+    ".cs": "csharp", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".swift": "swift",
+    ".m": "objective-c", ".dart": "dart", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang", ".hs": "haskell",
+    ".lua": "lua", ".r": "r", ".jl": "julia", ".sh": "shell", ".bash": "shell", ".ps1": "powershell",
+    ".sql": "sql", ".vue": "vue", ".svelte": "svelte", ".html": "html", ".css": "css", ".scss": "scss",
+    ".tf": "terraform", ".sol": "solidity",
+}  # fmt: skip
+CONFIG_SUFFIXES = frozenset(
+    {".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".xml", ".gradle", ".properties"}
+)
+CONFIG_NAMES = frozenset({"dockerfile", "makefile", "procfile", "jenkinsfile", "gemfile", "rakefile", "justfile"})
+DOC_SUFFIXES = frozenset({".md", ".rst", ".txt", ".adoc", ".org"})
+TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "testing", "e2e"})
+_TEST_NAME = re.compile(r"(^test_.*|.*_test\.\w+$|.*\.(test|spec)\.\w+$|^conftest\.py$)", re.I)
+ENTRY_STEMS = frozenset({"main", "app", "index", "__init__", "__main__", "server", "cli", "manage", "wsgi", "asgi"})
+
+# Importance classes, most important first.
+ENTRY, SOURCE, CONFIG, TEST, DOC, OTHER = range(6)
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    path: str
+    content: str
+    kind: int
+    language: str | None
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.content)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass
+class Selection:
+    files: list[RepoFile] = field(default_factory=list)  # most important first
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A file, or one line range of a file too big for a single call."""
+
+    file: RepoFile
+    content: str
+    first_line: int = 1  # line of the file where `content` starts
+    last_line: int | None = None  # None: the part is the whole file
+
+    @property
+    def label(self) -> str:
+        return self.file.path if self.last_line is None else f"{self.file.path}#L{self.first_line}-L{self.last_line}"
+
+    @property
+    def tokens(self) -> int:
+        return estimate_tokens(self.content)
+
+
+@dataclass
+class Plan:
+    batches: list[list[Part]] = field(default_factory=list)
+    not_reviewed: list[Skipped] = field(default_factory=list)
+
+
+def estimate_tokens(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN) + FILE_OVERHEAD_TOKENS
+
+
+def select(files: Iterable[tuple[str, str | bytes]]) -> Selection:
+    """Keep what is worth reviewing and safe to send, most important first; say why for the rest."""
+    selection = Selection()
+    for path, raw in files:
+        reason = skip_reason(path)
+        text = None
+        if reason is None:
+            text = _as_text(raw)
+            if text is None:
+                reason = "binary"
+            elif not text.strip():
+                reason = "empty"
+        if reason is not None:
+            selection.skipped.append(Skipped(path, reason))
+        else:
+            selection.files.append(RepoFile(path, text, kind_of(path), language_of(path)))
+    selection.files.sort(key=importance)
+    return selection
+
+
+def skip_reason(path: str) -> str | None:
+    """Why a file is not reviewed, judged by its path alone; None when it may be."""
+    parts = PurePosixPath(path).parts
+    name = parts[-1] if parts else path
+    lower = name.lower()
+    suffix = PurePosixPath(lower).suffix
+    # Secrets first: such a file is never read further, whatever else it might be.
+    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
+        return "may hold secrets (environment file)"
+    if lower in SECRET_NAMES or suffix in SECRET_SUFFIXES or _SECRET_PATTERN.search(lower):
+        return "may hold secrets (key, certificate or credentials)"
+    if vendored := next((part for part in parts[:-1] if part in VENDORED_DIRS), None):
+        return f"vendored or generated ({vendored}/)"
+    if name in LOCK_FILES:
+        return "lock file"
+    if lower.endswith(GENERATED_SUFFIXES):
+        return "minified or generated"
+    if suffix in BINARY_SUFFIXES:
+        return "binary"
+    return None
+
+
+def _as_text(raw: str | bytes) -> str | None:
+    if isinstance(raw, str):
+        return None if "\x00" in raw else raw
+    if b"\x00" in raw[:8192]:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def language_of(path: str) -> str | None:
+    return LANGUAGES.get(PurePosixPath(path.lower()).suffix)
+
+
+def kind_of(path: str) -> int:
+    pure = PurePosixPath(path)
+    lower_name = pure.name.lower()
+    suffix = pure.suffix.lower()
+    if any(part.lower() in TEST_DIRS for part in pure.parts[:-1]) or _TEST_NAME.match(pure.name):
+        return TEST
+    if suffix in DOC_SUFFIXES or any(part.lower() in ("docs", "doc") for part in pure.parts[:-1]):
+        return DOC
+    if suffix in LANGUAGES:
+        return ENTRY if pure.stem.lower() in ENTRY_STEMS else SOURCE
+    if suffix in CONFIG_SUFFIXES or lower_name in CONFIG_NAMES:
+        return CONFIG
+    return OTHER
+
+
+def importance(file: RepoFile) -> tuple:
+    """Entry points, then source, config, tests, docs; within a class shallower paths first."""
+    return (file.kind, file.path.count("/"), file.path)
+
+
+def plan_batches(files: list[RepoFile], *, batch_tokens: int, max_batches: int) -> Plan:
+    """Pack files in importance order into batches of at most `batch_tokens`. A file bigger than one
+    batch is cut into line ranges that each fit. A file that would need more than `max_batches`
+    calls is listed as not reviewed (whole: never half a file); smaller ones after it may still fit."""
+    plan = Plan()
+    current: list[Part] = []
+    used = 0
+    for file in files:
+        parts = [Part(file, file.content)] if file.tokens <= batch_tokens else split_file(file, batch_tokens)
+        if parts is None:
+            reason = f"has a line longer than one call's budget of {batch_tokens} tokens"
+            plan.not_reviewed.append(Skipped(file.path, reason))
+            continue
+        batches, tentative, tentative_used = list(plan.batches), list(current), used
+        for part in parts:
+            if tentative and tentative_used + part.tokens > batch_tokens:
+                batches.append(tentative)
+                tentative, tentative_used = [], 0
+            tentative.append(part)
+            tentative_used += part.tokens
+        if len(batches) + 1 > max_batches:
+            reason = f"beyond the review budget of {max_batches} model calls of {batch_tokens} tokens"
+            plan.not_reviewed.append(Skipped(file.path, reason))
+            continue
+        plan.batches, current, used = batches, tentative, tentative_used
+    if current:
+        plan.batches.append(current)
+    return plan
+
+
+def split_file(file: RepoFile, batch_tokens: int) -> list[Part] | None:
+    """Consecutive line ranges, each within the budget; None when a single line is over it."""
+    limit_chars = (batch_tokens - FILE_OVERHEAD_TOKENS) * CHARS_PER_TOKEN
+    lines = file.content.splitlines(keepends=True)
+    parts: list[Part] = []
+    start, chunk = 0, []
+    size = 0
+    for index, line in enumerate(lines):
+        if len(line) > limit_chars:
+            return None
+        if chunk and size + len(line) > limit_chars:
+            parts.append(Part(file, "".join(chunk), start + 1, index))
+            start, chunk, size = index, [], 0
+        chunk.append(line)
+        size += len(line)
+    if chunk:
+        parts.append(Part(file, "".join(chunk), start + 1, len(lines)))
+    return parts

@@ -1,0 +1,309 @@
+"""Reviewing a whole repository: select and order its files, run the static pass on all of them,
+review them in token-budgeted batches with bounded parallelism, then one synthesis call for the
+cross-file view. A batch that fails leaves a partial review naming the files it did not cover."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from shared.config import get_settings
+from shared.errors import ApiError, invalid_input, too_large
+from shared.github import fetch_repository, parse_repo_url
+from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select, skip_reason
+from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
+from shared.review import cache, engine, gemini, static
+from shared.review.findings import Finding, by_severity
+from shared.review.modes import normalise_modes
+from shared.review.outcome import ReviewOutcome, SourceFile, Usage
+from shared.review.prompts import PROMPT_VERSION
+from shared.review.report import findings_section, static_feedback
+from shared.schemas import RepoFileIn, ReviewRepoRequest
+
+FINDINGS_HEADING = "### Findings"
+
+log = logging.getLogger("coderevai.repo_review")
+
+
+MAX_FILES = 1000
+MAX_FILE_BYTES = 1024 * 1024
+MAX_TOTAL_BYTES = 8 * 1024 * 1024
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # the JSON body: total file bytes plus escaping and keys
+
+
+@dataclass
+class RepoReview:
+    feedback: str
+    findings: list[Finding]
+    reviewed_files: list[str]
+    skipped: list[Skipped]
+    model: str
+    usage: Usage = field(default_factory=Usage)
+    cached: bool = False
+    language: str | None = None
+    repo_url: str | None = None
+    modes: tuple[str, ...] = ()
+    complete: bool = True  # every planned batch reviewed, and the synthesis written
+
+
+def review_request(request: ReviewRepoRequest) -> RepoReview:
+    """Files sent by the client (within the caps), or the repository at `repoUrl` fetched from GitHub."""
+    modes = normalise_modes(request.reviewModes)
+    repo = parse_repo_url(request.repoUrl) if request.repoUrl is not None else None
+    if request.files:
+        files, skipped_before = client_files(request.files), []
+    elif repo is not None:
+        archive = fetch_repository(repo, skip=skip_reason)
+        files, skipped_before = archive.files, archive.skipped
+    else:
+        raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
+    review = review_repository(files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before)
+    review.repo_url = repo.url if repo else None
+    review.modes = modes
+    return review
+
+
+def client_files(files: list[RepoFileIn]) -> list[tuple[str, str]]:
+    if len(files) > MAX_FILES:
+        raise ApiError(413, "PAYLOAD_TOO_LARGE", f"files: {len(files)} files is more than the limit of {MAX_FILES}.")
+    total = 0
+    seen: set[str] = set()
+    for file in files:
+        size = len(file.content.encode())
+        if size > MAX_FILE_BYTES:
+            raise too_large(f"files: {file.path}", MAX_FILE_BYTES)
+        total += size
+        if total > MAX_TOTAL_BYTES:
+            raise too_large("files: the files together", MAX_TOTAL_BYTES)
+        if file.path in seen:
+            raise invalid_input(f"files: {file.path} is sent twice.")
+        seen.add(file.path)
+    return [(file.path, file.content) for file in files]
+
+
+def review_repository(
+    files: Iterable[tuple[str, str | bytes]],
+    *,
+    modes: tuple[str, ...],
+    custom_prompt: str | None,
+    skipped_before: Iterable[tuple[str, str]] = (),
+) -> RepoReview:
+    settings = get_settings()
+    selection = select(files)
+    skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
+    if not selection.files:
+        raise invalid_input(
+            "There is no file to review: every file was skipped (see details.skippedFiles).",
+            details={"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]},
+        )
+    language = main_language(selection.files)
+    if not gemini.configured():
+        return _static_review(selection.files, static_pass(selection.files, language), skipped, language)
+
+    plan = plan_batches(
+        selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
+    )
+    key = cache_key(selection.files, language, modes, custom_prompt, settings)
+    if (hit := cache.lookup(key)) is not None:
+        return RepoReview(
+            feedback=hit.feedback,
+            findings=hit.findings,
+            reviewed_files=list(dict.fromkeys(part.file.path for batch in plan.batches for part in batch)),
+            skipped=skipped + plan.not_reviewed,
+            model=hit.model,
+            usage=hit.usage,
+            cached=True,
+            language=language,
+        )
+    static_findings = static_pass(selection.files, language)
+    outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
+    if not outcomes:
+        raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
+    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt)
+    if review.complete:  # a partial review is not worth keeping: the next try may do better
+        cache.store(
+            key,
+            ReviewOutcome(feedback=review.feedback, findings=review.findings, model=review.model, usage=review.usage),
+        )
+    return review
+
+
+def static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:
+    """ruff, bandit and the secrets check on every selected file at once (one run of each tool)."""
+    return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language or "")
+
+
+def main_language(files: list[RepoFile]) -> str | None:
+    counts = Counter(f.language for f in files if f.language)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _static_review(
+    files: list[RepoFile], findings: list[Finding], skipped: list[Skipped], language: str | None
+) -> RepoReview:
+    return RepoReview(
+        feedback=static_feedback(findings, analysed_python=any(f.language == "python" for f in files)),
+        findings=by_severity(findings),
+        reviewed_files=[f.path for f in files],
+        skipped=skipped,
+        model="static",
+        language=language,
+    )
+
+
+Batch = list[Part]
+
+
+def _review_batches(
+    plan: Plan,
+    static_findings: list[Finding],
+    language: str | None,
+    modes: tuple[str, ...],
+    custom_prompt: str | None,
+) -> tuple[list[tuple[Batch, ReviewOutcome]], list[tuple[Batch, ApiError]]]:
+    workers = min(get_settings().review_repo_parallelism, len(plan.batches))
+
+    def review(batch: Batch) -> ReviewOutcome:
+        return engine.review_files(
+            [SourceFile(path=part.label, content=part.content) for part in batch],
+            language=language or "",
+            modes=modes,
+            custom_prompt=custom_prompt,
+            static_findings=[finding for part in batch for finding in _findings_in(part, static_findings)],
+        )
+
+    outcomes, failures = [], []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="review-batch") as pool:
+        # Each call runs in a copy of this request's context, so its log lines keep the request id.
+        futures = [(batch, pool.submit(contextvars.copy_context().run, review, batch)) for batch in plan.batches]
+        for batch, future in futures:
+            try:
+                outcomes.append((batch, future.result()))
+            except ApiError as exc:
+                log.warning("a batch of %d files failed: %s", len(batch), exc.code)
+                failures.append((batch, exc))
+    return outcomes, failures
+
+
+def _findings_in(part: Part, findings: list[Finding]) -> list[Finding]:
+    """The static findings of one part, with lines relative to the part as the model sees it."""
+    chosen = []
+    for finding in findings:
+        if finding.file != part.file.path:
+            continue
+        if part.last_line is None:
+            chosen.append(finding)
+        elif finding.line and part.first_line <= finding.line <= part.last_line:
+            chosen.append(finding.model_copy(update={"file": part.label, "line": finding.line - part.first_line + 1}))
+    return chosen
+
+
+def _to_repository_lines(batch: Batch, findings: list[Finding]) -> list[Finding]:
+    """The model names a part by its label; put each finding back on its file's own line."""
+    parts = {part.label: part for part in batch}
+    mapped = []
+    for finding in findings:
+        part = parts.get(finding.file or "")
+        if part is None and len(batch) == 1:
+            part = batch[0]
+        if part is not None:
+            line = finding.line + part.first_line - 1 if finding.line else None
+            finding = finding.model_copy(update={"file": part.file.path, "line": line})
+        mapped.append(finding)
+    return mapped
+
+
+def _merge(
+    plan: Plan,
+    outcomes: list[tuple[Batch, ReviewOutcome]],
+    failures: list[tuple[Batch, ApiError]],
+    static_findings: list[Finding],
+    skipped: list[Skipped],
+    language: str | None,
+    modes: tuple[str, ...],
+    custom_prompt: str | None,
+) -> RepoReview:
+    usage = Usage()
+    model_findings: list[Finding] = []
+    proses: list[tuple[list[str], str]] = []
+    for batch, outcome in outcomes:
+        usage += outcome.usage
+        model_findings += _to_repository_lines(batch, [f for f in outcome.findings if f.source == "model"])
+        proses.append(([part.label for part in batch], prose_of(outcome.feedback)))
+    failed_parts = [(part, error) for batch, error in failures for part in batch]
+    not_reviewed = plan.not_reviewed + [
+        Skipped(part.label, f"not reviewed: the model call for its batch failed ({error.code})")
+        for part, error in failed_parts
+    ]
+    failed_files = {part.file.path for part, _ in failed_parts}
+    reviewed = [
+        path
+        for path in dict.fromkeys(part.file.path for batch, _ in outcomes for part in batch)
+        if path not in failed_files
+    ]
+    findings = by_severity(static_findings + model_findings)
+
+    overview = proses[0][1]
+    complete = not failures
+    if len(plan.batches) > 1:
+        try:
+            summary = synthesize(proses, findings, modes, custom_prompt)
+        except ApiError as exc:
+            # The batch reviews stand on their own; losing the overview is no reason to lose them.
+            log.warning("repository synthesis failed: %s", exc.code)
+            complete = False
+            overview = "\n\n".join(f"#### {', '.join(paths)}\n\n{prose}" for paths, prose in proses)
+        else:
+            usage += summary.usage
+            overview = summary.parsed.feedback
+            findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
+
+    return RepoReview(
+        feedback=_feedback(overview, reviewed, not_reviewed, findings),
+        findings=findings,
+        reviewed_files=reviewed,
+        skipped=skipped + not_reviewed,
+        model=outcomes[0][1].model,
+        usage=usage,
+        language=language,
+        complete=complete,
+    )
+
+
+def prose_of(feedback: str) -> str:
+    """A batch's feedback without the findings list the engine appends (the merged list replaces it)."""
+    head, marker, _ = feedback.rpartition(FINDINGS_HEADING)
+    return head.rstrip() if marker else feedback
+
+
+def _feedback(overview: str, reviewed: list[str], not_reviewed: list[Skipped], findings: list[Finding]) -> str:
+    parts = [f"## Repository review\n\n{len(reviewed)} files reviewed.\n\n{overview.strip()}"]
+    if not_reviewed:
+        listed = "\n".join(f"- `{s.path}`: {s.reason}" for s in not_reviewed)
+        parts.append(f"### Not reviewed by the model ({len(not_reviewed)})\n\n{listed}")
+    parts.append(findings_section(findings))
+    return "\n\n".join(parts)
+
+
+def cache_key(
+    files: list[RepoFile], language: str | None, modes: tuple[str, ...], custom_prompt: str | None, settings
+) -> str:
+    """Everything that shapes a repository review: the selected files, modes, notes, model, both
+    prompts' versions and the budget (another budget makes other batches)."""
+    request = {
+        "kind": "repository",
+        "files": [[f.path, hashlib.sha256(f.content.encode()).hexdigest()] for f in files],
+        "language": language,
+        "modes": list(modes),
+        "customPrompt": custom_prompt or "",
+        "model": settings.gemini_model,
+        "versions": [PROMPT_VERSION, SYNTHESIS_VERSION],
+        "budget": [settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+    }
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,196 @@
+"""review_repo end to end: functions-framework app, real PostgreSQL, the fake GitHub archive endpoint,
+and (in test_review_repo_model.py) the fake Gemini."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import psycopg
+import pytest
+
+from tests.conftest import function_client
+from tests.fakes.github import FakeGitHub, build_tarball
+from tests.test_github import REJECTED_URLS
+
+APP_PY = """\
+import os
+import subprocess
+
+
+def run():
+    command = input()
+    return eval(command)
+"""
+PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234567890abcdef\n-----END RSA PRIVATE KEY-----\n"
+REPOSITORY = {
+    "app.py": APP_PY,
+    "src/util.py": "def double(x):\n    return x * 2\n",
+    "README.md": "# Demo\n",
+    ".env": "API_KEY=sk-live-very-secret\n",
+    "deploy/server.key": PRIVATE_KEY,
+    "node_modules/left-pad/index.js": "module.exports = 1\n",
+    "package-lock.json": "{}\n",
+    "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00",
+}
+
+
+def user() -> str:
+    return f"repo_{uuid.uuid4().hex[:10]}"
+
+
+def post(client, body, who):
+    return client.post("/", json=body, headers={"X-Dev-User": who})
+
+
+@pytest.fixture
+def github(db_env):
+    with FakeGitHub() as fake:
+        db_env(GITHUB_API_URL=fake.url)
+        yield fake
+
+
+@pytest.fixture
+def client(github):
+    return function_client("review_repo")
+
+
+def history_rows(pg_url, who):
+    with psycopg.connect(pg_url) as conn:
+        return conn.execute(
+            'SELECT type, "repoUrl", language, "reviewModes", feedback FROM "ReviewHistory" WHERE "userId" = %s',
+            (who,),
+        ).fetchall()
+
+
+def usage_rows(pg_url, who):
+    with psycopg.connect(pg_url) as conn:
+        return conn.execute(
+            'SELECT endpoint, "statusCode", "tokensUsed" FROM "ApiUsage" WHERE "userId" = %s', (who,)
+        ).fetchall()
+
+
+@pytest.mark.parametrize("url", REJECTED_URLS)
+def test_every_rejected_url_is_400_and_nothing_is_fetched(client, github, pg_url, url):
+    who = user()
+    response = post(client, {"repoUrl": url, "reviewModes": ["security"]}, who)
+    assert response.status_code == 400
+    assert response.json["code"] == "INVALID_REPO_URL"
+    assert github.requests == []
+    assert history_rows(pg_url, who) == []
+
+
+def test_offline_review_of_a_github_repository_is_static_only(client, github, pg_url):
+    github.serve_repo("octo", "demo", build_tarball(REPOSITORY), ref="main")
+    who = user()
+    response = post(client, {"repoUrl": "https://github.com/octo/demo/tree/main", "reviewModes": ["security"]}, who)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["model"] == "static"
+    assert body["cached"] is False
+    assert body["usage"] == {"promptTokens": 0, "outputTokens": 0, "totalTokens": 0}
+    assert body["reviewedFiles"] == ["app.py", "src/util.py", "README.md"]
+    assert {s["path"]: s["reason"] for s in body["skippedFiles"]} == {
+        ".env": "may hold secrets (environment file)",
+        "deploy/server.key": "may hold secrets (key, certificate or credentials)",
+        "node_modules/left-pad/index.js": "vendored or generated (node_modules/)",
+        "package-lock.json": "lock file",
+        "logo.png": "binary",
+    }
+    places = {(f["file"], f["line"], " ".join(f["detail"].split()[:2]).rstrip(":")) for f in body["findings"]}
+    assert ("app.py", 7, "bandit B307") in places  # eval(input())
+    assert ("app.py", 1, "ruff F401") in places  # unused import os
+    assert all(f["file"] for f in body["findings"])
+    assert "sk-live-very-secret" not in response.get_data(as_text=True)
+    [row] = history_rows(pg_url, who)
+    assert row[:4] == ("repository", "https://github.com/octo/demo/tree/main", "python", ["security"])
+    assert row[4] == body["feedback"]
+    assert body["reviewId"]
+    assert usage_rows(pg_url, who) == [("/review-repo", 200, 0)]
+
+
+def test_files_sent_as_json_are_reviewed_offline(client, pg_url):
+    who = user()
+    files = [{"path": "main.py", "content": APP_PY}, {"path": "dist/bundle.js", "content": "var a=1"}]
+    response = post(client, {"files": files, "reviewModes": []}, who)
+    assert response.status_code == 200, response.json
+    assert response.json["reviewedFiles"] == ["main.py"]
+    assert response.json["skippedFiles"] == [{"path": "dist/bundle.js", "reason": "vendored or generated (dist/)"}]
+    assert any(f["file"] == "main.py" and f["line"] == 7 for f in response.json["findings"])
+    [row] = history_rows(pg_url, who)
+    assert row[:4] == ("repository", None, "python", ["comprehensive"])
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        (
+            [{"path": f"f{i}.py", "content": "x = 1\n"} for i in range(1001)],
+            "1001 files is more than the limit of 1000",
+        ),
+        (
+            [{"path": "big.py", "content": "x" * (1024 * 1024 + 1)}],
+            "files: big.py is larger than the limit of 1048576 bytes",
+        ),
+        (
+            [{"path": f"f{i}.py", "content": "x" * 1_000_000} for i in range(9)],
+            "files: the files together is larger than the limit of 8388608 bytes",
+        ),
+    ],
+)
+def test_client_file_caps_answer_413_naming_the_cap(client, pg_url, files, message):
+    who = user()
+    response = post(client, {"files": files, "reviewModes": ["security"]}, who)
+    assert response.status_code == 413
+    assert response.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert message in response.json["error"]
+    assert history_rows(pg_url, who) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({"reviewModes": ["security"]}, "Send the files to review"),
+        ({"files": [{"path": "a.py", "content": "x = 1\n"}] * 2}, "a.py is sent twice"),
+        ({"files": [{"path": ".env", "content": "A=1\n"}]}, "There is no file to review"),
+        ({"files": [{"path": "a.py", "content": "x = 1\n"}], "reviewModes": ["nonsense"]}, "reviewModes.0"),
+        ({"repoUrl": "https://github.com/octo/demo", "extra": True}, "extra"),
+    ],
+)
+def test_bad_requests_are_400(client, pg_url, body, fragment):
+    who = user()
+    response = post(client, body, who)
+    assert response.status_code == 400
+    assert response.json["code"] == "INVALID_INPUT"
+    assert fragment in response.json["error"]
+    assert history_rows(pg_url, who) == []
+
+
+def test_an_oversized_archive_is_413_and_a_missing_repository_404(client, github, db_env, pg_url):
+    db_env(REPO_ARCHIVE_MAX_BYTES="1000")
+    github.serve_repo("octo", "big", build_tarball({f"f{i}.py": f"x = '{os.urandom(500).hex()}'\n" for i in range(5)}))
+    who = user()
+    big = post(client, {"repoUrl": "https://github.com/octo/big"}, who)
+    assert big.status_code == 413
+    assert "limit of 1000 bytes" in big.json["error"]
+    missing = post(client, {"repoUrl": "https://github.com/octo/nothing"}, who)
+    assert missing.status_code == 404
+    assert missing.json == {
+        "error": "https://github.com/octo/nothing was not found, or it is private.",
+        "code": "REPO_NOT_FOUND",
+        "retryable": False,
+    }
+    assert history_rows(pg_url, who) == []
+
+
+def test_the_free_plan_gets_five_repository_reviews_a_minute(client, pg_url):
+    who = user()
+    answers = [post(client, {"reviewModes": ["security"]}, who) for _ in range(5)]
+    assert [a.status_code for a in answers] == [400] * 5  # counted even when the body is wrong
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"5"}
+    denied = post(client, {"files": [{"path": "a.py", "content": "x = 1\n"}]}, who)
+    assert denied.status_code == 429
+    assert denied.json["code"] == "RATE_LIMITED"
+    assert int(denied.headers["Retry-After"]) > 0
+    assert history_rows(pg_url, who) == []
