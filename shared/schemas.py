@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 ReviewMode = Literal[
     "comprehensive",
@@ -20,10 +20,31 @@ ReviewType = Literal["code", "repository", "file"]
 MAX_MODES = 5
 SNIPPET_CHARS = 500
 MAX_FEEDBACK_CHARS = 500_000
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime holds
 
 
 class Body(BaseModel):
+    """A request body or query: unknown keys are refused, and no text may hold a NUL character
+    (PostgreSQL cannot store one, and it has no place in these fields). A field that may carry
+    binary content, to be recognised and skipped downstream, is named in `binary_fields`."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    binary_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name not in cls.binary_fields and _holds_nul(value):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class HistoryItem(BaseModel):
@@ -60,7 +81,9 @@ class NewHistoryItem(Body):
     feedback: str = Field(min_length=1, max_length=MAX_FEEDBACK_CHARS)
     repoUrl: str | None = Field(default=None, max_length=2048)
     fileName: str | None = Field(default=None, max_length=1024)
-    timestamp: int | None = Field(default=None, ge=0, description="ms since the epoch; now when absent")
+    timestamp: int | None = Field(
+        default=None, ge=0, le=MAX_TIMESTAMP_MS, description="ms since the epoch; now when absent"
+    )
     id: str | None = Field(default=None, description="ignored: the server assigns ids")
 
 
@@ -103,6 +126,8 @@ def epoch_ms(moment: datetime) -> int:
 
 
 class RepoFileIn(Body):
+    binary_fields = frozenset({"content"})  # a binary file is listed as skipped, not refused
+
     path: str = Field(min_length=1, max_length=1024)
     content: str  # size caps are checked by the service, to answer 413 naming the cap
 

@@ -229,3 +229,27 @@ def test_sqlite_default_serves_history(settings_env, tmp_path, monkeypatch):
     assert items[0]["reviewModes"] == ["performance", "security"]
     assert items[0]["timestamp"] == 1_700_000_000_123
     assert client.delete("/", headers=as_user("local")).json == {"deleted": 1}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"type": "code", "feedback": "ok\u0000"}, "feedback"),
+        ({"type": "code", "feedback": "ok", "codeSnippet": "a\u0000b"}, "codeSnippet"),
+        ({"type": "code", "feedback": "ok", "timestamp": 10**20}, "timestamp"),
+    ],
+)
+def test_text_postgres_cannot_store_and_impossible_times_are_400(client, pg_url, body, field):
+    """Found by the fuzzer: these reached the database and answered 500."""
+    user = unique_user("fuzzed")
+    response = client.post("/", json=body, headers=as_user(user))
+    assert response.status_code == 400, response.json
+    assert response.json["error"].startswith(f"Invalid input: {field}")
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute('SELECT count(*) FROM "ReviewHistory" WHERE "userId" = %s', (user,)).fetchone()[0] == 0
+
+
+def test_nul_in_a_query_is_400(client):
+    response = client.delete("/", query_string={"id": "x\u0000"}, headers=as_user("nul_query"))
+    assert response.status_code == 400
+    assert "id" in response.json["error"]

@@ -285,3 +285,10 @@ def test_rate_limit_answers_429_before_any_model_call_or_history_row(client, gem
     assert answers[2].json["code"] == "RATE_LIMITED" and int(answers[2].headers["Retry-After"]) >= 1
     assert len(gemini.calls) == 2
     assert len(rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"])) == 2
+
+
+def test_nul_in_code_is_refused_not_a_server_error(client):
+    """Found by the fuzzer: a NUL character reached the history row and answered 500."""
+    response = client.post("/", json={"code": "x = 1\u0000\n", "language": "python"}, headers={"X-Dev-User": "nul"})
+    assert response.status_code == 400
+    assert response.json["error"].startswith("Invalid input: code")
