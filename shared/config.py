@@ -138,6 +138,11 @@ class Settings(BaseSettings):
             for name in ("stripe_price_id_pro", "billing_success_url", "billing_cancel_url"):
                 if not getattr(self, name):
                     raise ConfigError(f"{name.upper()} must be set when STRIPE_SECRET_KEY is set")
+        if self.production and self.stripe_webhook_secret:
+            # The webhook maps prices to plans and copies each plan to Clerk's publicMetadata.
+            for name in ("stripe_price_id_pro", "clerk_secret_key"):
+                if not getattr(self, name):
+                    raise ConfigError(f"{name.upper()} must be set when STRIPE_WEBHOOK_SECRET is set")
         return self
 
     def missing_for_production(self) -> list[str]:

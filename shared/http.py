@@ -25,6 +25,9 @@ log = logging.getLogger("coderevai.http")
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
+# A refused request writes no usage row: shedding load must not cost a database write each, and a
+# database that is down cannot take one.
+_NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE"})
 _EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
 
 
@@ -148,7 +151,7 @@ def endpoint(
             response.headers.update(cors)
             response.headers["X-Request-ID"] = call.request_id
             duration_ms = int((time.perf_counter() - started) * 1000)
-            if call.user_id and (error is None or error.code != "DATABASE_UNAVAILABLE"):
+            if call.user_id and (error is None or error.code not in _NO_USAGE_ROW):
                 from shared.usage import record_call
 
                 record_call(call.user_id, path, duration_ms, response.status_code, call.tokens_used)

@@ -68,3 +68,20 @@ def test_unreadable_secret_reference_names_the_variable_not_the_value(settings_e
         ConfigError, match=r"GEMINI_API_KEY: cannot read sm://projects/p/secrets/gemini/versions/latest"
     ):
         Settings()
+
+
+def test_production_webhook_needs_the_price_and_clerk(settings_env):
+    settings_env(
+        APP_ENV="production",
+        DATABASE_URL="postgresql://x@h/db",
+        REDIS_URL="redis://h:6379",
+        CLERK_JWT_KEY="-----BEGIN PUBLIC KEY-----",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+    )
+    with pytest.raises(ConfigError, match="STRIPE_PRICE_ID_PRO must be set when STRIPE_WEBHOOK_SECRET is set"):
+        Settings()
+    settings_env(STRIPE_PRICE_ID_PRO="price_pro")
+    with pytest.raises(ConfigError, match="CLERK_SECRET_KEY must be set"):
+        Settings()
+    settings_env(CLERK_SECRET_KEY="sk_test_clerk")
+    assert Settings().stripe_webhook_secret == "whsec_x"

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 
 from shared import db, plans
-from shared.models import ReviewHistory, UserSubscription
+from shared.models import ApiUsage, ReviewHistory, UserSubscription
 from tests.conftest import GATEWAY_TOKEN, REDIS_URL, function_client
 
 
@@ -53,8 +53,10 @@ def test_history_answers_429_with_retry_after_once_the_limit_is_spent(store, db_
     assert denied.headers["X-RateLimit-Remaining"] == "0"
     assert denied.headers["X-RateLimit-Reset"] == str(reset)
     assert denied.headers["X-Request-ID"]
-    with db.session() as session:  # the denied POST wrote nothing
+    with db.session() as session:  # the denied POST wrote nothing, not even a usage row
         assert session.exec(select(ReviewHistory).where(ReviewHistory.userId == user)).first() is None
+        usage = session.exec(select(ApiUsage.statusCode).where(ApiUsage.userId == user)).all()
+        assert sorted(usage) == [200, 200, 200]
 
     other = client.get("/", headers={"X-Dev-User": unique_user("other")})
     assert other.status_code == 200 and other.headers["X-RateLimit-Remaining"] == "2"
