@@ -38,21 +38,32 @@ def prisma_database(url: str) -> None:
         conn.execute((ROOT / "tests/fixtures/prisma_migration.sql").read_text())
 
 
-def test_baseline_on_empty_database_is_prismas_schema(empty_pg_url, tmp_path):
+@pytest.fixture(scope="module")
+def prisma_schema():
+    """The schema of a database built by Prisma's own migration SQL."""
     from tests.conftest import create_database, drop_database
 
-    migrate(empty_pg_url, BASELINE)
     reference = create_database("crv_prisma")
     try:
         prisma_database(reference)
-        ours, theirs = schema_of(empty_pg_url), schema_of(reference)
+        yield schema_of(reference)
     finally:
         drop_database(reference)
-    assert ours["columns"] == theirs["columns"]
-    assert ours["indexes"] == theirs["indexes"]
-    assert [c for c in ours["constraints"] if c[0] in map(repr_table, PRISMA_TABLES)] == [
-        c for c in theirs["constraints"] if c[0] in map(repr_table, PRISMA_TABLES)
-    ]
+
+
+def prisma_constraints(schema: dict) -> list:
+    tables = {f'"{name}"' for name in PRISMA_TABLES}
+    return [c for c in schema["constraints"] if c[0] in tables]
+
+
+@pytest.mark.parametrize("revision", [BASELINE, "head"])
+def test_migrations_build_prismas_schema_exactly(empty_pg_url, prisma_schema, revision):
+    """The baseline on an empty database is Prisma's schema, and later revisions leave it unchanged."""
+    migrate(empty_pg_url, revision)
+    ours = schema_of(empty_pg_url)
+    assert ours["columns"] == prisma_schema["columns"]
+    assert ours["indexes"] == prisma_schema["indexes"]
+    assert prisma_constraints(ours) == prisma_constraints(prisma_schema)
     # Spot checks that make a failure easy to read.
     columns = {(t, c): (dt, udt, prec, null, default) for t, c, dt, udt, prec, null, default in ours["columns"]}
     assert columns[("ReviewHistory", "reviewModes")][:2] == ("ARRAY", "_text")
@@ -66,24 +77,6 @@ def test_baseline_on_empty_database_is_prismas_schema(empty_pg_url, tmp_path):
     assert columns[("UserSubscription", "cancelAtPeriodEnd")][3:] == ("NO", "false")
     names = {name for _, name, _ in ours["indexes"]}
     assert {"ReviewHistory_userId_timestamp_idx", "UserSubscription_userId_key", "ApiUsage_pkey"} <= names
-
-
-def repr_table(name: str) -> str:
-    return f'"{name}"'
-
-
-def test_head_leaves_prisma_tables_unchanged(empty_pg_url):
-    from tests.conftest import create_database, drop_database
-
-    migrate(empty_pg_url)
-    reference = create_database("crv_prisma")
-    try:
-        prisma_database(reference)
-        ours, theirs = schema_of(empty_pg_url), schema_of(reference)
-    finally:
-        drop_database(reference)
-    assert ours["columns"] == theirs["columns"]
-    assert ours["indexes"] == theirs["indexes"]
 
 
 def test_prisma_created_database_is_adopted_and_read(empty_pg_url, settings_env):
