@@ -1,5 +1,6 @@
 """Alembic environment: the URL comes from the app's settings, the target from SQLModel metadata."""
 
+import os
 from logging.config import fileConfig
 
 from alembic import context
@@ -7,7 +8,7 @@ from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 from shared import models  # noqa: F401  (registers every table on the metadata)
-from shared.config import get_settings
+from shared.config import get_settings, normalize_database_url
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
@@ -17,7 +18,13 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    return config.attributes.get("url") or get_settings().sqlalchemy_url
+    # The migration job has DATABASE_URL and nothing else: reading it directly keeps the job free
+    # of the functions' other production requirements (Redis, Clerk).
+    if config.attributes.get("url"):
+        return config.attributes["url"]
+    if os.environ.get("DATABASE_URL"):
+        return normalize_database_url(os.environ["DATABASE_URL"])
+    return get_settings().sqlalchemy_url
 
 
 def run_migrations_offline() -> None:

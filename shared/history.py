@@ -66,6 +66,8 @@ def _encode_cursor(row: ReviewHistory) -> str:
 def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if "\x00" in raw:
+            raise ValueError("NUL in cursor")
         moment, review_id = raw.split("|", 1)
         return datetime.fromisoformat(moment), review_id
     except ValueError:

@@ -253,3 +253,12 @@ def test_nul_in_a_query_is_400(client):
     response = client.delete("/", query_string={"id": "x\u0000"}, headers=as_user("nul_query"))
     assert response.status_code == 400
     assert "id" in response.json["error"]
+
+
+def test_forged_cursor_with_nul_is_400(client):
+    import base64
+
+    forged = base64.urlsafe_b64encode(b"2024-01-01T00:00:00|a\x00b").decode().rstrip("=")
+    response = client.get("/", query_string={"cursor": forged}, headers=as_user("cursor_nul"))
+    assert response.status_code == 400
+    assert "cursor" in response.json["error"]

@@ -151,3 +151,20 @@ def test_models_match_migrations_at_head(empty_pg_url):
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_migration_job_runs_with_only_what_deploy_gives_it(empty_pg_url):
+    """deploy.sh's Cloud Run job has APP_ENV=production and DATABASE_URL, nothing else."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {"PATH": os.environ["PATH"], "APP_ENV": "production", "DATABASE_URL": empty_pg_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    with psycopg.connect(empty_pg_url) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0002")
