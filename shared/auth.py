@@ -114,6 +114,9 @@ class _JwksCache:
             log.error("cannot fetch Clerk JWKS: %s", type(exc).__name__)
             if not self._keys:
                 raise ApiError(503, "AUTH_UNAVAILABLE", "Cannot verify sign-in right now.", retryable=True) from None
+            # Keep serving the cached keys and try again in a minute, not on every request: each
+            # attempt holds the lock for up to the timeout.
+            self._fetched_at = time.monotonic() - JWKS_TTL_SECONDS + JWKS_MIN_REFRESH_SECONDS
             return
         self._keys = {k.key_id: k for k in keys if k.key_id}
         self._fetched_at = time.monotonic()

@@ -126,3 +126,21 @@ def test_jwks_outage_on_first_use_is_503_retryable(db_env):
     assert response.status_code == 503
     assert response.json["code"] == "AUTH_UNAVAILABLE"
     assert response.json["retryable"] is True
+
+
+def test_clerk_outage_after_keys_are_cached_costs_one_attempt_a_minute(db_env):
+    from shared import auth
+
+    auth._jwks.__init__()
+    keys = ClerkKeys(kid="ins_cached_key")
+    with FakeServer() as clerk:
+        clerk.route("GET", "/v1/jwks", Reply(200, {"keys": [keys.jwk()]}))
+        db_env(CLERK_SECRET_KEY="sk_test_outage", CLERK_API_URL=clerk.url)
+        client = function_client("history")
+        assert client.get("/", headers=bearer(keys.token("user_cached"))).status_code == 200
+        clerk.route("GET", "/v1/jwks", Reply(503, {"error": "down"}))
+        auth._jwks._fetched_at -= auth.JWKS_TTL_SECONDS + 1  # the cached set's hour is over
+        statuses = [client.get("/", headers=bearer(keys.token("user_cached"))).status_code for _ in range(5)]
+        fetches = [r for r in clerk.requests if r.path == "/v1/jwks"]
+    assert statuses == [200] * 5  # the cached keys keep serving
+    assert len(fetches) == 2  # the first fetch, then one failed refresh, not one per request
