@@ -34,6 +34,11 @@ def set_plan(user_id: str, plan: str) -> None:
             user_id=user_id, public_metadata={"plan": plan}
         )
     except (ClerkBaseError, httpx.HTTPError) as exc:
+        if _status(exc) == 404:
+            # The user was deleted in Clerk: no retry can succeed, and holding back the database
+            # change would block this subscription's events until Stripe gives up.
+            log.warning("clerk user %s not found; plan %s kept in the database only", user_id, plan)
+            return
         log.error("clerk metadata update failed for %s: %s", user_id, _describe(exc))
         raise ApiError(
             502, "CLERK_UNAVAILABLE", "Could not update the user's plan in Clerk; retry later.", retryable=True
@@ -41,8 +46,12 @@ def set_plan(user_id: str, plan: str) -> None:
     log.info("clerk plan of %s set to %s", user_id, plan)
 
 
+def _status(exc: Exception) -> int | None:
+    return getattr(getattr(exc, "raw_response", None), "status_code", None)
+
+
 def _describe(exc: Exception) -> str:
-    status = getattr(getattr(exc, "raw_response", None), "status_code", None)
+    status = _status(exc)
     return f"{type(exc).__name__} (HTTP {status})" if status else type(exc).__name__
 
 

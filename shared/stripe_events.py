@@ -50,7 +50,8 @@ _SAME_SECOND_RANK = {
     "customer.subscription.deleted": 4,
 }
 
-PlanListener = Callable[[str, str], None]
+PlanListener = Callable[[str, str], None]  # (user, new plan): copies the plan to Clerk
+ChangeListener = Callable[[str, str, str], None]  # (user, new plan, plan before)
 
 
 @dataclass(frozen=True)
@@ -183,16 +184,36 @@ def process(event: VerifiedEvent, on_plan_change: PlanListener) -> str:
     if facts is None:
         log.info("event %s (%s) names no subscription or no known plan; ignored", event.id, event.type)
         return "ignored"
+    changes: list[tuple[str, str]] = []  # (user, plan before) once Clerk was told of a change
     try:
         with db.session() as session:
-            return _apply_once(session, event, facts, on_plan_change)
-    except ApiError as exc:
-        if exc.code == "DATABASE_UNAVAILABLE":  # Stripe retries any non-2xx; the issue asks for 500
+            return _apply_once(session, event, facts, _noting(on_plan_change, changes))
+    except Exception as exc:
+        for user_id, plan_before in changes:  # Clerk took the change but the commit did not
+            _undo_plan_change(user_id, plan_before, on_plan_change)
+        if isinstance(exc, ApiError) and exc.code == "DATABASE_UNAVAILABLE":  # the issue asks for 500
             raise ApiError(500, exc.code, exc.message, retryable=True) from None
         raise
 
 
-def _apply_once(session: Session, event: VerifiedEvent, facts: Facts, on_plan_change: PlanListener) -> str:
+def _noting(on_plan_change: PlanListener, changes: list[tuple[str, str]]) -> ChangeListener:
+    def listener(user_id: str, plan: str, plan_before: str) -> None:
+        on_plan_change(user_id, plan)
+        changes.append((user_id, plan_before))
+
+    return listener
+
+
+def _undo_plan_change(user_id: str, plan_before: str, on_plan_change: PlanListener) -> None:
+    """Put Clerk back to the plan the database still holds: otherwise a newer event could find no
+    change to copy, and Stripe's retry of this one would be stale, leaving Clerk wrong for good."""
+    try:
+        on_plan_change(user_id, plan_before)
+    except Exception:
+        log.error("clerk plan of %s may differ from the database (%s) until its next change", user_id, plan_before)
+
+
+def _apply_once(session: Session, event: VerifiedEvent, facts: Facts, on_plan_change: ChangeListener) -> str:
     _lock(session, f"stripe-subscription:{facts.subscription_id}")
     if session.get(StripeEvent, event.id) is not None:
         return "duplicate"
@@ -214,7 +235,7 @@ def _apply_once(session: Session, event: VerifiedEvent, facts: Facts, on_plan_ch
     row = _write(session, row, user_id, facts)
     session.flush()
     if row.plan != plan_before:
-        on_plan_change(user_id, row.plan)  # before the commit: a failure rolls everything back
+        on_plan_change(user_id, row.plan, plan_before)  # before the commit: a failure rolls all back
     return "applied"
 
 

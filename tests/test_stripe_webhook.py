@@ -509,3 +509,42 @@ def test_clerk_down_answers_non_2xx_and_the_retry_applies_once(webhook, clerk, p
     assert deliver(webhook, evt).json["outcome"] == "duplicate"
     assert stored(pg_url, life.user)["plan"] == "pro"
     assert clerk.updates == [(life.user, {"plan": "pro"})]
+
+
+def test_a_user_deleted_in_clerk_does_not_block_their_events(webhook, clerk, pg_url):
+    """A 404 from Clerk is permanent: the database change is kept and Stripe is not asked to retry."""
+    life = Lifecycle()
+    evt = life.checkout_event(when=T0)
+    clerk.failing_with = 404
+    response = deliver(webhook, evt)
+    assert response.status_code == 200 and response.json["outcome"] == "applied"
+    assert stored(pg_url, life.user)["plan"] == "pro"
+    assert recorded(pg_url, evt["id"]) == 1
+    assert len([seen for seen in clerk.server.requests if seen.method == "PATCH"]) == 1  # not retried
+
+
+def test_a_commit_that_fails_after_clerk_was_updated_puts_clerk_back(webhook, clerk, pg_url):
+    """Clerk is told before the commit; if the commit then fails, Clerk must not keep a plan the
+    database does not have (a newer event would find no change to copy, the retry would be stale)."""
+    life = Lifecycle()
+    deliver(webhook, life.checkout_event(when=T0))
+    failing = life.sub_event("updated", "past_due", P2, when=T0 + 30 * DAY, previous={"status": "active"})
+    # A deferred constraint trigger: PostgreSQL itself refuses this event's row at COMMIT time.
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            f"""CREATE FUNCTION fail_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.id = '{failing["id"]}' THEN RAISE EXCEPTION 'commit refused'; END IF; RETURN NULL; END $$;
+                CREATE CONSTRAINT TRIGGER fail_commit AFTER INSERT ON "StripeEvent"
+                DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_commit();"""
+        )
+    try:
+        response = deliver(webhook, failing)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute('DROP TRIGGER fail_commit ON "StripeEvent"; DROP FUNCTION fail_commit();')
+    assert response.status_code == 500
+    assert stored(pg_url, life.user)["plan"] == "pro"  # the database kept its state
+    assert [public["plan"] for _, public in clerk.updates] == ["pro", "free", "pro"]  # told, then put back
+    assert clerk.plan_of(life.user) == "pro"
+    assert deliver(webhook, failing).json["outcome"] == "applied"  # Stripe's retry
+    assert clerk.plan_of(life.user) == "free" and stored(pg_url, life.user)["plan"] == "free"
