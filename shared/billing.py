@@ -1,8 +1,7 @@
 """Billing: the caller's subscription as stored, Stripe Checkout and the customer portal, and the
-one rule that turns a Stripe price and status into a plan.
+one rule that turns a Stripe price and status into a plan (the plans themselves are in shared/plans.py).
 
-Reading the subscription and `plan_for` touch only the database (the rate limiter reads the same
-row's `plan` through shared/plans.py); `stripe` is imported only when a Stripe call is made, so a
+Reading the subscription and `plan_from_price` touch only the database; `stripe` is imported only when a Stripe call is made, so a
 GET never pays for it."""
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from shared import db
 from shared.config import Settings, get_settings
 from shared.errors import ApiError, not_found
 from shared.models import UserSubscription
+from shared.plans import FREE, PLAN_KEEPING_STATUSES, PRO
 from shared.schemas import SubscriptionOut
 
 if TYPE_CHECKING:
@@ -24,14 +24,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coderevai.billing")
 
-FREE = "free"
-PRO = "pro"
-PLAN_KEEPING_STATUSES = frozenset({"active", "trialing"})
 STRIPE_TIMEOUT_SECONDS = 10
 STRIPE_RETRIES = 2  # idempotency keys make the SDK's retries safe; more would outlast the caller
 
 
-def plan_for(price_id: str | None, status: str | None) -> str:
+def plan_from_price(price_id: str | None, status: str | None) -> str:
     """Pro while a subscription to the Pro price is active or trialing; free otherwise."""
     settings = get_settings()
     if status in PLAN_KEEPING_STATUSES and price_id and price_id == settings.stripe_price_id_pro:

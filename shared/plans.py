@@ -1,5 +1,5 @@
-"""Which plan a user is on, for their rate limits: UserSubscription.plan while the subscription is
-active or trialing, else "free". Cached per instance for PLAN_CACHE_SECONDS, so a limited request
+"""The plans, and which one a user is on for their rate limits: UserSubscription.plan while the
+subscription is active or trialing, else "free". Cached per instance for PLAN_CACHE_SECONDS, so a limited request
 costs no query; a database outage answers "free" (logged) instead of failing the request."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from shared.models import UserSubscription
 log = logging.getLogger("coderevai.plans")
 
 FREE = "free"
-PAYING_STATUSES = ("active", "trialing")
+PRO = "pro"
+PLAN_KEEPING_STATUSES = frozenset({"active", "trialing"})  # any other status falls back to free
 OUTAGE_CACHE_SECONDS = 5.0  # retry the database soon after an outage, but not on every request
 SWEEP_ABOVE = 10_000  # entries; a long-lived instance drops expired ones past this
 
@@ -25,7 +26,7 @@ _cache: dict[str, tuple[str, float]] = {}
 _lock = threading.Lock()
 
 
-def plan_for(user_id: str) -> str:
+def plan_of_user(user_id: str) -> str:
     now = time.monotonic()
     with _lock:
         cached = _cache.get(user_id)
@@ -45,17 +46,11 @@ def plan_for(user_id: str) -> str:
     return plan
 
 
-def forget(user_id: str) -> None:
-    """Drop a cached plan (call it where a subscription changes, e.g. the Stripe webhook)."""
-    with _lock:
-        _cache.pop(user_id, None)
-
-
 def _read_plan(user_id: str) -> str:
     with db.session() as session:
         row = session.exec(
             select(UserSubscription.plan, UserSubscription.status).where(UserSubscription.userId == user_id)
         ).first()
-    if row is None or row.status not in PAYING_STATUSES:
+    if row is None or row.status not in PLAN_KEEPING_STATUSES:
         return FREE
     return row.plan.lower()

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from shared.config import RATE_LIMITS, Settings, get_settings, note_default
 from shared.errors import ApiError
-from shared.plans import FREE, plan_for
+from shared.plans import FREE, plan_of_user
 
 log = logging.getLogger("coderevai.ratelimit")
 
@@ -289,7 +289,7 @@ _unknown_plans: set[tuple[str, str]] = set()
 def decide(route: str, user_id: str) -> Decision:
     settings = get_settings()
     limits = settings.rate_limits[route]
-    plan = plan_for(user_id)
+    plan = plan_of_user(user_id)
     if plan not in limits:
         if (plan, route) not in _unknown_plans:
             _unknown_plans.add((plan, route))

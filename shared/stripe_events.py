@@ -32,10 +32,11 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, func, select
 
 from shared import db
-from shared.billing import FREE, PLAN_KEEPING_STATUSES, billing_disabled, plan_for, price_for
+from shared.billing import billing_disabled, plan_from_price, price_for
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input
 from shared.models import StripeEvent, UserSubscription
+from shared.plans import FREE, PLAN_KEEPING_STATUSES
 
 log = logging.getLogger("coderevai.stripe_events")
 
@@ -299,7 +300,7 @@ def _write(session: Session, row: UserSubscription | None, user_id: str, facts: 
     row.currentPeriodEnd = facts.period_end or row.currentPeriodEnd
     if facts.cancel_at_period_end is not None:
         row.cancelAtPeriodEnd = facts.cancel_at_period_end
-    row.plan = plan_for(row.stripePriceId, row.status)
+    row.plan = plan_from_price(row.stripePriceId, row.status)
     return row
 
 

@@ -116,10 +116,10 @@ def test_trialing_counts_as_the_plan_and_unknown_users_are_free(db_env):
     db_env(PLAN_CACHE_SECONDS="0")
     trial, nobody = unique_user("trial"), unique_user("nobody")
     subscribe(trial, "Pro", "trialing")
-    assert plans.plan_for(trial) == "pro"
-    assert plans.plan_for(nobody) == "free"
+    assert plans.plan_of_user(trial) == "pro"
+    assert plans.plan_of_user(nobody) == "free"
     subscribe(trial, "pro", "canceled")
-    assert plans.plan_for(trial) == "free"
+    assert plans.plan_of_user(trial) == "free"
 
 
 def test_a_database_outage_during_the_plan_lookup_treats_the_caller_as_free(settings_env, caplog):
