@@ -60,11 +60,26 @@ secrets_for() {
   esac
 }
 
+# Memory and timeout by function: a review may wait on Gemini for GEMINI_MAX_ATTEMPTS x
+# GEMINI_TIMEOUT_SECONDS (3 x 60 s by default); a repository review runs up to 12 batches, 4 at a
+# time, then a synthesis call, and holds the unpacked archive in memory.
+resources_for() {
+  case "$1" in
+    review_repo) echo "--memory 1Gi --timeout 900s" ;;
+    review_code|generate_diff) echo "--memory 512Mi --timeout 300s" ;;
+    *) echo "--memory 256Mi --timeout 60s" ;;
+  esac
+}
+
 # Production refuses to start without these; fail here rather than after a deploy.
 [ -n "${DATABASE_URL:-}" ] || die "DATABASE_URL is not set (for Cloud SQL: postgresql://USER:PASS@/DB?host=/cloudsql/PROJECT:REGION:INSTANCE)"
 [ -n "${UPSTASH_REDIS_REST_URL:-}${REDIS_URL:-}" ] || die "set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN (or REDIS_URL)"
 [ -z "${UPSTASH_REDIS_REST_URL:-}" ] || [ -n "${UPSTASH_REDIS_REST_TOKEN:-}" ] || die "UPSTASH_REDIS_REST_TOKEN is not set"
 [ -n "${CLERK_JWT_KEY:-}${CLERK_SECRET_KEY:-}" ] || die "set CLERK_JWT_KEY or CLERK_SECRET_KEY"
+if [ -n "${STRIPE_WEBHOOK_SECRET:-}" ]; then  # the webhook copies plans to Clerk and maps prices to plans
+  [ -n "${CLERK_SECRET_KEY:-}" ] || die "CLERK_SECRET_KEY is not set (the Stripe webhook copies plans to Clerk)"
+  [ -n "${STRIPE_PRICE_ID_PRO:-}" ] || die "STRIPE_PRICE_ID_PRO is not set (the Stripe webhook maps prices to plans)"
+fi
 
 run() {
   if [ "$dry_run" = 1 ]; then
@@ -76,15 +91,20 @@ run() {
 
 secret_name() { echo "$prefix-$(echo "$1" | tr 'A-Z_' 'a-z-')"; }
 
-ensure_secret() {  # create the secret from the environment's value when it does not exist yet
+ensure_secret() {  # the secret's latest version holds the environment's value: created, or rotated
   local var="$1" name; name=$(secret_name "$1")
   if [ "$dry_run" = 1 ]; then
     echo "gcloud secrets describe $name --project $project || gcloud secrets create $name --project $project --replication-policy automatic --data-file - <<< \"\$$var\""
+    echo "gcloud secrets versions access latest --secret $name --project $project  # differs from \$$var: gcloud secrets versions add $name --project $project --data-file - <<< \"\$$var\""
     return
   fi
   if ! gcloud secrets describe "$name" --project "$project" >/dev/null 2>&1; then
     printf '%s' "${!var}" | gcloud secrets create "$name" --project "$project" --replication-policy automatic --data-file - >/dev/null
     echo "created secret $name"
+  elif [ "$(gcloud secrets versions access latest --secret "$name" --project "$project" 2>/dev/null)" != "${!var}" ]; then
+    # A rotated value in the environment must reach the functions, which read :latest.
+    printf '%s' "${!var}" | gcloud secrets versions add "$name" --project "$project" --data-file - >/dev/null
+    echo "added a new version of secret $name"
   fi
 }
 
@@ -153,7 +173,7 @@ for fn in $functions; do
   # shellcheck disable=SC2046
   run gcloud functions deploy "$name" --gen2 --runtime "$runtime" --project "$project" --region "$region" \
     --source "$dir" --entry-point "$fn" --trigger-http --allow-unauthenticated \
-    --memory 512Mi --timeout 120s --env-vars-file "$stage/$fn.env.yaml" \
+    $(resources_for "$fn") --env-vars-file "$stage/$fn.env.yaml" \
     --set-secrets "$(set_secrets_flag $(secrets_for "$fn"))"
   if [ -n "$sql_instance" ]; then
     # A gen2 function is a Cloud Run service: the Cloud SQL socket is attached there.

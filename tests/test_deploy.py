@@ -16,11 +16,13 @@ from tests.conftest import ROOT
 FAKE_GCLOUD = """#!/usr/bin/env python3
 import json, os, sys
 args = sys.argv[1:]
-stdin = sys.stdin.read() if args[:2] == ["secrets", "create"] else ""
+stdin = sys.stdin.read() if args[:2] == ["secrets", "create"] or args[:3] == ["secrets", "versions", "add"] else ""
 with open(os.environ["GCLOUD_LOG"], "a") as log:
     log.write(json.dumps({"args": args, "stdin_len": len(stdin)}) + "\\n")
 if args[:2] == ["secrets", "describe"] and args[2] in os.environ.get("GCLOUD_MISSING", "").split(","):
     sys.exit(1)
+if args[:4] == ["secrets", "versions", "access", "latest"]:
+    print(json.loads(os.environ.get("GCLOUD_SECRETS", "{}")).get(args[args.index("--secret") + 1], ""), end="")
 """
 
 ENV = {
@@ -39,7 +41,14 @@ ENV = {
 FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
 
 
-def deploy(tmp_path: Path, *args: str, env: dict | None = None, missing: str = "", gcloud: bool = True):
+def deploy(
+    tmp_path: Path,
+    *args: str,
+    env: dict | None = None,
+    missing: str = "",
+    stored: dict | None = None,
+    gcloud: bool = True,
+):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     # Only the tools deploy.sh uses: this machine may have a real gcloud in /usr/bin.
@@ -66,6 +75,7 @@ def deploy(tmp_path: Path, *args: str, env: dict | None = None, missing: str = "
         "DEPLOY_STAGE_DIR": str(tmp_path / "stage"),
         "GCLOUD_LOG": str(log),
         "GCLOUD_MISSING": missing,
+        "GCLOUD_SECRETS": json.dumps(stored or {}),
     }
     result = subprocess.run(
         ["bash", str(ROOT / "deploy.sh"), *args], cwd=ROOT, env=full_env, capture_output=True, text=True
@@ -90,6 +100,11 @@ def full_deploy(tmp_path_factory):
         "--sql-instance",
         "proj:us-central1:db",
         missing="coderevai-gemini-api-key",
+        # What Secret Manager holds now: every value as in the environment but a rotated Stripe key.
+        stored={
+            **{f"coderevai-{k.lower().replace('_', '-')}": v for k, v in ENV.items()},
+            "coderevai-stripe-secret-key": "sk_test_the_old_key",
+        },
     )
 
 
@@ -214,3 +229,26 @@ def test_each_staged_directory_imports_and_serves_its_function(full_deploy, tmp_
         env.update(LOG_LEVEL="WARNING", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
         out = subprocess.run([sys.executable, "-P", "-c", code], cwd=source, env=env, capture_output=True, text=True)
         assert out.stdout.strip() == "ok", (entry, out.stderr[-2000:])
+
+
+def test_a_rotated_secret_gets_a_new_version_and_unchanged_ones_do_not(full_deploy):
+    _, _, records = full_deploy
+    added = [r for r in records if r["args"][:3] == ["secrets", "versions", "add"]]
+    assert [r["args"][3] for r in added] == ["coderevai-stripe-secret-key"]
+    assert added[0]["stdin_len"] == len(ENV["STRIPE_SECRET_KEY"])
+
+
+def test_functions_get_time_and_memory_for_what_they_wait_on(full_deploy):
+    _, calls, _ = full_deploy
+    deploys = {c[2]: c for c in calls if c[:2] == ["functions", "deploy"]}
+    assert (flag(deploys["review-repo"], "--timeout"), flag(deploys["review-repo"], "--memory")) == ("900s", "1Gi")
+    assert flag(deploys["review-code"], "--timeout") == "300s"  # 3 Gemini attempts of 60 s fit
+    assert flag(deploys["history"], "--timeout") == "60s"
+
+
+def test_the_webhook_secret_needs_the_clerk_secret_key(tmp_path):
+    env = {k: v for k, v in ENV.items() if k != "CLERK_SECRET_KEY"} | {"CLERK_JWT_KEY": "-----BEGIN PUBLIC KEY-----"}
+    result, calls, _ = deploy(tmp_path, "--project", "p", "--region", "r", env=env)
+    assert result.returncode != 0
+    assert "CLERK_SECRET_KEY is not set (the Stripe webhook copies plans to Clerk)" in result.stderr
+    assert calls == []
