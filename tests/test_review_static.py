@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from shared.review import secret_scan
 from shared.review.outcome import SourceFile
 from shared.review.static import analyse
@@ -80,3 +84,23 @@ def test_masking_hides_secrets_and_keeps_line_numbers():
     assert "MIIEow" not in masked and "BEGIN RSA" not in masked
     assert masked.count("\n") == SNIPPET.count("\n")
     assert masked.splitlines()[9] == 'KEY = """[REDACTED]'
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "-eyJ",  # a JWT start after every hyphen: each one used to rescan the rest of the run
+        "-----BEGIN RSA PRIVATE KEY-----",  # each header used to search 20,000 characters for its END
+        "eyJ" + "a" * 12 + ".",
+        "xoxb-",
+        "sk-",
+        "password=",
+    ],
+    ids=["jwt-after-hyphens", "pem-headers", "jwt-dotted", "slack", "openai", "credential"],
+)
+def test_a_megabyte_of_adversarial_text_scans_in_linear_time(unit):
+    text = unit * (1024 * 1024 // len(unit))
+    started = time.perf_counter()
+    secret_scan.scan(text)
+    # Linear takes well under a second here; the quadratic shapes took minutes.
+    assert time.perf_counter() - started < 2
