@@ -104,3 +104,17 @@ def test_a_megabyte_of_adversarial_text_scans_in_linear_time(unit):
     secret_scan.scan(text)
     # Linear takes well under a second here; the quadratic shapes took minutes.
     assert time.perf_counter() - started < 2
+
+
+def test_credentials_in_upper_snake_case_names_are_found():
+    text = 'DB_PASSWORD = "kV9-db-pass-7Qz"\nOPENAI_API_KEY="k3y-v4lue-0123"\nAWS_SECRET: "s3cr3t-v4lue-xyz"\nmypassword = "n0t-a-cred-name"\n'
+    assert [(leak.line, leak.kind) for leak in secret_scan.scan(text)] == [
+        (line, "hard-coded credential") for line in (1, 2, 3)
+    ]
+
+
+def test_bandit_password_findings_do_not_quote_the_password():
+    code = 'token = "q7-short"\n\n\ndef connect(password="Tr0ub4dor-and-3"):\n    return password\n'
+    bandit = [f for f in analyse([SourceFile(path="db.py", content=code)], "python") if f.source == "bandit"]
+    assert {f.detail.split()[1] for f in bandit} == {"B105", "B107"}
+    assert all("q7-short" not in f.title + f.detail and "Tr0ub4dor" not in f.title + f.detail for f in bandit)

@@ -56,7 +56,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "hard-coded credential",
         "medium",
         re.compile(
-            r"(?i)\b(?:password|passwd|pwd|secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token|client[_\-]?secret)"
+            # Not \b: "_" is a word character, and DB_PASSWORD or OPENAI_API_KEY must count.
+            r"(?i)(?<![A-Za-z0-9])(?:password|passwd|pwd|secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token|client[_\-]?secret)"
             r"[\"']?\s*[:=]\s*[\"']([^\"'\s]{8,200})[\"']"
         ),
     ),
