@@ -107,6 +107,8 @@ def fetch_repository(
     timeout = httpx.Timeout(settings.github_timeout_seconds, connect=10.0)
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            if auth:
+                _require_public(client, api, repo, {**headers, **auth})
             url = api + path
             for hop in range(MAX_REDIRECTS + 1):
                 # The token goes to the API call only: the redirect URL GitHub answers carries its own grant.
@@ -126,6 +128,23 @@ def fetch_repository(
         raise ApiError(
             502, "GITHUB_UNAVAILABLE", f"GitHub could not be reached ({type(exc).__name__}).", retryable=True
         ) from None
+
+
+def _require_public(client: httpx.Client, api: str, repo: RepoRef, headers: dict[str, str]) -> None:
+    """The token may read private repositories, and any user may ask for any repository: only a
+    public one is fetched. A private one is not found, so its existence is not revealed."""
+    response = client.get(f"{api}/repos/{quote(repo.owner)}/{quote(repo.name)}", headers=headers)
+    _raise_for_status(response, repo)
+    try:
+        private = response.json().get("private")
+    except (ValueError, AttributeError):
+        raise ApiError(502, "GITHUB_ERROR", "GitHub sent repository details that could not be read.") from None
+    if private is not False:
+        raise repo_not_found(repo)
+
+
+def repo_not_found(repo: RepoRef) -> ApiError:
+    return ApiError(404, "REPO_NOT_FOUND", f"{repo.url} was not found, or it is private.")
 
 
 def _origin(url: str) -> str:
@@ -151,7 +170,7 @@ def _raise_for_status(response: httpx.Response, repo: RepoRef) -> None:
     if status == 200:
         return
     if status == 404:
-        raise ApiError(404, "REPO_NOT_FOUND", f"{repo.url} was not found, or it is private.")
+        raise repo_not_found(repo)
     rate_limited = status == 429 or (status == 403 and response.headers.get("x-ratelimit-remaining") == "0")
     if rate_limited:
         retry_after = response.headers.get("retry-after")
@@ -164,7 +183,7 @@ def _raise_for_status(response: httpx.Response, repo: RepoRef) -> None:
         )
     if status >= 500:
         raise ApiError(502, "GITHUB_UNAVAILABLE", f"GitHub answered {status}; try again shortly.", retryable=True)
-    raise ApiError(502, "GITHUB_ERROR", f"GitHub refused the archive download ({status}).")
+    raise ApiError(502, "GITHUB_ERROR", f"GitHub refused the request for the repository ({status}).")
 
 
 def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str], str | None] | None) -> Archive:

@@ -102,7 +102,9 @@ def test_fetch_follows_the_codeload_redirect_and_unpacks_safely(github):
         "escape": "link",
         "../outside.py": "unsafe path in the archive",
     }
-    api_call, download = github.requests
+    metadata, api_call, download = github.requests
+    assert metadata.path == "/repos/octo/demo"  # a token may read private repositories: checked first
+    assert metadata.headers["Authorization"] == "Bearer ghp_test_token"
     assert api_call.path == "/repos/octo/demo/tarball/feature/x"
     assert api_call.headers["Authorization"] == "Bearer ghp_test_token"
     assert api_call.headers["X-GitHub-Api-Version"] == "2022-11-28"
@@ -127,7 +129,28 @@ def test_redirect_with_user_info_is_refused(github):
     with pytest.raises(ApiError) as raised:
         fetch_repository(RepoRef("octo", "demo"))
     assert raised.value.code == "INVALID_REPO_URL"
-    assert len(github.requests) == 1
+    assert [seen.path for seen in github.requests] == ["/repos/octo/demo", "/repos/octo/demo/tarball"]
+
+
+def test_a_private_repository_the_token_can_read_is_not_found_and_never_downloaded(github):
+    github.serve_repo("octo", "secret", build_tarball({"app.py": "x = 1\n"}), private=True)
+    with pytest.raises(ApiError) as raised:
+        fetch_repository(RepoRef("octo", "secret"))
+    missing = pytest.raises(ApiError, fetch_repository, RepoRef("octo", "nothing")).value
+    assert (raised.value.status, raised.value.code) == (404, "REPO_NOT_FOUND") == (missing.status, missing.code)
+    assert raised.value.message == "https://github.com/octo/secret was not found, or it is private."
+    assert [seen.path for seen in github.requests][:1] == ["/repos/octo/secret"]  # its archive: never asked for
+
+
+def test_without_a_token_the_archive_is_the_only_request(github, settings_env):
+    settings_env(GITHUB_TOKEN=None)
+    github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n"}))
+    assert dict(fetch_repository(RepoRef("octo", "demo")).files) == {"app.py": b"x = 1\n"}
+    assert [seen.path for seen in github.requests] == [
+        "/repos/octo/demo/tarball",
+        "/codeload/octo/demo/legacy.tar.gz/HEAD",
+    ]
+    assert all("Authorization" not in seen.headers for seen in github.requests)
 
 
 def test_an_endless_stream_is_cut_off_at_the_cap(github):
