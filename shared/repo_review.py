@@ -100,7 +100,7 @@ def review_repository(
     if not selection.files:
         raise invalid_input(
             "There is no file to review: every file was skipped (see details.skippedFiles).",
-            details={"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]},
+            details=_skipped_details(skipped),
         )
     language = main_language(selection.files)
     if not gemini.configured():
@@ -109,6 +109,13 @@ def review_repository(
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
     )
+    if not plan.batches:  # e.g. only minified one-line files: nothing the model could be sent
+        raise ApiError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            "There is nothing to review: no file fits one model call (see details.skippedFiles).",
+            details=_skipped_details(skipped + plan.not_reviewed),
+        )
     key = cache_key(selection.files, language, modes, custom_prompt, settings)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
@@ -132,6 +139,10 @@ def review_repository(
             ReviewOutcome(feedback=review.feedback, findings=review.findings, model=review.model, usage=review.usage),
         )
     return review
+
+
+def _skipped_details(skipped: list[Skipped]) -> dict:
+    return {"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]}
 
 
 def static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:

@@ -204,3 +204,20 @@ def test_an_identical_request_is_served_from_the_cache(gemini, db_env):
     assert {k: second.json[k] for k in same} == {k: first.json[k] for k in same}
     other = post({**body, "reviewModes": ["security"]}, user())
     assert other.json["cached"] is False
+
+
+def test_when_no_file_fits_one_call_the_answer_is_413_naming_them(gemini, pg_url):
+    reviewer(gemini)
+    who = user()
+    files = [{"path": "data.py", "content": "BLOB = '" + "a" * 500_000 + "'\n"}, {"path": "logo.png", "content": "x"}]
+    response = post({"files": files, "reviewModes": []}, who)
+    assert response.status_code == 413, response.json
+    assert response.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert "no file fits one model call" in response.json["error"]
+    assert response.json["details"]["skippedFiles"] == [
+        {"path": "logo.png", "reason": "binary"},
+        {"path": "data.py", "reason": "has a line longer than one call's budget of 1000 tokens"},
+    ]
+    assert gemini.calls == []
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute('SELECT count(*) FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchone()[0] == 0
