@@ -228,6 +228,11 @@ def _take(
 ) -> None:
     if member.isdir() or member.type in (tarfile.XGLTYPE, tarfile.XHDTYPE):
         return
+    if not _is_utf8(member.name):
+        # tarfile keeps undecodable bytes as surrogates, which neither JSON nor PostgreSQL accept.
+        shown = member.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        archive.skipped.append((_inner_path(shown) or shown, "file name is not valid UTF-8"))
+        return
     path = _inner_path(member.name)
     if path is None:
         archive.skipped.append((member.name, "unsafe path in the archive"))
@@ -242,6 +247,14 @@ def _take(
     else:
         handle = tar.extractfile(member)
         archive.files.append((path, handle.read() if handle else b""))
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _inner_path(name: str) -> str | None:
