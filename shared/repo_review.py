@@ -23,8 +23,8 @@ from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.prompts import PROMPT_VERSION
-from shared.review.report import findings_section, static_feedback
-from shared.schemas import RepoFileIn, ReviewRepoRequest
+from shared.review.report import cut_to, findings_section, static_feedback
+from shared.schemas import MAX_FEEDBACK_CHARS, RepoFileIn, ReviewRepoRequest
 
 FINDINGS_HEADING = "### Findings"
 
@@ -35,6 +35,7 @@ MAX_FILES = 1000
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # the JSON body: total file bytes plus escaping and keys
+MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
 
 
 @dataclass
@@ -159,7 +160,9 @@ def _static_review(
     files: list[RepoFile], findings: list[Finding], skipped: list[Skipped], language: str | None
 ) -> RepoReview:
     return RepoReview(
-        feedback=static_feedback(findings, analysed_python=any(f.language == "python" for f in files)),
+        feedback=cut_to(
+            static_feedback(findings, analysed_python=any(f.language == "python" for f in files)), MAX_FEEDBACK_CHARS
+        ),
         findings=by_severity(findings),
         reviewed_files=[f.path for f in files],
         skipped=skipped,
@@ -296,10 +299,12 @@ def prose_of(feedback: str) -> str:
 def _feedback(overview: str, reviewed: list[str], not_reviewed: list[Skipped], findings: list[Finding]) -> str:
     parts = [f"## Repository review\n\n{len(reviewed)} files reviewed.\n\n{overview.strip()}"]
     if not_reviewed:
-        listed = "\n".join(f"- `{s.path}`: {s.reason}" for s in not_reviewed)
-        parts.append(f"### Not reviewed by the model ({len(not_reviewed)})\n\n{listed}")
+        listed = [f"- `{s.path}`: {s.reason}" for s in not_reviewed[:MAX_LISTED_NOT_REVIEWED]]
+        if len(not_reviewed) > MAX_LISTED_NOT_REVIEWED:
+            listed.append(f"- ...and {len(not_reviewed) - MAX_LISTED_NOT_REVIEWED} more (see skippedFiles)")
+        parts.append(f"### Not reviewed by the model ({len(not_reviewed)})\n\n" + "\n".join(listed))
     parts.append(findings_section(findings))
-    return "\n\n".join(parts)
+    return cut_to("\n\n".join(parts), MAX_FEEDBACK_CHARS)
 
 
 def cache_key(

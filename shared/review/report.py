@@ -40,6 +40,14 @@ def static_feedback(findings: list[Finding], analysed_python: bool) -> str:
     return f"{intro}\n\n{findings_section(findings)}"
 
 
+def cut_to(feedback: str, limit: int) -> str:
+    """The feedback within `limit` characters (what the history keeps), saying where it was cut."""
+    if len(feedback) <= limit:
+        return feedback
+    note = "\n\n… (cut here: the review is longer than the history keeps; every finding is in `findings`.)"
+    return feedback[: limit - len(note)] + note
+
+
 def _inline(text: str) -> str:
     if "\n" not in text:
         return text  # one line: analysers already mark code in it with backticks
