@@ -105,7 +105,7 @@ def review_repository(
         )
     language = main_language(selection.files)
     if not gemini.configured():
-        return _static_review(selection.files, static_pass(selection.files, language), skipped, language)
+        return _static_review(selection.files, static_pass(selection.files), skipped, language)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -129,7 +129,7 @@ def review_repository(
             cached=True,
             language=language,
         )
-    static_findings = static_pass(selection.files, language)
+    static_findings = static_pass(selection.files)
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
@@ -146,9 +146,10 @@ def _skipped_details(skipped: list[Skipped]) -> dict:
     return {"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]}
 
 
-def static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:
-    """ruff, bandit and the secrets check on every selected file at once (one run of each tool)."""
-    return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language or "")
+def static_pass(files: list[RepoFile]) -> list[Finding]:
+    """ruff, bandit and the secrets check on every selected file at once (one run of each tool).
+    No language hint: in a repository only .py/.pyi files are Python, not its Dockerfile or LICENSE."""
+    return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language="")
 
 
 def main_language(files: list[RepoFile]) -> str | None:

@@ -206,3 +206,15 @@ def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(client, github,
     assert response.json["reviewedFiles"] == ["app.py"]
     assert response.json["skippedFiles"] == [{"path": "bad\ufffd\ufffd.py", "reason": "file name is not valid UTF-8"}]
     assert len(history_rows(pg_url, who)) == 1
+
+
+def test_files_without_an_extension_are_not_analysed_as_python(client):
+    files = [
+        {"path": "app.py", "content": "import os\n"},
+        {"path": "Dockerfile", "content": "FROM python:3.12-slim\nRUN pip install -r requirements.txt\n"},
+        {"path": "LICENSE", "content": "MIT License\n\nCopyright (c) 2024 Octo\n"},
+        {"path": "Makefile", "content": "test:\n\tpytest -q\n"},
+    ]
+    response = post(client, {"files": files, "reviewModes": []}, user())
+    assert response.status_code == 200, response.json
+    assert {(f["file"], f["source"]) for f in response.json["findings"]} == {("app.py", "ruff")}
