@@ -36,6 +36,14 @@ def test_offline_python_is_fixed_by_ruff(client):
     )
 
 
+def test_offline_fix_keeps_crlf_line_endings(client):
+    response = post(client, originalCode=ORIGINAL.replace("\n", "\r\n"))
+    assert response.status_code == 200, response.json
+    assert response.json["modifiedCode"] == "import sys\r\n\r\nprint(sys.argv)\r\n"
+    changed = [line for line in response.json["diff"].split("\n")[3:] if line and line[0] in "+-"]
+    assert changed == ["-import os\r", "-print( sys.argv )\r", "+print(sys.argv)\r"]  # not every line
+
+
 def test_offline_unparseable_python_is_a_400_naming_the_line(client):
     response = post(client, originalCode="x = 1\ndef f(:\n  pass\n")
     assert response.status_code == 400 and "line 2" in response.json["error"]

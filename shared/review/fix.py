@@ -85,7 +85,7 @@ def ruff_fix(code: str) -> str:
             where = re.search(r"code\.py:(\d+):\d+", formatted.stderr)
             line = f" (line {where.group(1)})" if where else ""
             raise invalid_input(f"originalCode does not parse as Python{line}; without a model it cannot be fixed.")
-        return target.read_text(encoding="utf-8")
+        return target.read_bytes().decode("utf-8")  # not read_text: it would turn CRLF into \n
 
 
 def unified_diff(original: str, modified: str) -> str:
