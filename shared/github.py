@@ -19,6 +19,7 @@ from shared.errors import ApiError
 CODELOAD_ORIGIN = "https://codeload.github.com"
 MAX_REDIRECTS = 3
 MAX_URL_CHARS = 2048
+MAX_PATH_CHARS = 1024  # as for files sent by the client
 
 # Hand-written as one regex over the raw string rather than urlsplit + checks: parsers disagree on
 # user-info, backslashes, tabs and percent-escapes, and a whole-string match leaves nothing to argue
@@ -84,6 +85,9 @@ class ArchiveLimits:
 class Archive:
     files: list[tuple[str, bytes]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append((path[:MAX_PATH_CHARS], reason))  # a name can be megabytes long
 
 
 def fetch_repository(
@@ -200,7 +204,8 @@ def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str
                 members += 1
                 if members > limits.files:
                     raise ApiError(413, "PAYLOAD_TOO_LARGE", f"The repository has more than {limits.files} files.")
-                unpacked += max(member.size, 0)
+                # Header blocks too: a GNU long name or PAX header can be megabytes with a tiny size.
+                unpacked += max(member.size, 0) + member.offset_data - member.offset
                 if unpacked > limits.total_bytes:
                     raise ApiError(
                         413,
@@ -231,19 +236,21 @@ def _take(
     if not _is_utf8(member.name):
         # tarfile keeps undecodable bytes as surrogates, which neither JSON nor PostgreSQL accept.
         shown = member.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-        archive.skipped.append((_inner_path(shown) or shown, "file name is not valid UTF-8"))
+        archive.skip(_inner_path(shown) or shown, "file name is not valid UTF-8")
         return
     path = _inner_path(member.name)
     if path is None:
-        archive.skipped.append((member.name, "unsafe path in the archive"))
+        archive.skip(member.name, "unsafe path in the archive")
     elif member.issym() or member.islnk():
-        archive.skipped.append((path, "link"))
+        archive.skip(path, "link")
     elif not member.isfile():
-        archive.skipped.append((path, "not a regular file"))
+        archive.skip(path, "not a regular file")
     elif skip is not None and (reason := skip(path)) is not None:
-        archive.skipped.append((path, reason))
+        archive.skip(path, reason)
     elif member.size > limits.file_bytes:
-        archive.skipped.append((path, f"larger than the per-file limit of {limits.file_bytes} bytes"))
+        archive.skip(path, f"larger than the per-file limit of {limits.file_bytes} bytes")
+    elif len(path) > MAX_PATH_CHARS:
+        archive.skip(path, f"path longer than {MAX_PATH_CHARS} characters")
     else:
         handle = tar.extractfile(member)
         archive.files.append((path, handle.read() if handle else b""))

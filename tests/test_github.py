@@ -254,3 +254,31 @@ def test_files_skipped_by_path_are_never_read(github):
     archive = fetch_repository(RepoRef("octo", "demo"), ArchiveLimits(file_bytes=1000), skip=skip_reason)
     assert dict(archive.files) == {"app.py": b"x = 1\n"}
     assert archive.skipped == [("node_modules/a/index.js", "vendored or generated (node_modules/)")]
+
+
+def test_header_payloads_count_against_the_unpacked_cap(github):
+    long_name = "octo-names-1/" + "a" * (4 * 1024 * 1024) + ".py"  # carried in a PAX header block
+    tarball = build_tarball({"app.py": "x = 1\n"}, top="octo-names-1", raw_names={long_name: b"y = 2\n"})
+    assert len(tarball) < 100_000
+    github.serve_repo("octo", "names", tarball)
+    with pytest.raises(ApiError) as raised:
+        fetch_repository(RepoRef("octo", "names"), ArchiveLimits(total_bytes=1_000_000))
+    assert raised.value.status == 413
+    assert "unpacks to more than the limit of 1000000 bytes" in raised.value.message
+
+
+def test_skipped_paths_are_cut_to_1024_characters(github):
+    names = {
+        "../" + "a" * 5000 + ".py": b"x = 1\n",
+        "octo-demo-0123abc/" + "b" * 5000 + ".min.js": b"y\n",
+        "octo-demo-0123abc/" + "c" * 5000 + ".py": b"z = 3\n",
+    }
+    github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n"}, raw_names=names))
+    from shared.repo_files import skip_reason
+
+    archive = fetch_repository(RepoRef("octo", "demo"), skip=skip_reason)
+    assert [(len(path), reason) for path, reason in archive.skipped] == [
+        (1024, "unsafe path in the archive"),
+        (1024, "minified or generated"),
+        (1024, "path longer than 1024 characters"),
+    ]
