@@ -118,3 +118,11 @@ def test_bandit_password_findings_do_not_quote_the_password():
     bandit = [f for f in analyse([SourceFile(path="db.py", content=code)], "python") if f.source == "bandit"]
     assert {f.detail.split()[1] for f in bandit} == {"B105", "B107"}
     assert all("q7-short" not in f.title + f.detail and "Tr0ub4dor" not in f.title + f.detail for f in bandit)
+
+
+def test_numbered_masking_puts_each_secret_back_where_the_rewrite_keeps_it():
+    text = 'a = "sk_live_' + "q" * 24 + '"\nb = "AKIAIOSFODNN7EXAMPLQ"\n'
+    masked, values = secret_scan.mask_numbered(text, secret_scan.scan(text))
+    assert masked == 'a = "[REDACTED-1]"\nb = "[REDACTED-2]"\n'
+    rewrite = 'b = "[REDACTED-2]"\n'  # the first secret dropped, the second moved up
+    assert secret_scan.unmask(rewrite, values) == 'b = "AKIAIOSFODNN7EXAMPLQ"\n'

@@ -123,3 +123,27 @@ def mask(text: str, leaks: list[Leak]) -> str:
         cursor = leak.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def mask_numbered(text: str, leaks: list[Leak]) -> tuple[str, dict[str, str]]:
+    """Like `mask`, but each line of each secret gets its own placeholder ([REDACTED-1], ...), and
+    what each stood for is returned, so `unmask` can put the secrets back into a rewrite of the
+    text even when lines moved or some secrets were dropped."""
+    values: dict[str, str] = {}
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = f"[REDACTED-{len(values) + 1}]"
+        values[name] = match.group()
+        return name
+
+    pieces, cursor = [], 0
+    for leak in leaks:
+        pieces.append(text[cursor : leak.start])
+        pieces.append(re.sub(r"[^\n]+", placeholder, text[leak.start : leak.end]))
+        cursor = leak.end
+    pieces.append(text[cursor:])
+    return "".join(pieces), values
+
+
+def unmask(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\[REDACTED-\d+\]", lambda match: values.get(match.group(), match.group()), text)
