@@ -5,8 +5,6 @@ cross-file view. A batch that fails leaves a partial review naming the files it 
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -22,11 +20,8 @@ from shared.review import cache, engine, gemini, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
-from shared.review.prompts import PROMPT_VERSION
-from shared.review.report import cut_to, findings_section, static_feedback
+from shared.review.report import FINDINGS_HEADING, cut_to, findings_section
 from shared.schemas import MAX_FEEDBACK_CHARS, RepoFileIn, ReviewRepoRequest
-
-FINDINGS_HEADING = "### Findings"
 
 log = logging.getLogger("coderevai.repo_review")
 
@@ -105,7 +100,7 @@ def review_repository(
         )
     language = main_language(selection.files)
     if not gemini.configured():
-        return _static_review(selection.files, static_pass(selection.files), skipped, language)
+        return _static_review(selection.files, skipped, language)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -149,7 +144,7 @@ def _skipped_details(skipped: list[Skipped]) -> dict:
 def static_pass(files: list[RepoFile]) -> list[Finding]:
     """ruff, bandit and the secrets check on every selected file at once (one run of each tool).
     No language hint: in a repository only .py/.pyi files are Python, not its Dockerfile or LICENSE."""
-    return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language="")
+    return static.analyse(_source_files(files), language="")
 
 
 def main_language(files: list[RepoFile]) -> str | None:
@@ -157,19 +152,20 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(
-    files: list[RepoFile], findings: list[Finding], skipped: list[Skipped], language: str | None
-) -> RepoReview:
+def _static_review(files: list[RepoFile], skipped: list[Skipped], language: str | None) -> RepoReview:
+    outcome = engine.static_review(_source_files(files), language="")  # as static_pass: Python by extension
     return RepoReview(
-        feedback=cut_to(
-            static_feedback(findings, analysed_python=any(f.language == "python" for f in files)), MAX_FEEDBACK_CHARS
-        ),
-        findings=by_severity(findings),
+        feedback=cut_to(outcome.feedback, MAX_FEEDBACK_CHARS),
+        findings=outcome.findings,
         reviewed_files=[f.path for f in files],
         skipped=skipped,
-        model="static",
+        model=outcome.model,
         language=language,
     )
+
+
+def _source_files(files: list[RepoFile]) -> list[SourceFile]:
+    return [SourceFile(path=f.path, content=f.content) for f in files]
 
 
 Batch = list[Part]
@@ -313,14 +309,13 @@ def cache_key(
 ) -> str:
     """Everything that shapes a repository review: the selected files, modes, notes, model, both
     prompts' versions and the budget (another budget makes other batches)."""
-    request = {
-        "kind": "repository",
-        "files": [[f.path, hashlib.sha256(f.content.encode()).hexdigest()] for f in files],
-        "language": language,
-        "modes": list(modes),
-        "customPrompt": custom_prompt or "",
-        "model": settings.gemini_model,
-        "versions": [PROMPT_VERSION, SYNTHESIS_VERSION],
-        "budget": [settings.review_repo_batch_tokens, settings.review_repo_max_batches],
-    }
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return cache.cache_key(
+        _source_files(files),
+        language or "",
+        modes,
+        custom_prompt,
+        settings.gemini_model,
+        kind="repository",
+        synthesisVersion=SYNTHESIS_VERSION,
+        budget=[settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+    )
