@@ -137,7 +137,14 @@ def fetch_repository(
 def _require_public(client: httpx.Client, api: str, repo: RepoRef, headers: dict[str, str]) -> None:
     """The token may read private repositories, and any user may ask for any repository: only a
     public one is fetched. A private one is not found, so its existence is not revealed."""
-    response = client.get(f"{api}/repos/{quote(repo.owner)}/{quote(repo.name)}", headers=headers)
+    url = f"{api}/repos/{quote(repo.owner)}/{quote(repo.name)}"
+    for _ in range(MAX_REDIRECTS + 1):
+        response = client.get(url, headers=headers)
+        if not response.is_redirect:
+            break
+        url = _redirect_target(url, response, {_origin(api)})  # a renamed repository; the token stays on the API
+    else:
+        raise ApiError(502, "GITHUB_ERROR", "GitHub redirected the repository details too many times.")
     _raise_for_status(response, repo)
     try:
         private = response.json().get("private")

@@ -282,3 +282,14 @@ def test_skipped_paths_are_cut_to_1024_characters(github):
         (1024, "minified or generated"),
         (1024, "path longer than 1024 characters"),
     ]
+
+
+def test_a_renamed_repository_is_checked_where_github_points(github):
+    github.route("GET", "/repos/octo/old", Reply(301, headers={"Location": github.url + "/repositories/42"}))
+    github.route("GET", "/repositories/42", Reply(200, {"full_name": "octo/new", "private": False}))
+    github.serve_repo("octo", "old", build_tarball({"app.py": "x = 1\n"}))
+    assert dict(fetch_repository(RepoRef("octo", "old")).files) == {"app.py": b"x = 1\n"}
+    github.route("GET", "/repos/octo/gone", Reply(301, headers={"Location": "https://evil.example/repositories/1"}))
+    with pytest.raises(ApiError) as raised:
+        fetch_repository(RepoRef("octo", "gone"))
+    assert raised.value.code == "INVALID_REPO_URL"
