@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from shared.config import get_settings  # noqa: E402
 from shared.repo_files import plan_batches, select  # noqa: E402
-from shared.repo_review import main_language, review_repository, static_pass  # noqa: E402
+from shared.repo_review import review_repository, static_pass  # noqa: E402
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation  # noqa: E402
 
 SYNTHESIS = {"feedback": "## Cross-file view\n\nConsistent.", "crossFileFindings": []}
@@ -92,7 +92,7 @@ def main() -> None:
         calls = len(plan.batches) + (1 if len(plan.batches) > 1 else 0)
 
         started = time.perf_counter()
-        static_pass(selection.files, main_language(selection.files))
+        static_pass(selection.files)
         static_seconds = time.perf_counter() - started
         parallel, reviewed = timed_review(files, args.parallelism)
         calls_made = len(gemini.calls)

@@ -19,6 +19,7 @@ from shared.errors import ApiError
 CODELOAD_ORIGIN = "https://codeload.github.com"
 MAX_REDIRECTS = 3
 MAX_URL_CHARS = 2048
+MAX_PATH_CHARS = 1024  # as for files sent by the client
 
 # Hand-written as one regex over the raw string rather than urlsplit + checks: parsers disagree on
 # user-info, backslashes, tabs and percent-escapes, and a whole-string match leaves nothing to argue
@@ -85,6 +86,9 @@ class Archive:
     files: list[tuple[str, bytes]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
+    def skip(self, path: str, reason: str) -> None:
+        self.skipped.append((path[:MAX_PATH_CHARS], reason))  # a name can be megabytes long
+
 
 def fetch_repository(
     repo: RepoRef, limits: ArchiveLimits | None = None, *, skip: Callable[[str], str | None] | None = None
@@ -107,6 +111,8 @@ def fetch_repository(
     timeout = httpx.Timeout(settings.github_timeout_seconds, connect=10.0)
     try:
         with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            if auth:
+                _require_public(client, api, repo, {**headers, **auth})
             url = api + path
             for hop in range(MAX_REDIRECTS + 1):
                 # The token goes to the API call only: the redirect URL GitHub answers carries its own grant.
@@ -126,6 +132,30 @@ def fetch_repository(
         raise ApiError(
             502, "GITHUB_UNAVAILABLE", f"GitHub could not be reached ({type(exc).__name__}).", retryable=True
         ) from None
+
+
+def _require_public(client: httpx.Client, api: str, repo: RepoRef, headers: dict[str, str]) -> None:
+    """The token may read private repositories, and any user may ask for any repository: only a
+    public one is fetched. A private one is not found, so its existence is not revealed."""
+    url = f"{api}/repos/{quote(repo.owner)}/{quote(repo.name)}"
+    for _ in range(MAX_REDIRECTS + 1):
+        response = client.get(url, headers=headers)
+        if not response.is_redirect:
+            break
+        url = _redirect_target(url, response, {_origin(api)})  # a renamed repository; the token stays on the API
+    else:
+        raise ApiError(502, "GITHUB_ERROR", "GitHub redirected the repository details too many times.")
+    _raise_for_status(response, repo)
+    try:
+        private = response.json().get("private")
+    except (ValueError, AttributeError):
+        raise ApiError(502, "GITHUB_ERROR", "GitHub sent repository details that could not be read.") from None
+    if private is not False:
+        raise repo_not_found(repo)
+
+
+def repo_not_found(repo: RepoRef) -> ApiError:
+    return ApiError(404, "REPO_NOT_FOUND", f"{repo.url} was not found, or it is private.")
 
 
 def _origin(url: str) -> str:
@@ -151,7 +181,7 @@ def _raise_for_status(response: httpx.Response, repo: RepoRef) -> None:
     if status == 200:
         return
     if status == 404:
-        raise ApiError(404, "REPO_NOT_FOUND", f"{repo.url} was not found, or it is private.")
+        raise repo_not_found(repo)
     rate_limited = status == 429 or (status == 403 and response.headers.get("x-ratelimit-remaining") == "0")
     if rate_limited:
         retry_after = response.headers.get("retry-after")
@@ -164,7 +194,7 @@ def _raise_for_status(response: httpx.Response, repo: RepoRef) -> None:
         )
     if status >= 500:
         raise ApiError(502, "GITHUB_UNAVAILABLE", f"GitHub answered {status}; try again shortly.", retryable=True)
-    raise ApiError(502, "GITHUB_ERROR", f"GitHub refused the archive download ({status}).")
+    raise ApiError(502, "GITHUB_ERROR", f"GitHub refused the request for the repository ({status}).")
 
 
 def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str], str | None] | None) -> Archive:
@@ -181,7 +211,8 @@ def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str
                 members += 1
                 if members > limits.files:
                     raise ApiError(413, "PAYLOAD_TOO_LARGE", f"The repository has more than {limits.files} files.")
-                unpacked += max(member.size, 0)
+                # Header blocks too: a GNU long name or PAX header can be megabytes with a tiny size.
+                unpacked += max(member.size, 0) + member.offset_data - member.offset
                 if unpacked > limits.total_bytes:
                     raise ApiError(
                         413,
@@ -209,20 +240,35 @@ def _take(
 ) -> None:
     if member.isdir() or member.type in (tarfile.XGLTYPE, tarfile.XHDTYPE):
         return
+    if not _is_utf8(member.name):
+        # tarfile keeps undecodable bytes as surrogates, which neither JSON nor PostgreSQL accept.
+        shown = member.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        archive.skip(_inner_path(shown) or shown, "file name is not valid UTF-8")
+        return
     path = _inner_path(member.name)
     if path is None:
-        archive.skipped.append((member.name, "unsafe path in the archive"))
+        archive.skip(member.name, "unsafe path in the archive")
     elif member.issym() or member.islnk():
-        archive.skipped.append((path, "link"))
+        archive.skip(path, "link")
     elif not member.isfile():
-        archive.skipped.append((path, "not a regular file"))
+        archive.skip(path, "not a regular file")
     elif skip is not None and (reason := skip(path)) is not None:
-        archive.skipped.append((path, reason))
+        archive.skip(path, reason)
     elif member.size > limits.file_bytes:
-        archive.skipped.append((path, f"larger than the per-file limit of {limits.file_bytes} bytes"))
+        archive.skip(path, f"larger than the per-file limit of {limits.file_bytes} bytes")
+    elif len(path) > MAX_PATH_CHARS:
+        archive.skip(path, f"path longer than {MAX_PATH_CHARS} characters")
     else:
         handle = tar.extractfile(member)
         archive.files.append((path, handle.read() if handle else b""))
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _inner_path(name: str) -> str | None:

@@ -238,7 +238,9 @@ def plan_batches(files: list[RepoFile], *, batch_tokens: int, max_batches: int) 
 def split_file(file: RepoFile, batch_tokens: int) -> list[Part] | None:
     """Consecutive line ranges, each within the budget; None when a single line is over it."""
     limit_chars = (batch_tokens - FILE_OVERHEAD_TOKENS) * CHARS_PER_TOKEN
-    lines = file.content.splitlines(keepends=True)
+    # "\n" only, as the prompt numbers lines; splitlines() also ends a line at
+    # \x0c, \x85, \u2028, a lone \r and more, which shifted every later part's line numbers.
+    lines = re.findall(r"[^\n]*\n|[^\n]+\Z", file.content)
     parts: list[Part] = []
     start, chunk = 0, []
     size = 0

@@ -5,8 +5,6 @@ cross-file view. A batch that fails leaves a partial review naming the files it 
 from __future__ import annotations
 
 import contextvars
-import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -22,11 +20,8 @@ from shared.review import cache, engine, gemini, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
-from shared.review.prompts import PROMPT_VERSION
-from shared.review.report import findings_section, static_feedback
-from shared.schemas import RepoFileIn, ReviewRepoRequest
-
-FINDINGS_HEADING = "### Findings"
+from shared.review.report import FINDINGS_HEADING, cut_to, findings_section
+from shared.schemas import MAX_FEEDBACK_CHARS, RepoFileIn, ReviewRepoRequest
 
 log = logging.getLogger("coderevai.repo_review")
 
@@ -35,6 +30,7 @@ MAX_FILES = 1000
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # the JSON body: total file bytes plus escaping and keys
+MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
 
 
 @dataclass
@@ -100,15 +96,22 @@ def review_repository(
     if not selection.files:
         raise invalid_input(
             "There is no file to review: every file was skipped (see details.skippedFiles).",
-            details={"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]},
+            details=_skipped_details(skipped),
         )
     language = main_language(selection.files)
     if not gemini.configured():
-        return _static_review(selection.files, static_pass(selection.files, language), skipped, language)
+        return _static_review(selection.files, skipped, language)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
     )
+    if not plan.batches:  # e.g. only minified one-line files: nothing the model could be sent
+        raise ApiError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            "There is nothing to review: no file fits one model call (see details.skippedFiles).",
+            details=_skipped_details(skipped + plan.not_reviewed),
+        )
     key = cache_key(selection.files, language, modes, custom_prompt, settings)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
@@ -121,7 +124,7 @@ def review_repository(
             cached=True,
             language=language,
         )
-    static_findings = static_pass(selection.files, language)
+    static_findings = static_pass(selection.files)
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
@@ -134,9 +137,14 @@ def review_repository(
     return review
 
 
-def static_pass(files: list[RepoFile], language: str | None) -> list[Finding]:
-    """ruff, bandit and the secrets check on every selected file at once (one run of each tool)."""
-    return static.analyse([SourceFile(path=f.path, content=f.content) for f in files], language or "")
+def _skipped_details(skipped: list[Skipped]) -> dict:
+    return {"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]}
+
+
+def static_pass(files: list[RepoFile]) -> list[Finding]:
+    """ruff, bandit and the secrets check on every selected file at once (one run of each tool).
+    No language hint: in a repository only .py/.pyi files are Python, not its Dockerfile or LICENSE."""
+    return static.analyse(_source_files(files), language="")
 
 
 def main_language(files: list[RepoFile]) -> str | None:
@@ -144,17 +152,20 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(
-    files: list[RepoFile], findings: list[Finding], skipped: list[Skipped], language: str | None
-) -> RepoReview:
+def _static_review(files: list[RepoFile], skipped: list[Skipped], language: str | None) -> RepoReview:
+    outcome = engine.static_review(_source_files(files), language="")  # as static_pass: Python by extension
     return RepoReview(
-        feedback=static_feedback(findings, analysed_python=any(f.language == "python" for f in files)),
-        findings=by_severity(findings),
+        feedback=cut_to(outcome.feedback, MAX_FEEDBACK_CHARS),
+        findings=outcome.findings,
         reviewed_files=[f.path for f in files],
         skipped=skipped,
-        model="static",
+        model=outcome.model,
         language=language,
     )
+
+
+def _source_files(files: list[RepoFile]) -> list[SourceFile]:
+    return [SourceFile(path=f.path, content=f.content) for f in files]
 
 
 Batch = list[Part]
@@ -285,10 +296,12 @@ def prose_of(feedback: str) -> str:
 def _feedback(overview: str, reviewed: list[str], not_reviewed: list[Skipped], findings: list[Finding]) -> str:
     parts = [f"## Repository review\n\n{len(reviewed)} files reviewed.\n\n{overview.strip()}"]
     if not_reviewed:
-        listed = "\n".join(f"- `{s.path}`: {s.reason}" for s in not_reviewed)
-        parts.append(f"### Not reviewed by the model ({len(not_reviewed)})\n\n{listed}")
+        listed = [f"- `{s.path}`: {s.reason}" for s in not_reviewed[:MAX_LISTED_NOT_REVIEWED]]
+        if len(not_reviewed) > MAX_LISTED_NOT_REVIEWED:
+            listed.append(f"- ...and {len(not_reviewed) - MAX_LISTED_NOT_REVIEWED} more (see skippedFiles)")
+        parts.append(f"### Not reviewed by the model ({len(not_reviewed)})\n\n" + "\n".join(listed))
     parts.append(findings_section(findings))
-    return "\n\n".join(parts)
+    return cut_to("\n\n".join(parts), MAX_FEEDBACK_CHARS)
 
 
 def cache_key(
@@ -296,14 +309,13 @@ def cache_key(
 ) -> str:
     """Everything that shapes a repository review: the selected files, modes, notes, model, both
     prompts' versions and the budget (another budget makes other batches)."""
-    request = {
-        "kind": "repository",
-        "files": [[f.path, hashlib.sha256(f.content.encode()).hexdigest()] for f in files],
-        "language": language,
-        "modes": list(modes),
-        "customPrompt": custom_prompt or "",
-        "model": settings.gemini_model,
-        "versions": [PROMPT_VERSION, SYNTHESIS_VERSION],
-        "budget": [settings.review_repo_batch_tokens, settings.review_repo_max_batches],
-    }
-    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    return cache.cache_key(
+        _source_files(files),
+        language or "",
+        modes,
+        custom_prompt,
+        settings.gemini_model,
+        kind="repository",
+        synthesisVersion=SYNTHESIS_VERSION,
+        budget=[settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+    )

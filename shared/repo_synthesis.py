@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from shared.review import gemini
 from shared.review.findings import Finding
-from shared.review.prompts import ModelFinding, contain
+from shared.review.prompts import ModelFinding, contain, to_finding
 
 SYNTHESIS_VERSION = "repo-synthesis-1"
 MAX_BATCH_FEEDBACK_CHARS = 6000
@@ -74,16 +74,12 @@ def synthesize(
 
 def to_findings(summary: RepositorySummary, known_paths: set[str]) -> list[Finding]:
     """Cross-file findings held to what is true: a file we reviewed (else none), bounded text."""
-    return [
-        Finding(
-            severity=item.severity,
-            category=(item.category or "architecture")[:80],
-            title=(item.title or "Cross-file finding")[:300],
-            detail=item.detail[:4000],
-            line=item.line if item.file in known_paths and item.line and item.line >= 1 else None,
-            file=item.file if item.file in known_paths else None,
-            suggestion=item.suggestion[:8000] if item.suggestion else None,
-            source="model",
+    findings = []
+    for item in summary.crossFileFindings:
+        known = item.file in known_paths
+        line = item.line if known and item.line and item.line >= 1 else None
+        file = item.file if known else None
+        findings.append(
+            to_finding(item, file=file, line=line, default_category="architecture", default_title="Cross-file finding")
         )
-        for item in summary.crossFileFindings
-    ]
+    return findings

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import function_client
 from tests.fakes.gemini import FakeGemini, failure, generation
+from tests.fakes.server import Reply, Seen
 
 ORIGINAL = "import os\nimport sys\n\nprint( sys.argv )\n"
 
@@ -34,6 +35,14 @@ def test_offline_python_is_fixed_by_ruff(client):
     assert response.json["diff"] == (
         "--- original\n+++ modified\n@@ -1,4 +1,3 @@\n-import os\n import sys\n \n-print( sys.argv )\n+print(sys.argv)\n"
     )
+
+
+def test_offline_fix_keeps_crlf_line_endings(client):
+    response = post(client, originalCode=ORIGINAL.replace("\n", "\r\n"))
+    assert response.status_code == 200, response.json
+    assert response.json["modifiedCode"] == "import sys\r\n\r\nprint(sys.argv)\r\n"
+    changed = [line for line in response.json["diff"].split("\n")[3:] if line and line[0] in "+-"]
+    assert changed == ["-import os\r", "-print( sys.argv )\r", "+print(sys.argv)\r"]  # not every line
 
 
 def test_offline_unparseable_python_is_a_400_naming_the_line(client):
@@ -85,3 +94,26 @@ def test_rate_limit_answers_429(client, db_env, redis_prefix):
     first, second = (client.post("/", json=payload, headers=headers) for _ in range(2))
     assert first.status_code == 200 and first.headers["X-RateLimit-Limit"] == "1"
     assert second.status_code == 429 and second.json["code"] == "RATE_LIMITED"
+
+
+def test_secrets_are_masked_for_the_model_and_put_back_in_the_rewrite(client, db_env):
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn\n-----END RSA PRIVATE KEY-----"
+    original = f'DB_PASSWORD = "kV9-db-pass-7Qz"\nKEY = """{key}"""\nTOKEN = "ghp_{"a1B2" * 9}"\n'
+    feedback = 'Do not hard-code "kV9-db-pass-7Qz"; read it from the environment.'
+
+    def model(seen: Seen) -> Reply:
+        text = "".join(part["text"] for content in seen.json()["contents"] for part in content["parts"])
+        code = text.split("<original_code>\n", 1)[1].rsplit("\n</original_code>", 1)[0]
+        return generation({"modifiedCode": "import os\n\n" + code})  # the model keeps the placeholders
+
+    with FakeGemini() as gemini:
+        db_env(GEMINI_API_KEY="k", GEMINI_BASE_URL=gemini.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
+        gemini.server.route("POST", "/", model)
+        response = post(client, originalCode=original, language="python", feedback=feedback)
+        assert response.status_code == 200, response.json
+        request = gemini.calls[0].body.decode()
+    for secret in ("kV9-db-pass-7Qz", "MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn", "ghp_a1B2", "BEGIN RSA"):
+        assert secret not in request
+    assert response.json["modifiedCode"] == "import os\n\n" + original
+    changed = [line for line in response.json["diff"].split("\n")[3:] if line and line[0] in "+-"]
+    assert changed == ["+import os", "+"]

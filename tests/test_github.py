@@ -102,7 +102,9 @@ def test_fetch_follows_the_codeload_redirect_and_unpacks_safely(github):
         "escape": "link",
         "../outside.py": "unsafe path in the archive",
     }
-    api_call, download = github.requests
+    metadata, api_call, download = github.requests
+    assert metadata.path == "/repos/octo/demo"  # a token may read private repositories: checked first
+    assert metadata.headers["Authorization"] == "Bearer ghp_test_token"
     assert api_call.path == "/repos/octo/demo/tarball/feature/x"
     assert api_call.headers["Authorization"] == "Bearer ghp_test_token"
     assert api_call.headers["X-GitHub-Api-Version"] == "2022-11-28"
@@ -127,7 +129,28 @@ def test_redirect_with_user_info_is_refused(github):
     with pytest.raises(ApiError) as raised:
         fetch_repository(RepoRef("octo", "demo"))
     assert raised.value.code == "INVALID_REPO_URL"
-    assert len(github.requests) == 1
+    assert [seen.path for seen in github.requests] == ["/repos/octo/demo", "/repos/octo/demo/tarball"]
+
+
+def test_a_private_repository_the_token_can_read_is_not_found_and_never_downloaded(github):
+    github.serve_repo("octo", "secret", build_tarball({"app.py": "x = 1\n"}), private=True)
+    with pytest.raises(ApiError) as raised:
+        fetch_repository(RepoRef("octo", "secret"))
+    missing = pytest.raises(ApiError, fetch_repository, RepoRef("octo", "nothing")).value
+    assert (raised.value.status, raised.value.code) == (404, "REPO_NOT_FOUND") == (missing.status, missing.code)
+    assert raised.value.message == "https://github.com/octo/secret was not found, or it is private."
+    assert [seen.path for seen in github.requests][:1] == ["/repos/octo/secret"]  # its archive: never asked for
+
+
+def test_without_a_token_the_archive_is_the_only_request(github, settings_env):
+    settings_env(GITHUB_TOKEN=None)
+    github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n"}))
+    assert dict(fetch_repository(RepoRef("octo", "demo")).files) == {"app.py": b"x = 1\n"}
+    assert [seen.path for seen in github.requests] == [
+        "/repos/octo/demo/tarball",
+        "/codeload/octo/demo/legacy.tar.gz/HEAD",
+    ]
+    assert all("Authorization" not in seen.headers for seen in github.requests)
 
 
 def test_an_endless_stream_is_cut_off_at_the_cap(github):
@@ -231,3 +254,42 @@ def test_files_skipped_by_path_are_never_read(github):
     archive = fetch_repository(RepoRef("octo", "demo"), ArchiveLimits(file_bytes=1000), skip=skip_reason)
     assert dict(archive.files) == {"app.py": b"x = 1\n"}
     assert archive.skipped == [("node_modules/a/index.js", "vendored or generated (node_modules/)")]
+
+
+def test_header_payloads_count_against_the_unpacked_cap(github):
+    long_name = "octo-names-1/" + "a" * (4 * 1024 * 1024) + ".py"  # carried in a PAX header block
+    tarball = build_tarball({"app.py": "x = 1\n"}, top="octo-names-1", raw_names={long_name: b"y = 2\n"})
+    assert len(tarball) < 100_000
+    github.serve_repo("octo", "names", tarball)
+    with pytest.raises(ApiError) as raised:
+        fetch_repository(RepoRef("octo", "names"), ArchiveLimits(total_bytes=1_000_000))
+    assert raised.value.status == 413
+    assert "unpacks to more than the limit of 1000000 bytes" in raised.value.message
+
+
+def test_skipped_paths_are_cut_to_1024_characters(github):
+    names = {
+        "../" + "a" * 5000 + ".py": b"x = 1\n",
+        "octo-demo-0123abc/" + "b" * 5000 + ".min.js": b"y\n",
+        "octo-demo-0123abc/" + "c" * 5000 + ".py": b"z = 3\n",
+    }
+    github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n"}, raw_names=names))
+    from shared.repo_files import skip_reason
+
+    archive = fetch_repository(RepoRef("octo", "demo"), skip=skip_reason)
+    assert [(len(path), reason) for path, reason in archive.skipped] == [
+        (1024, "unsafe path in the archive"),
+        (1024, "minified or generated"),
+        (1024, "path longer than 1024 characters"),
+    ]
+
+
+def test_a_renamed_repository_is_checked_where_github_points(github):
+    github.route("GET", "/repos/octo/old", Reply(301, headers={"Location": github.url + "/repositories/42"}))
+    github.route("GET", "/repositories/42", Reply(200, {"full_name": "octo/new", "private": False}))
+    github.serve_repo("octo", "old", build_tarball({"app.py": "x = 1\n"}))
+    assert dict(fetch_repository(RepoRef("octo", "old")).files) == {"app.py": b"x = 1\n"}
+    github.route("GET", "/repos/octo/gone", Reply(301, headers={"Location": "https://evil.example/repositories/1"}))
+    with pytest.raises(ApiError) as raised:
+        fetch_repository(RepoRef("octo", "gone"))
+    assert raised.value.code == "INVALID_REPO_URL"

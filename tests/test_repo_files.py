@@ -105,6 +105,20 @@ def test_a_file_larger_than_the_budget_is_split_into_line_ranges():
         assert after.first_line == before.last_line + 1
 
 
+def test_split_line_numbers_count_newlines_only():
+    # Form feeds, vertical tabs, \x1c-\x1e, \x85, \u2028 and a lone \r are not line ends for the
+    # prompt's line numbers; the parts must agree with them.
+    text = "".join(f"value_{n} = {n}  # {chr(0x0C)}{chr(0x85)}{chr(0x2028)}\r.\n" for n in range(400))
+    [big] = select([("src/feed.py", text)]).files
+    parts = [part for batch in plan_batches([big], batch_tokens=1000, max_batches=10).batches for part in batch]
+    assert len(parts) > 1 and "".join(part.content for part in parts) == text
+    lines = text.split("\n")
+    for part in parts:
+        assert part.content.split("\n")[0] == lines[part.first_line - 1]
+        assert part.content.count("\n") == part.last_line - part.first_line + 1
+    assert parts[-1].last_line == 400
+
+
 def test_a_file_with_one_line_over_the_budget_is_listed_not_reviewed():
     files = select([("long.py", "x = '" + "a" * 20_000 + "'\n"), ("ok.py", "y = 1\n")]).files
     plan = plan_batches(files, batch_tokens=1000, max_batches=5)

@@ -14,6 +14,15 @@ from tests.conftest import function_client
 from tests.fakes.gemini import FakeGemini, failure, generation
 
 PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----"
+DB_PASSWORD = "kV9-db-pass-7Qz"
+ARGUMENT_PASSWORD = "Tr0ub4dor-and-3"  # bandit B107 used to quote it in its title
+MORE_SECRETS = f'''
+DB_PASSWORD = "{DB_PASSWORD}"
+
+
+def connect(host, password="{ARGUMENT_PASSWORD}"):
+    return host, password
+'''
 
 
 def python_code() -> str:
@@ -127,7 +136,7 @@ def test_only_post(client):
 
 
 def test_model_review_merges_findings_and_records_usage(client, gemini, pg_url):
-    headers, code = user(), python_code()
+    headers, code = user(), python_code() + MORE_SECRETS
     gemini.then(
         generation(
             {
@@ -176,7 +185,11 @@ def test_model_review_merges_findings_and_records_usage(client, gemini, pg_url):
     assert set(config["responseSchema"]["properties"]) == {"feedback", "findings"}
     sent = gemini.user_text()
     assert "    6 |     return eval(input())" in sent  # numbered lines
-    assert "b3BlbnNz" not in sent and "[REDACTED]" in sent  # secrets never leave
+    assert "[REDACTED]" in sent
+    request = call.body.decode()
+    for secret in ("b3BlbnNzaC1rZXktdjEAAAAA", DB_PASSWORD, ARGUMENT_PASSWORD):
+        assert secret not in request  # secrets never leave, neither in the code nor in a finding
+    assert {"B105", "B107"} <= {f["detail"].split()[1] for f in body["findings"] if f["source"] == "bandit"}
     assert '"source": "bandit"' in sent  # static findings ground the prompt
     usage = rows(pg_url, 'SELECT "tokensUsed" FROM "ApiUsage" WHERE "userId" = %s', headers["X-Dev-User"])
     assert usage == [(1000,)]

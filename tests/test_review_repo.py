@@ -194,3 +194,27 @@ def test_the_free_plan_gets_five_repository_reviews_a_minute(client, pg_url):
     assert denied.json["code"] == "RATE_LIMITED"
     assert int(denied.headers["Retry-After"]) > 0
     assert history_rows(pg_url, who) == []
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_with_its_reason(client, github, pg_url):
+    top = "octo-names-0123abc"
+    raw = {f"{top}/bad\udcff\udcfe.py": b"x = 1\n"}  # the bytes 0xff 0xfe in the archive's member name
+    github.serve_repo("octo", "names", build_tarball({"app.py": "print(1)\n"}, top=top, raw_names=raw))
+    who = user()
+    response = post(client, {"repoUrl": "https://github.com/octo/names"}, who)
+    assert response.status_code == 200, response.json
+    assert response.json["reviewedFiles"] == ["app.py"]
+    assert response.json["skippedFiles"] == [{"path": "bad\ufffd\ufffd.py", "reason": "file name is not valid UTF-8"}]
+    assert len(history_rows(pg_url, who)) == 1
+
+
+def test_files_without_an_extension_are_not_analysed_as_python(client):
+    files = [
+        {"path": "app.py", "content": "import os\n"},
+        {"path": "Dockerfile", "content": "FROM python:3.12-slim\nRUN pip install -r requirements.txt\n"},
+        {"path": "LICENSE", "content": "MIT License\n\nCopyright (c) 2024 Octo\n"},
+        {"path": "Makefile", "content": "test:\n\tpytest -q\n"},
+    ]
+    response = post(client, {"files": files, "reviewModes": []}, user())
+    assert response.status_code == 200, response.json
+    assert {(f["file"], f["source"]) for f in response.json["findings"]} == {("app.py", "ruff")}

@@ -204,3 +204,53 @@ def test_an_identical_request_is_served_from_the_cache(gemini, db_env):
     assert {k: second.json[k] for k in same} == {k: first.json[k] for k in same}
     other = post({**body, "reviewModes": ["security"]}, user())
     assert other.json["cached"] is False
+
+
+def test_when_no_file_fits_one_call_the_answer_is_413_naming_them(gemini, pg_url):
+    reviewer(gemini)
+    who = user()
+    files = [{"path": "data.py", "content": "BLOB = '" + "a" * 500_000 + "'\n"}, {"path": "logo.png", "content": "x"}]
+    response = post({"files": files, "reviewModes": []}, who)
+    assert response.status_code == 413, response.json
+    assert response.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert "no file fits one model call" in response.json["error"]
+    assert response.json["details"]["skippedFiles"] == [
+        {"path": "logo.png", "reason": "binary"},
+        {"path": "data.py", "reason": "has a line longer than one call's budget of 1000 tokens"},
+    ]
+    assert gemini.calls == []
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute('SELECT count(*) FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchone()[0] == 0
+
+
+def test_a_long_not_reviewed_list_is_cut_and_the_feedback_fits_the_history(gemini, db_env, pg_url):
+    db_env(REVIEW_REPO_MAX_BATCHES="1")
+    handler = reviewer(gemini)
+    salt = uuid.uuid4().hex
+    files = [{"path": f"src/{'d' * 1000}/{i:03}.js", "content": f"// {salt}\n"} for i in range(600)]
+    who = user()
+    response = post({"files": files, "reviewModes": []}, who)
+    assert response.status_code == 200, response.json
+    body = response.json
+    [batch] = handler.batches
+    not_reviewed = len(files) - len(batch)
+    assert len(body["skippedFiles"]) == not_reviewed and not_reviewed > 500  # 1,000+ characters each
+    listed = [line for line in body["feedback"].splitlines() if line.startswith("- `src/")]
+    assert len(listed) == 100
+    assert f"- ...and {not_reviewed - 100} more (see skippedFiles)" in body["feedback"]
+    with psycopg.connect(pg_url) as conn:
+        [(stored,)] = conn.execute('SELECT feedback FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchall()
+    assert stored == body["feedback"]
+
+
+def test_feedback_longer_than_the_history_keeps_is_cut_saying_so(gemini, pg_url):
+    gemini.then(generation({"feedback": "word " * 120_000, "findings": []}))
+    who = user()
+    response = post({"files": repository(1, lines=5, salt=uuid.uuid4().hex), "reviewModes": []}, who)
+    assert response.status_code == 200, response.json
+    feedback = response.json["feedback"]
+    assert len(feedback) == 500_000
+    assert feedback.endswith("every finding is in `findings`.)")
+    with psycopg.connect(pg_url) as conn:
+        [(stored,)] = conn.execute('SELECT feedback FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchall()
+    assert stored == feedback

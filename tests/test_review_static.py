@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from shared.review import secret_scan
 from shared.review.outcome import SourceFile
 from shared.review.static import analyse
@@ -80,3 +84,45 @@ def test_masking_hides_secrets_and_keeps_line_numbers():
     assert "MIIEow" not in masked and "BEGIN RSA" not in masked
     assert masked.count("\n") == SNIPPET.count("\n")
     assert masked.splitlines()[9] == 'KEY = """[REDACTED]'
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "-eyJ",  # a JWT start after every hyphen: each one used to rescan the rest of the run
+        "-----BEGIN RSA PRIVATE KEY-----",  # each header used to search 20,000 characters for its END
+        "eyJ" + "a" * 12 + ".",
+        "xoxb-",
+        "sk-",
+        "password=",
+    ],
+    ids=["jwt-after-hyphens", "pem-headers", "jwt-dotted", "slack", "openai", "credential"],
+)
+def test_a_megabyte_of_adversarial_text_scans_in_linear_time(unit):
+    text = unit * (1024 * 1024 // len(unit))
+    started = time.perf_counter()
+    secret_scan.scan(text)
+    # Linear takes well under a second here; the quadratic shapes took minutes.
+    assert time.perf_counter() - started < 2
+
+
+def test_credentials_in_upper_snake_case_names_are_found():
+    text = 'DB_PASSWORD = "kV9-db-pass-7Qz"\nOPENAI_API_KEY="k3y-v4lue-0123"\nAWS_SECRET: "s3cr3t-v4lue-xyz"\nmypassword = "n0t-a-cred-name"\n'
+    assert [(leak.line, leak.kind) for leak in secret_scan.scan(text)] == [
+        (line, "hard-coded credential") for line in (1, 2, 3)
+    ]
+
+
+def test_bandit_password_findings_do_not_quote_the_password():
+    code = 'token = "q7-short"\n\n\ndef connect(password="Tr0ub4dor-and-3"):\n    return password\n'
+    bandit = [f for f in analyse([SourceFile(path="db.py", content=code)], "python") if f.source == "bandit"]
+    assert {f.detail.split()[1] for f in bandit} == {"B105", "B107"}
+    assert all("q7-short" not in f.title + f.detail and "Tr0ub4dor" not in f.title + f.detail for f in bandit)
+
+
+def test_numbered_masking_puts_each_secret_back_where_the_rewrite_keeps_it():
+    text = 'a = "sk_live_' + "q" * 24 + '"\nb = "AKIAIOSFODNN7EXAMPLQ"\n'
+    masked, values = secret_scan.mask_numbered(text, secret_scan.scan(text))
+    assert masked == 'a = "[REDACTED-1]"\nb = "[REDACTED-2]"\n'
+    rewrite = 'b = "[REDACTED-2]"\n'  # the first secret dropped, the second moved up
+    assert secret_scan.unmask(rewrite, values) == 'b = "AKIAIOSFODNN7EXAMPLQ"\n'

@@ -24,8 +24,14 @@ log = logging.getLogger("coderevai.review.cache")
 
 
 def cache_key(
-    files: list[SourceFile], language: str, modes: tuple[str, ...], custom_prompt: str | None, model: str
+    files: list[SourceFile],
+    language: str,
+    modes: tuple[str, ...],
+    custom_prompt: str | None,
+    model: str,
+    **more: object,
 ) -> str:
+    """`more`: whatever else shapes the answer (a repository review adds its budget, for one)."""
     request = {
         "files": [[file.path, hashlib.sha256(file.content.encode()).hexdigest()] for file in files],
         "language": language.strip().lower(),
@@ -33,6 +39,7 @@ def cache_key(
         "customPrompt": custom_prompt or "",
         "model": model,
         "promptVersion": PROMPT_VERSION,
+        **more,
     }
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 

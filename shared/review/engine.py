@@ -21,6 +21,9 @@ Contract (used by review_code and review_repo):
   `usage` = Usage(promptTokens, outputTokens, totalTokens), all 0 for static and cached reviews.
 - Errors: ApiError 400 for bad modes; 502/503 (retryable) when Gemini fails after its retries.
 
+`static_review(files, language=..., static_findings=None)` is the no-model branch on its own (the
+repository review uses it too).
+
 For another prompt with a pydantic schema (e.g. a synthesis over batches), call
 `shared.review.gemini.generate(system=..., contents=..., schema=Model)` directly.
 """
@@ -35,7 +38,7 @@ from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 
-__all__ = ["Finding", "ReviewOutcome", "SourceFile", "Usage", "review_files", "review_snippet"]
+__all__ = ["Finding", "ReviewOutcome", "SourceFile", "Usage", "review_files", "review_snippet", "static_review"]
 
 STATIC_MODEL = "static"
 
@@ -62,11 +65,7 @@ def review_files(
 ) -> ReviewOutcome:
     chosen = normalise_modes(list(modes))
     if not gemini.configured():
-        found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
-        python = any(static.is_python(file, language) for file in files)
-        return ReviewOutcome(
-            feedback=report.static_feedback(found, python), findings=found, model=STATIC_MODEL, usage=Usage()
-        )
+        return static_review(files, language=language, static_findings=static_findings)
 
     key = cache.cache_key(files, language, chosen, custom_prompt, gemini.model_name())
     if (hit := cache.lookup(key)) is not None:
@@ -90,22 +89,25 @@ def review_files(
     return outcome
 
 
+def static_review(
+    files: list[SourceFile], *, language: str, static_findings: list[Finding] | None = None
+) -> ReviewOutcome:
+    """The whole review when no model is configured: the static pass and what it found."""
+    found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
+    python = any(static.is_python(file, language) for file in files)
+    return ReviewOutcome(
+        feedback=report.static_feedback(found, python), findings=found, model=STATIC_MODEL, usage=Usage()
+    )
+
+
 def _from_model(item: prompts.ModelFinding, files: list[SourceFile]) -> Finding:
     """The model's finding, held to what is true of the files: a known path, a line that exists."""
     file = files[0] if len(files) == 1 else _match_file(item.file, files)
     line = item.line
     if file is None or line is None or not 1 <= line <= file.content.count("\n") + 1:
         line = None
-    return Finding(
-        severity=item.severity,
-        category=(item.category or "general")[:80],
-        title=(item.title or "Finding")[:300],
-        detail=item.detail[:4000],
-        line=line,
-        file=(file.path or None) if file else None,
-        suggestion=item.suggestion[:8000] if item.suggestion else None,
-        source="model",
-    )
+    path = (file.path or None) if file else None
+    return prompts.to_finding(item, file=path, line=line, default_category="general", default_title="Finding")
 
 
 def _match_file(named: str | None, files: list[SourceFile]) -> SourceFile | None:

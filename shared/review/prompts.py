@@ -28,6 +28,22 @@ class ModelFinding(BaseModel):
     suggestion: str | None
 
 
+def to_finding(
+    item: ModelFinding, *, file: str | None, line: int | None, default_category: str, default_title: str
+) -> Finding:
+    """A model's finding as ours: the caller vouches for `file` and `line`; text cut to our limits."""
+    return Finding(
+        severity=item.severity,
+        category=(item.category or default_category)[:80],
+        title=(item.title or default_title)[:300],
+        detail=item.detail[:4000],
+        line=line,
+        file=file,
+        suggestion=item.suggestion[:8000] if item.suggestion else None,
+        source="model",
+    )
+
+
 class ModelReview(BaseModel):
     """The structured answer we ask Gemini for (its response schema)."""
 

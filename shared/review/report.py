@@ -8,14 +8,15 @@ from collections import Counter
 from shared.review.findings import SEVERITY_ORDER, Finding
 
 MAX_RENDERED = 200
+FINDINGS_HEADING = "### Findings"
 
 
 def findings_section(findings: list[Finding]) -> str:
     if not findings:
-        return "### Findings\n\nNo issues found."
+        return f"{FINDINGS_HEADING}\n\nNo issues found."
     counts = Counter(f.severity for f in findings)
     summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts[s])
-    lines = [f"### Findings ({summary})", ""]
+    lines = [f"{FINDINGS_HEADING} ({summary})", ""]
     for finding in findings[:MAX_RENDERED]:
         where = ":".join(str(part) for part in (finding.file, finding.line) if part)
         place = f" (line {finding.line})" if finding.line and not finding.file else f" ({where})" if where else ""
@@ -38,6 +39,14 @@ def static_feedback(findings: list[Finding], analysed_python: bool) -> str:
     if not analysed_python:
         intro += " Language-specific analysers run on Python only."
     return f"{intro}\n\n{findings_section(findings)}"
+
+
+def cut_to(feedback: str, limit: int) -> str:
+    """The feedback within `limit` characters (what the history keeps), saying where it was cut."""
+    if len(feedback) <= limit:
+        return feedback
+    note = "\n\n… (cut here: the review is longer than the history keeps; every finding is in `findings`.)"
+    return feedback[: limit - len(note)] + note
 
 
 def _inline(text: str) -> str:

@@ -8,6 +8,7 @@ before any code leaves for the model."""
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -27,7 +28,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "critical",
         re.compile(
             r"-----BEGIN [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
-            r"(?:[\s\S]{0,20000}?-----END [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----)?"
+            # The body cannot hold "-----": the search for END stops at the next header, not 20,000 chars on.
+            r"(?:(?:[^-]|-(?!----)){0,20000}?-----END [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----)?"
         ),
     ),
     Pattern("AWS access key id", "high", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
@@ -46,13 +48,16 @@ PATTERNS: tuple[Pattern, ...] = (
         "OpenAI or Anthropic API key", "high", re.compile(r"\bsk-(?:proj-|ant-[a-z0-9]{2,10}-)?[A-Za-z0-9_\-]{32,250}")
     ),
     Pattern(
-        "JSON Web Token", "medium", re.compile(r"\beyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}")
+        "JSON Web Token",
+        "medium",
+        re.compile(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
     ),
     Pattern(
         "hard-coded credential",
         "medium",
         re.compile(
-            r"(?i)\b(?:password|passwd|pwd|secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token|client[_\-]?secret)"
+            # Not \b: "_" is a word character, and DB_PASSWORD or OPENAI_API_KEY must count.
+            r"(?i)(?<![A-Za-z0-9])(?:password|passwd|pwd|secret|api[_\-]?key|access[_\-]?token|auth[_\-]?token|client[_\-]?secret)"
             r"[\"']?\s*[:=]\s*[\"']([^\"'\s]{8,200})[\"']"
         ),
     ),
@@ -72,20 +77,24 @@ class Leak:
 
 
 def scan(text: str) -> list[Leak]:
-    leaks: list[Leak] = []
-    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, int, Pattern]] = []  # sorted by start, never overlapping
     for pattern in PATTERNS:
         for match in pattern.regex.finditer(text):
             group = 1 if pattern.regex.groups else 0
             start, end = match.span(group)
-            value = match.group(group)
-            if pattern.kind == "hard-coded credential" and _PLACEHOLDER.search(value):
+            if pattern.kind == "hard-coded credential" and _PLACEHOLDER.search(match.group(group)):
                 continue
-            if any(start < other_end and other_start < end for other_start, other_end in taken):
+            # Bisect, not a scan of every earlier leak: text full of secret shapes must stay linear.
+            index = bisect.bisect_left(found, start, key=lambda item: item[0])
+            if (index > 0 and found[index - 1][1] > start) or (index < len(found) and found[index][0] < end):
                 continue  # already reported by a more specific pattern
-            taken.append((start, end))
-            leaks.append(Leak(pattern.kind, pattern.severity, start, end, text.count("\n", 0, start) + 1))
-    return sorted(leaks, key=lambda leak: leak.start)
+            found.insert(index, (start, end, pattern))
+    leaks, line, counted = [], 1, 0
+    for start, end, pattern in found:
+        line += text.count("\n", counted, start)
+        counted = start
+        leaks.append(Leak(pattern.kind, pattern.severity, start, end, line))
+    return leaks
 
 
 def to_finding(leak: Leak, text: str, file: str | None) -> Finding:
@@ -114,3 +123,27 @@ def mask(text: str, leaks: list[Leak]) -> str:
         cursor = leak.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def mask_numbered(text: str, leaks: list[Leak]) -> tuple[str, dict[str, str]]:
+    """Like `mask`, but each line of each secret gets its own placeholder ([REDACTED-1], ...), and
+    what each stood for is returned, so `unmask` can put the secrets back into a rewrite of the
+    text even when lines moved or some secrets were dropped."""
+    values: dict[str, str] = {}
+
+    def placeholder(match: re.Match[str]) -> str:
+        name = f"[REDACTED-{len(values) + 1}]"
+        values[name] = match.group()
+        return name
+
+    pieces, cursor = [], 0
+    for leak in leaks:
+        pieces.append(text[cursor : leak.start])
+        pieces.append(re.sub(r"[^\n]+", placeholder, text[leak.start : leak.end]))
+        cursor = leak.end
+    pieces.append(text[cursor:])
+    return "".join(pieces), values
+
+
+def unmask(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\[REDACTED-\d+\]", lambda match: values.get(match.group(), match.group()), text)

@@ -31,6 +31,7 @@ BANDIT_SKIPS = "B101"  # assert statements: noise in tests, which reviews often 
 _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B": "bugs", "PERF": "performance"}
 _RUFF_HIGH = {"F821", "F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B008", "B012"}
 _RUFF_LOW = {"F401", "F841", "F541"}
+_BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
 _BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 
 
@@ -108,6 +109,8 @@ def _from_ruff(item: dict, file: SourceFile) -> Finding:
 
 def _from_bandit(item: dict, file: SourceFile) -> Finding:
     text = item.get("issue_text") or "bandit finding"
+    if item.get("test_id") in _BANDIT_QUOTES_PASSWORD:
+        text = "Possible hard-coded password"  # bandit's own text quotes it, and findings reach the model
     cwe = (item.get("issue_cwe") or {}).get("id")
     detail = f"bandit {item.get('test_id')} ({item.get('test_name')}"
     detail += f", CWE-{cwe}" if cwe else ""

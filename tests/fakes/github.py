@@ -1,6 +1,7 @@
 """A fake of GitHub's archive download: `GET /repos/{owner}/{repo}/tarball[/{ref}]` answers 302 to a
 codeload-style path on the same fake (as api.github.com redirects to codeload.github.com), which
-serves a gzipped tarball built in the test with GitHub's `<owner>-<repo>-<sha>/` top folder."""
+serves a gzipped tarball built in the test with GitHub's `<owner>-<repo>-<sha>/` top folder.
+`GET /repos/{owner}/{repo}` answers the repository's metadata: public unless served as private."""
 
 from __future__ import annotations
 
@@ -43,7 +44,23 @@ def _add(tar: tarfile.TarFile, name: str, content: str | bytes) -> None:
 
 
 class FakeGitHub(FakeServer):
-    def serve_repo(self, owner: str, repo: str, tarball: bytes, *, ref: str | None = None) -> None:
+    def __init__(self) -> None:
+        super().__init__()
+        self.private: set[str] = set()  # "owner/repo" of repositories the token may read but are private
+        self.route("GET", "/repos/", self._metadata)  # registered first: every later route wins over it
+
+    def _metadata(self, seen: Seen) -> Reply:
+        parts = seen.path.strip("/").split("/")
+        if len(parts) != 3:
+            return Reply(404, {"message": "Not Found"})
+        full_name = f"{parts[1]}/{parts[2]}"
+        return Reply(200, {"full_name": full_name, "private": full_name in self.private})
+
+    def serve_repo(
+        self, owner: str, repo: str, tarball: bytes, *, ref: str | None = None, private: bool = False
+    ) -> None:
+        if private:
+            self.private.add(f"{owner}/{repo}")
         api_path = f"/repos/{owner}/{repo}/tarball" + (f"/{ref}" if ref else "")
         download = f"/codeload/{owner}/{repo}/legacy.tar.gz/{ref or 'HEAD'}"
 
