@@ -5,16 +5,15 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import create_engine, pool
-from sqlmodel import SQLModel
 
-from shared import models  # noqa: F401  (registers every table on the metadata)
 from shared.config import get_settings, normalize_database_url
+from shared.models import load_all
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = SQLModel.metadata
+target_metadata = load_all()  # every table, registered on SQLModel's metadata
 
 
 def _url() -> str:

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from shared import db
 from shared.config import Settings, get_settings
 from shared.errors import ApiError, not_found
-from shared.models import UserSubscription
+from shared.models.user_subscription import UserSubscription
 from shared.plans import FREE, PLAN_KEEPING_STATUSES, PRO
-from shared.schemas import SubscriptionOut
+from shared.schemas import Body, epoch_ms
 
 if TYPE_CHECKING:
     import stripe
@@ -26,6 +27,29 @@ log = logging.getLogger("coderevai.billing")
 
 STRIPE_TIMEOUT_SECONDS = 10
 STRIPE_RETRIES = 2  # idempotency keys make the SDK's retries safe; more would outlast the caller
+
+
+class SubscriptionOut(BaseModel):
+    id: str | None  # Stripe's sub_... id
+    status: str
+    plan: str
+    currentPeriodEnd: int | None  # ms since the epoch
+    cancelAtPeriodEnd: bool
+
+    @classmethod
+    def from_row(cls, row) -> SubscriptionOut:
+        return cls(
+            id=row.stripeSubscriptionId,
+            status=row.status,
+            plan=row.plan,
+            currentPeriodEnd=epoch_ms(row.currentPeriodEnd) if row.currentPeriodEnd else None,
+            cancelAtPeriodEnd=row.cancelAtPeriodEnd,
+        )
+
+
+class CheckoutRequest(Body):
+    plan: Literal["pro"]
+    priceId: str | None = Field(default=None, description="ignored: the server picks the price for the plan")
 
 
 def plan_from_price(price_id: str | None, status: str | None) -> str:

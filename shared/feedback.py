@@ -7,7 +7,9 @@ from pydantic import Field
 from sqlmodel import Session, select
 
 from shared.errors import not_found
-from shared.models import ReviewFeedback, ReviewHistory, utcnow
+from shared.models import utcnow
+from shared.models.review_feedback import ReviewFeedback
+from shared.models.review_history import ReviewHistory
 from shared.schemas import Body
 
 

@@ -1,21 +1,25 @@
-"""The caller's review history: newest first with keyset paging, add one, clear all or one."""
+"""The caller's review history: newest first with keyset paging, add one, clear all or one.
+Rows in and out; the history function's wire bodies are in shared/history_schemas.py."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from shared.errors import invalid_input, not_found
-from shared.models import ReviewHistory
-from shared.schemas import SNIPPET_CHARS, HistoryItem, NewHistoryItem
+from shared.models.review_history import ReviewHistory
+
+SNIPPET_CHARS = 500  # a history row keeps the start of the code, as the original app did
+MAX_FEEDBACK_CHARS = 500_000
 
 
 def list_reviews(
     session: Session, user_id: str, limit: int, cursor: str | None
-) -> tuple[list[HistoryItem], str | None]:
+) -> tuple[list[ReviewHistory], str | None]:
     query = select(ReviewHistory).where(ReviewHistory.userId == user_id)
     if cursor:
         after_time, after_id = _decode_cursor(cursor)
@@ -26,22 +30,35 @@ def list_reviews(
     rows = session.exec(query).all()
     page, more = rows[:limit], len(rows) > limit
     next_cursor = _encode_cursor(page[-1]) if more else None
-    return [HistoryItem.from_row(row) for row in page], next_cursor
+    return page, next_cursor
 
 
-def add_review(session: Session, user_id: str, item: NewHistoryItem) -> str:
+def add_review(
+    session: Session,
+    user_id: str,
+    *,
+    type: str,
+    feedback: str,
+    language: str | None = None,
+    reviewModes: Sequence[str] = (),
+    codeSnippet: str | None = None,
+    repoUrl: str | None = None,
+    fileName: str | None = None,
+    timestamp: int | None = None,
+) -> str:
+    """Keyword names are the columns' (and the wire's); `timestamp` is ms since the epoch."""
     row = ReviewHistory(
         userId=user_id,
-        type=item.type,
-        language=item.language,
-        reviewModes=list(item.reviewModes),
-        codeSnippet=item.codeSnippet[:SNIPPET_CHARS] if item.codeSnippet is not None else None,
-        feedback=item.feedback,
-        repoUrl=item.repoUrl,
-        fileName=item.fileName,
+        type=type,
+        language=language,
+        reviewModes=list(reviewModes),
+        codeSnippet=codeSnippet[:SNIPPET_CHARS] if codeSnippet is not None else None,
+        feedback=feedback,
+        repoUrl=repoUrl,
+        fileName=fileName,
     )
-    if item.timestamp is not None:
-        row.timestamp = datetime.fromtimestamp(item.timestamp / 1000, UTC).replace(tzinfo=None)
+    if timestamp is not None:
+        row.timestamp = datetime.fromtimestamp(timestamp / 1000, UTC).replace(tzinfo=None)
     session.add(row)
     session.flush()
     return row.id

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from shared import db
 from shared.config import get_settings
-from shared.models import UserSubscription
+from shared.models.user_subscription import UserSubscription
 
 log = logging.getLogger("coderevai.plans")
 

@@ -11,9 +11,12 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pydantic import Field
+
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.github import fetch_repository, parse_repo_url
+from shared.history import MAX_FEEDBACK_CHARS
 from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select, skip_reason
 from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import cache, engine, gemini, static
@@ -21,7 +24,7 @@ from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.report import FINDINGS_HEADING, cut_to, findings_section
-from shared.schemas import MAX_FEEDBACK_CHARS, RepoFileIn, ReviewRepoRequest
+from shared.schemas import MAX_MODES, Body, ReviewMode
 
 log = logging.getLogger("coderevai.repo_review")
 
@@ -31,6 +34,23 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 8 * 1024 * 1024
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # the JSON body: total file bytes plus escaping and keys
 MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
+
+
+class RepoFileIn(Body):
+    binary_fields = frozenset({"content"})  # a binary file is listed as skipped, not refused
+
+    path: str = Field(min_length=1, max_length=1024)
+    content: str  # size caps are checked by the service, to answer 413 naming the cap
+
+
+class ReviewRepoRequest(Body):
+    """Files sent by the client, or a public GitHub `repoUrl` alone for the server to fetch. With
+    files, `repoUrl` only labels the review in the history (as the original front end sends it)."""
+
+    files: list[RepoFileIn] = Field(default=[])
+    repoUrl: str | None = Field(default=None, max_length=4096)
+    reviewModes: list[ReviewMode] = Field(default=[], max_length=MAX_MODES)
+    customPrompt: str | None = Field(default=None, max_length=5000)
 
 
 @dataclass

@@ -35,7 +35,8 @@ from shared import db
 from shared.billing import billing_disabled, plan_from_price, price_for
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input
-from shared.models import StripeEvent, UserSubscription
+from shared.models.stripe_event import StripeEvent
+from shared.models.user_subscription import UserSubscription
 from shared.plans import FREE, PLAN_KEEPING_STATUSES
 
 log = logging.getLogger("coderevai.stripe_events")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from shared import db
-from shared.models import ApiUsage
+from shared.models.api_usage import ApiUsage
 
 log = logging.getLogger("coderevai.usage")
 

@@ -141,14 +141,13 @@ def test_models_match_migrations_at_head(empty_pg_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
-    from sqlmodel import SQLModel
 
-    import shared.models  # noqa: F401
+    from shared.models import load_all
 
     migrate(empty_pg_url)
     engine = create_engine(empty_pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), load_all())
     engine.dispose()
     assert diff == []
 

@@ -12,7 +12,9 @@ import pytest
 from sqlmodel import select
 
 from shared import db, plans
-from shared.models import ApiUsage, ReviewHistory, UserSubscription
+from shared.models.api_usage import ApiUsage
+from shared.models.review_history import ReviewHistory
+from shared.models.user_subscription import UserSubscription
 from tests.conftest import GATEWAY_TOKEN, REDIS_URL, function_client
 
 

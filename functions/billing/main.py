@@ -3,11 +3,10 @@
 import functions_framework
 
 from shared import db
-from shared.billing import open_portal, require_billing, start_checkout, subscription_view
+from shared.billing import CheckoutRequest, open_portal, require_billing, start_checkout, subscription_view
 from shared.config import get_settings
 from shared.errors import not_found
 from shared.http import Call, endpoint
-from shared.schemas import CheckoutRequest
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 

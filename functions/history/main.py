@@ -8,8 +8,8 @@ from shared.config import get_settings
 from shared.errors import ApiError
 from shared.feedback import NewFeedback, rate_review
 from shared.history import add_review, delete_reviews, list_reviews
+from shared.history_schemas import DeleteQuery, HistoryItem, HistoryQuery, NewHistoryItem
 from shared.http import Call, endpoint
-from shared.schemas import DeleteQuery, HistoryQuery, NewHistoryItem
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 
@@ -23,12 +23,13 @@ def history(call: Call):
     if method == "GET":
         query = call.query(HistoryQuery)
         with db.session() as session:
-            items, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
-        return {"items": [item.model_dump() for item in items], "nextCursor": next_cursor}
+            rows, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
+            items = [HistoryItem.from_row(row).model_dump() for row in rows]
+        return {"items": items, "nextCursor": next_cursor}
     if method == "POST":
         item = call.json(NewHistoryItem)
         with db.session() as session:
-            review_id = add_review(session, call.user_id, item)
+            review_id = add_review(session, call.user_id, **item.model_dump(exclude={"id"}))
         return {"id": review_id}, 201
     target = call.query(DeleteQuery)
     with db.session() as session:

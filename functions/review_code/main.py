@@ -10,7 +10,6 @@ from shared.http import Call, endpoint
 from shared.review.engine import review_snippet
 from shared.review.modes import normalise_modes
 from shared.review.schemas import ReviewCodeRequest
-from shared.schemas import NewHistoryItem
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 
@@ -24,14 +23,15 @@ def review_code(call: Call):
         body.code, language=body.language, modes=modes, custom_prompt=body.customPrompt, file_name=body.fileName
     )
     call.tokens_used = outcome.usage.totalTokens
-    entry = NewHistoryItem(
-        type="code",
-        language=body.language,
-        reviewModes=list(modes),
-        codeSnippet=body.code,
-        feedback=outcome.feedback,
-        fileName=body.fileName,
-    )
     with db.session() as session:
-        review_id = add_review(session, call.user_id, entry)
+        review_id = add_review(
+            session,
+            call.user_id,
+            type="code",
+            language=body.language,
+            reviewModes=modes,
+            codeSnippet=body.code,
+            feedback=outcome.feedback,
+            fileName=body.fileName,
+        )
     return {"reviewId": review_id, **outcome.model_dump()}

@@ -5,10 +5,9 @@ import functions_framework
 
 from shared import db
 from shared.config import get_settings
-from shared.history import add_review
+from shared.history import SNIPPET_CHARS, add_review
 from shared.http import Call, endpoint
-from shared.repo_review import MAX_REQUEST_BYTES, review_request
-from shared.schemas import SNIPPET_CHARS, NewHistoryItem, ReviewRepoRequest
+from shared.repo_review import MAX_REQUEST_BYTES, ReviewRepoRequest, review_request
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 
@@ -23,14 +22,12 @@ def review_repo(call: Call):
         review_id = add_review(
             session,
             call.user_id,
-            NewHistoryItem(
-                type="repository",
-                language=review.language,
-                reviewModes=list(review.modes),
-                codeSnippet="\n".join(review.reviewed_files)[:SNIPPET_CHARS],
-                feedback=review.feedback,
-                repoUrl=review.repo_url,
-            ),
+            type="repository",
+            language=review.language,
+            reviewModes=review.modes,
+            codeSnippet="\n".join(review.reviewed_files)[:SNIPPET_CHARS],
+            feedback=review.feedback,
+            repoUrl=review.repo_url,
         )
     return {
         "reviewId": review_id,

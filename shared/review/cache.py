@@ -16,7 +16,8 @@ from sqlmodel import col
 from shared import db
 from shared.config import get_settings
 from shared.errors import ApiError
-from shared.models import ReviewCache, utcnow
+from shared.models import utcnow
+from shared.models.review_cache import ReviewCache
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.prompts import PROMPT_VERSION
 

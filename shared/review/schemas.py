@@ -17,7 +17,7 @@ MAX_DIFF_FEEDBACK_BYTES = 200 * 1024
 class ReviewCodeRequest(Body):
     code: str
     language: str = Field(min_length=1, max_length=64)
-    reviewModes: list[ReviewMode] = Field(default_factory=list, max_length=MAX_MODES)
+    reviewModes: list[ReviewMode] = Field(default=[], max_length=MAX_MODES)
     customPrompt: str | None = None
     fileName: str | None = Field(default=None, max_length=1024)
 

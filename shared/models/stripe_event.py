@@ -1,0 +1,22 @@
+"""Ours, not in the Prisma schema: migration 0002."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field
+
+from shared.models import TableModel, Timestamp, created_field, text
+
+
+class StripeEvent(TableModel, table=True):
+    """A Stripe event we applied: written in the same transaction as its effect, so a redelivery is
+    recognised and ignored, and the newest applied event per subscription orders later ones."""
+
+    __tablename__ = "StripeEvent"
+    __table_args__ = (sa.Index("StripeEvent_subscriptionId_eventCreatedAt_idx", "subscriptionId", "eventCreatedAt"),)
+
+    id: str = text(primary_key=True)  # Stripe's evt_... id
+    type: str = text()
+    subscriptionId: str | None = text(default=None)
+    eventCreatedAt: datetime = Field(sa_type=Timestamp)
+    processedAt: datetime = created_field()
