@@ -8,7 +8,7 @@ import re
 import tarfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
@@ -33,8 +33,7 @@ _REPO_URL = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class RepoRef:
+class RepoRef(NamedTuple):
     owner: str
     name: str
     ref: str | None = None
@@ -73,18 +72,16 @@ def parse_repo_url(url: str) -> RepoRef:
     return RepoRef(owner, name, ref)
 
 
-@dataclass(frozen=True)
-class ArchiveLimits:
+class ArchiveLimits(NamedTuple):
     archive_bytes: int = 25 * 1024 * 1024  # the gzipped tarball as it arrives
     total_bytes: int = 100 * 1024 * 1024  # every member unpacked, kept or not: a gzip bomb stops here
     files: int = 20_000  # members in the archive
     file_bytes: int = 1024 * 1024  # one file; larger ones are listed as skipped, not read
 
 
-@dataclass
-class Archive:
-    files: list[tuple[str, bytes]] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+class Archive(NamedTuple):
+    files: list[tuple[str, bytes]]
+    skipped: list[tuple[str, str]]
 
     def skip(self, path: str, reason: str) -> None:
         self.skipped.append((path[:MAX_PATH_CHARS], reason))  # a name can be megabytes long
@@ -202,7 +199,7 @@ def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str
     if declared and declared.isdigit() and int(declared) > limits.archive_bytes:
         raise archive_too_large(limits.archive_bytes)
     stream = io.BufferedReader(_CappedStream(response.iter_bytes(), limits.archive_bytes), buffer_size=64 * 1024)
-    archive = Archive()
+    archive = Archive(files=[], skipped=[])
     members = unpacked = 0
     try:
         # "r|gz": a forward-only stream, so the archive is never held whole in memory or on disk.

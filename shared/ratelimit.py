@@ -17,8 +17,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from shared.config import RATE_LIMITS, Settings, get_settings, note_default
 from shared.errors import ApiError
@@ -51,8 +50,7 @@ return {allowed, math.max(limit - count, 0), reset, now}
 SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     allowed: bool
     limit: int
     remaining: int

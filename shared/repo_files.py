@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 # Gemini counts about 4 characters per token (Google's rule of thumb); counting exactly would cost a
 # network call per file, and the budget keeps a margin for the prompt around the files anyway.
@@ -76,8 +76,7 @@ ENTRY_STEMS = frozenset({"main", "app", "index", "__init__", "__main__", "server
 ENTRY, SOURCE, CONFIG, TEST, DOC, OTHER = range(6)
 
 
-@dataclass(frozen=True)
-class RepoFile:
+class RepoFile(NamedTuple):
     path: str
     content: str
     kind: int
@@ -88,20 +87,17 @@ class RepoFile:
         return estimate_tokens(self.content)
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     path: str
     reason: str
 
 
-@dataclass
-class Selection:
-    files: list[RepoFile] = field(default_factory=list)  # most important first
-    skipped: list[Skipped] = field(default_factory=list)
+class Selection(NamedTuple):
+    files: list[RepoFile]  # most important first
+    skipped: list[Skipped]
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """A file, or one line range of a file too big for a single call."""
 
     file: RepoFile
@@ -118,10 +114,9 @@ class Part:
         return estimate_tokens(self.content)
 
 
-@dataclass
-class Plan:
-    batches: list[list[Part]] = field(default_factory=list)
-    not_reviewed: list[Skipped] = field(default_factory=list)
+class Plan(NamedTuple):
+    batches: list[list[Part]]
+    not_reviewed: list[Skipped]
 
 
 def estimate_tokens(text: str) -> int:
@@ -130,7 +125,7 @@ def estimate_tokens(text: str) -> int:
 
 def select(files: Iterable[tuple[str, str | bytes]]) -> Selection:
     """Keep what is worth reviewing and safe to send, most important first; say why for the rest."""
-    selection = Selection()
+    selection = Selection(files=[], skipped=[])
     for path, raw in files:
         reason = skip_reason(path)
         text = None
@@ -209,30 +204,31 @@ def plan_batches(files: list[RepoFile], *, batch_tokens: int, max_batches: int) 
     """Pack files in importance order into batches of at most `batch_tokens`. A file bigger than one
     batch is cut into line ranges that each fit. A file that would need more than `max_batches`
     calls is listed as not reviewed (whole: never half a file); smaller ones after it may still fit."""
-    plan = Plan()
+    batches: list[list[Part]] = []
+    not_reviewed: list[Skipped] = []
     current: list[Part] = []
     used = 0
     for file in files:
         parts = [Part(file, file.content)] if file.tokens <= batch_tokens else split_file(file, batch_tokens)
         if parts is None:
             reason = f"has a line longer than one call's budget of {batch_tokens} tokens"
-            plan.not_reviewed.append(Skipped(file.path, reason))
+            not_reviewed.append(Skipped(file.path, reason))
             continue
-        batches, tentative, tentative_used = list(plan.batches), list(current), used
+        planned, tentative, tentative_used = list(batches), list(current), used
         for part in parts:
             if tentative and tentative_used + part.tokens > batch_tokens:
-                batches.append(tentative)
+                planned.append(tentative)
                 tentative, tentative_used = [], 0
             tentative.append(part)
             tentative_used += part.tokens
-        if len(batches) + 1 > max_batches:
+        if len(planned) + 1 > max_batches:
             reason = f"beyond the review budget of {max_batches} model calls of {batch_tokens} tokens"
-            plan.not_reviewed.append(Skipped(file.path, reason))
+            not_reviewed.append(Skipped(file.path, reason))
             continue
-        plan.batches, current, used = batches, tentative, tentative_used
+        batches, current, used = planned, tentative, tentative_used
     if current:
-        plan.batches.append(current)
-    return plan
+        batches.append(current)
+    return Plan(batches, not_reviewed)
 
 
 def split_file(file: RepoFile, batch_tokens: int) -> list[Part] | None:

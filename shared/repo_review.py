@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from pydantic import Field
 
@@ -53,14 +53,13 @@ class ReviewRepoRequest(Body):
     customPrompt: str | None = Field(default=None, max_length=5000)
 
 
-@dataclass
-class RepoReview:
+class RepoReview(NamedTuple):
     feedback: str
     findings: list[Finding]
     reviewed_files: list[str]
     skipped: list[Skipped]
     model: str
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = Usage()
     cached: bool = False
     language: str | None = None
     repo_url: str | None = None
@@ -80,9 +79,7 @@ def review_request(request: ReviewRepoRequest) -> RepoReview:
     else:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
     review = review_repository(files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before)
-    review.repo_url = repo.url if repo else None
-    review.modes = modes
-    return review
+    return review._replace(repo_url=repo.url if repo else None, modes=modes)
 
 
 def client_files(files: list[RepoFileIn]) -> list[tuple[str, str]]:

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
@@ -56,8 +56,7 @@ PlanListener = Callable[[str, str], None]  # (user, new plan): copies the plan t
 ChangeListener = Callable[[str, str, str], None]  # (user, new plan, plan before)
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What one event says about one subscription; None means "the event does not say"."""
 
     subscription_id: str
@@ -92,7 +91,7 @@ def _subscription_changed(sub: dict) -> Facts | None:
 def _subscription_deleted(sub: dict) -> Facts | None:
     facts = _subscription_changed(sub)
     if facts.status not in ENDED_STATUSES:
-        facts = replace(facts, status="canceled")
+        facts = facts._replace(status="canceled")
     return facts
 
 

@@ -8,8 +8,8 @@ import re
 import subprocess
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
@@ -38,8 +38,7 @@ class ModelFix(BaseModel):
     modifiedCode: str
 
 
-@dataclass
-class FixOutcome:
+class FixOutcome(NamedTuple):
     modified_code: str
     diff: str
     model: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
@@ -32,8 +31,7 @@ _client_key: tuple | None = None
 _lock = threading.Lock()
 
 
-@dataclass
-class Generation(Generic[S]):
+class Generation(NamedTuple, Generic[S]):
     parsed: S
     usage: Usage
     model: str

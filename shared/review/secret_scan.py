@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.review.findings import Finding, Severity
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     kind: str
     severity: Severity
     regex: re.Pattern[str]
@@ -67,8 +66,7 @@ PATTERNS: tuple[Pattern, ...] = (
 _PLACEHOLDER = re.compile(r"(?i)x{4,}|\*{4,}|your|example|changeme|placeholder|dummy|<[^>]*>|\$\{|\{\{|%\(|^test")
 
 
-@dataclass(frozen=True)
-class Leak:
+class Leak(NamedTuple):
     kind: str
     severity: Severity
     start: int  # offsets of the secret itself in the text
