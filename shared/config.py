@@ -80,6 +80,14 @@ class Settings(BaseSettings):
 
     allowed_origins: CommaList = []
 
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        # The environment only (Cloud Functions sets it; scripts/serve and tests export it). The
+        # default dotenv and secrets-directory sources would read nothing and cost ~1.5 ms a start.
+        return init_settings, env_settings
+
     @model_validator(mode="before")
     @classmethod
     def _resolve_secret_references(cls, values: Any) -> Any:

@@ -26,7 +26,9 @@ class Body(BaseModel):
     (PostgreSQL cannot store one, and it has no place in these fields). A field that may carry
     binary content, to be recognised and skipped downstream, is named in `binary_fields`."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    # A function serves several bodies (history: four) and a request validates one of them, so each
+    # validator is built on its first use rather than at start.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, defer_build=True)
     binary_fields: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")
