@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import io
 import re
-import tarfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
+
+if TYPE_CHECKING:
+    import tarfile
 
 from shared.config import get_settings
 from shared.errors import ApiError
@@ -199,6 +201,8 @@ def _unpack(response: httpx.Response, limits: ArchiveLimits, skip: Callable[[str
     if declared and declared.isdigit() and int(declared) > limits.archive_bytes:
         raise archive_too_large(limits.archive_bytes)
     stream = io.BufferedReader(_CappedStream(response.iter_bytes(), limits.archive_bytes), buffer_size=64 * 1024)
+    import tarfile  # here, not at start: only a repoUrl review unpacks an archive
+
     archive = Archive(files=[], skipped=[])
     members = unpacked = 0
     try:
@@ -235,7 +239,7 @@ def _take(
     archive: Archive,
     skip: Callable[[str], str | None] | None,
 ) -> None:
-    if member.isdir() or member.type in (tarfile.XGLTYPE, tarfile.XHDTYPE):
+    if member.isdir() or member.type in (b"g", b"x"):  # tarfile.XGLTYPE, XHDTYPE: PAX headers
         return
     if not _is_utf8(member.name):
         # tarfile keeps undecodable bytes as surrogates, which neither JSON nor PostgreSQL accept.

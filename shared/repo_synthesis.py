@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.review import gemini
 from shared.review.findings import Finding
@@ -18,6 +18,8 @@ MAX_FINDINGS_IN_PROMPT = 150
 
 
 class RepositorySummary(BaseModel):
+    model_config = ConfigDict(defer_build=True)  # built on the first synthesis call
+
     feedback: str
     crossFileFindings: list[ModelFinding]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from shared.review import modes as review_modes
 from shared.review.findings import Finding, Severity
@@ -19,6 +19,9 @@ MAX_STATIC_IN_PROMPT = 80
 
 
 class ModelFinding(BaseModel):
+    # The model's answers: built on the first Gemini call; offline and cached reviews never need it.
+    model_config = ConfigDict(defer_build=True)
+
     severity: Severity
     category: str
     title: str
@@ -46,6 +49,8 @@ def to_finding(
 
 class ModelReview(BaseModel):
     """The structured answer we ask Gemini for (its response schema)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     feedback: str
     findings: list[ModelFinding]
