@@ -95,10 +95,15 @@ def endpoint(
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
     per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers."""
     allowed = tuple(m.upper() for m in methods)
+    if limit is not None and not authenticated:
+        raise ValueError("rate limits are per user: `limit` needs authenticated=True")
+    # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
+    # the instance rather than its first request); the unauthenticated webhook loads none of them.
+    if authenticated:
+        from shared.auth import authenticate
+        from shared.usage import record_call
     if limit is not None:
-        if not authenticated:
-            raise ValueError("rate limits are per user: `limit` needs authenticated=True")
-        from shared.ratelimit import check_route
+        from shared.ratelimit import check_route, enforce
 
         check_route(limit)
     path = "/" + name.replace("_", "-")
@@ -126,12 +131,8 @@ def endpoint(
                     )
                 else:
                     if authenticated:
-                        from shared.auth import authenticate
-
                         call.user_id = authenticate(request)
                     if limit is not None:
-                        from shared.ratelimit import enforce
-
                         call.headers.update(enforce(limit, call.user_id))
                     response = _to_response(handler(call))
             except ApiError as exc:
@@ -152,8 +153,6 @@ def endpoint(
             response.headers["X-Request-ID"] = call.request_id
             duration_ms = int((time.perf_counter() - started) * 1000)
             if call.user_id and (error is None or error.code not in _NO_USAGE_ROW):
-                from shared.usage import record_call
-
                 record_call(call.user_id, path, duration_ms, response.status_code, call.tokens_used)
             log.info(
                 "%s %s -> %s in %d ms",
