@@ -71,3 +71,46 @@ def test_function_does_not_load_sdks_it_does_not_use(name, pg_url, tmp_path):
 def test_every_function_has_expectations():
     present = {p.parent.name for p in (ROOT / "functions").glob("*/main.py")}
     assert present <= set(EXPECTATIONS), f"add cold-start expectations for {sorted(present - set(EXPECTATIONS))}"
+
+
+# function -> the tables it maps at start (each costs SQLAlchemy and pydantic ~3 ms): the ones it
+# touches on every call, and no others.
+TABLES_AT_START = {
+    "billing": {"user_subscription", "api_usage"},
+    "generate_diff": {"user_subscription", "api_usage"},
+    "history": {"user_subscription", "api_usage", "review_history", "review_feedback"},
+    "review_code": {"user_subscription", "api_usage", "review_history", "review_cache"},
+    "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache"},
+    "stripe_webhook": {"user_subscription", "stripe_event"},
+}
+# Each area's services and bodies; a function loads its own area's and no other's.
+AREAS = {
+    "billing": {"shared.billing"},
+    "generate_diff": {"shared.review.fix"},
+    "history": {"shared.history_schemas", "shared.feedback"},
+    "review_code": {"shared.review.engine"},
+    "review_repo": {"shared.repo_review", "shared.review.engine"},
+    "stripe_webhook": {"shared.stripe_events", "shared.billing"},
+}
+
+MODULES_AT_START = """
+import json, sys
+import functions_framework
+functions_framework.create_app(sys.argv[1], f"functions/{sys.argv[1]}/main.py")
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("shared."))))
+"""
+
+
+@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
+def test_function_builds_only_its_own_tables_and_bodies(name):
+    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    tables = {m.removeprefix("shared.models.") for m in loaded if m.startswith("shared.models.")}
+    assert tables == TABLES_AT_START[name]
+    other_areas = set().union(*AREAS.values()) - AREAS[name]
+    assert loaded & other_areas == set()
+    assert AREAS[name] <= loaded
