@@ -12,11 +12,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
-if TYPE_CHECKING:
-    import tarfile
-
 from shared.config import get_settings
 from shared.errors import ApiError
+
+if TYPE_CHECKING:
+    import tarfile
 
 CODELOAD_ORIGIN = "https://codeload.github.com"
 MAX_REDIRECTS = 3
