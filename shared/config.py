@@ -1,4 +1,4 @@
-"""One settings class over the environment (see the configuration table in the README)."""
+"""One settings class over the environment (every variable: docs/configuration.md)."""
 
 from __future__ import annotations
 
