@@ -1,7 +1,8 @@
 """Which files of a repository are reviewed, in what order, and in which model call.
 
 Selection skips (with a reason each) binaries, vendored and generated trees, lock and minified files,
-and secret-bearing files, which are never sent to the model. The rest is ordered by importance and
+and secret-bearing files: those are never sent to the model, but they are read and scanned here, so
+what they hold is reported (masked). The rest is ordered by importance and
 packed into batches under a per-call token budget; what does not fit the repository's budget is
 listed as not reviewed, never silently dropped."""
 
@@ -42,6 +43,7 @@ SECRET_NAMES = frozenset(
 SECRET_SUFFIXES = frozenset(
     {".pem", ".key", ".p12", ".pfx", ".crt", ".cer", ".der", ".csr", ".jks", ".keystore", ".kdbx", ".ppk", ".tfvars"}
 )
+KUBE_CONFIGS = frozenset({"kubeconfig", "kube.config", "kubeconfig.yaml", "kubeconfig.yml"})
 _SECRET_PATTERN = re.compile(r"(^|[-_.])(service[-_]?account|credentials?|client[-_]secret)([-_.].*)?\.json$", re.I)
 BINARY_SUFFIXES = frozenset(
     {
@@ -92,9 +94,15 @@ class Skipped(NamedTuple):
     reason: str
 
 
+class SecretFile(NamedTuple):
+    path: str
+    content: str | None  # None: binary (a key store), reported without being read
+
+
 class Selection(NamedTuple):
     files: list[RepoFile]  # most important first
     skipped: list[Skipped]
+    secret_files: list[SecretFile] = []  # scanned by the static pass, never sent to the model
 
 
 class Part(NamedTuple):
@@ -125,8 +133,12 @@ def estimate_tokens(text: str) -> int:
 
 def select(files: Iterable[tuple[str, str | bytes]]) -> Selection:
     """Keep what is worth reviewing and safe to send, most important first; say why for the rest."""
-    selection = Selection(files=[], skipped=[])
+    selection = Selection(files=[], skipped=[], secret_files=[])
     for path, raw in files:
+        if holds := secret_kind(path):
+            selection.secret_files.append(SecretFile(path, _as_text(raw)))
+            selection.skipped.append(Skipped(path, f"holds secrets ({holds}): scanned here, never sent to the model"))
+            continue
         reason = skip_reason(path)
         text = None
         if reason is None:
@@ -143,18 +155,30 @@ def select(files: Iterable[tuple[str, str | bytes]]) -> Selection:
     return selection
 
 
+def secret_kind(path: str) -> str | None:
+    """What kind of secret-bearing file the path names, or None."""
+    parts = PurePosixPath(path).parts
+    lower = (parts[-1] if parts else path).lower()
+    suffix = PurePosixPath(lower).suffix
+    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
+        return "environment file"
+    if lower in KUBE_CONFIGS or (lower == "config" and len(parts) > 1 and parts[-2] == ".kube"):
+        return "kube config"
+    if lower in SECRET_NAMES or suffix in SECRET_SUFFIXES or _SECRET_PATTERN.search(lower):
+        return "key, certificate or credentials"
+    return None
+
+
 def skip_reason(path: str) -> str | None:
-    """Why a file is not reviewed, judged by its path alone; None when it may be."""
+    """Why a file is not reviewed, judged by its path alone; None when it may be (secret-bearing
+    files are None too: they must be read, to be scanned; `select` keeps them from the model)."""
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else path
     lower = name.lower()
     suffix = PurePosixPath(lower).suffix
-    # Secrets first: such a file is never read further, whatever else it might be.
-    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
-        return "may hold secrets (environment file)"
-    if lower in SECRET_NAMES or suffix in SECRET_SUFFIXES or _SECRET_PATTERN.search(lower):
-        return "may hold secrets (key, certificate or credentials)"
-    if vendored := next((part for part in parts[:-1] if part in VENDORED_DIRS), None):
+    if secret_kind(path):
+        return None
+    if vendored := _vendored_dir(parts[:-1]):
         return f"vendored or generated ({vendored}/)"
     if name in LOCK_FILES:
         return "lock file"
@@ -162,6 +186,15 @@ def skip_reason(path: str) -> str | None:
         return "minified or generated"
     if suffix in BINARY_SUFFIXES:
         return "binary"
+    return None
+
+
+def _vendored_dir(dirs: tuple[str, ...]) -> str | None:
+    """The first vendored or generated directory on the path; a doc/build/ (or docs/out/) holds
+    documentation sources in many projects, not output, so it does not count."""
+    for index, part in enumerate(dirs):
+        if part in VENDORED_DIRS and not (index and dirs[index - 1].lower() in ("doc", "docs", "documentation")):
+            return part
     return None
 
 

@@ -17,9 +17,9 @@ from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.github import fetch_repository, parse_repo_url
 from shared.history import MAX_FEEDBACK_CHARS
-from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select, skip_reason
+from shared.repo_files import Part, Plan, RepoFile, SecretFile, Skipped, plan_batches, select, skip_reason
 from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
-from shared.review import cache, engine, gemini, static
+from shared.review import cache, engine, gemini, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
@@ -117,7 +117,7 @@ def review_repository(
         )
     language = main_language(selection.files)
     if not gemini.configured():
-        return _static_review(selection.files, skipped, language)
+        return _static_review(selection.files, skipped, language, static_pass(selection.files, selection.secret_files))
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -141,7 +141,7 @@ def review_repository(
             cached=True,
             language=language,
         )
-    static_findings = static_pass(selection.files)
+    static_findings = static_pass(selection.files, selection.secret_files)
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
@@ -158,10 +158,12 @@ def _skipped_details(skipped: list[Skipped]) -> dict:
     return {"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]}
 
 
-def static_pass(files: list[RepoFile]) -> list[Finding]:
-    """ruff, bandit and the secrets check on every selected file at once (one run of each tool).
-    No language hint: in a repository only .py/.pyi files are Python, not its Dockerfile or LICENSE."""
-    return static.analyse(_source_files(files), language="")
+def static_pass(files: list[RepoFile], secret_files: Iterable[SecretFile] = ()) -> list[Finding]:
+    """The static pass on every selected file at once (one run of each tool), and what the
+    secret-bearing files hold. No language hint: in a repository only .py/.pyi files are Python,
+    not its Dockerfile or LICENSE."""
+    held = [finding for file in secret_files for finding in secret_scan.secret_file_findings(*file)]
+    return by_severity(held + static.analyse(_source_files(files), language=""))
 
 
 def main_language(files: list[RepoFile]) -> str | None:
@@ -169,8 +171,10 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(files: list[RepoFile], skipped: list[Skipped], language: str | None) -> RepoReview:
-    outcome = engine.static_review(_source_files(files), language="")  # as static_pass: Python by extension
+def _static_review(
+    files: list[RepoFile], skipped: list[Skipped], language: str | None, found: list[Finding]
+) -> RepoReview:
+    outcome = engine.static_review(_source_files(files), language="", static_findings=found)
     return RepoReview(
         feedback=cut_to(outcome.feedback, MAX_FEEDBACK_CHARS),
         findings=outcome.findings,

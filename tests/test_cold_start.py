@@ -12,15 +12,18 @@ import pytest
 from tests.conftest import ROOT
 
 GENAI, STRIPE, CLERK, SECRETS = "google.genai", "stripe", "clerk_backend_api", "google.cloud.secretmanager"
+# The static pass's in-process analysers load on a function's first review, never at its start.
+BANDIT, AST_GREP, YAML = "bandit", "ast_grep_py", "yaml"
+ANALYSERS = {BANDIT, AST_GREP, YAML}
 # function -> (modules it must never load, a request that exercises its common path)
 EXPECTATIONS = {
-    "history": ({GENAI, STRIPE, CLERK, SECRETS}, ("GET", "/")),
+    "history": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
     # With no Gemini key (the probe's environment) a review is the static pass: no google-genai.
-    "review_code": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
-    "generate_diff": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
+    "review_code": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    "generate_diff": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
     # Reading the subscription makes no Stripe call, so stripe loads only for checkout and portal.
     "billing": (
-        {GENAI, STRIPE, CLERK, SECRETS},
+        {GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS},
         ("GET", "/"),
         {
             "STRIPE_SECRET_KEY": "sk_test_x",
@@ -31,11 +34,11 @@ EXPECTATIONS = {
     ),
     # An unsigned delivery is refused with 400 before anything else.
     "stripe_webhook": (
-        {GENAI, SECRETS},
+        {GENAI, SECRETS, *ANALYSERS},
         ("POST", "/"),
         {"STRIPE_WEBHOOK_SECRET": "whsec_x", "STRIPE_PRICE_ID_PRO": "price_x"},
     ),
-    "review_repo": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
+    "review_repo": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
 }
 
 PROBE = """

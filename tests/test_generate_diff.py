@@ -98,7 +98,9 @@ def test_rate_limit_answers_429(client, db_env, redis_prefix):
 
 def test_secrets_are_masked_for_the_model_and_put_back_in_the_rewrite(client, db_env):
     key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn\n-----END RSA PRIVATE KEY-----"
-    original = f'DB_PASSWORD = "kV9-db-pass-7Qz"\nKEY = """{key}"""\nTOKEN = "ghp_{"a1B2" * 9}"\n'
+    original = (
+        f'DB_PASSWORD = "kV9-db-pass-7Qz"\nKEY = """{key}"""\nTOKEN = "ghp_ErQHQwjyaxErPZDS3MoJaQNjCxkv5ndK0meG"\n'
+    )
     feedback = 'Do not hard-code "kV9-db-pass-7Qz"; read it from the environment.'
 
     def model(seen: Seen) -> Reply:
@@ -112,7 +114,7 @@ def test_secrets_are_masked_for_the_model_and_put_back_in_the_rewrite(client, db
         response = post(client, originalCode=original, language="python", feedback=feedback)
         assert response.status_code == 200, response.json
         request = gemini.calls[0].body.decode()
-    for secret in ("kV9-db-pass-7Qz", "MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn", "ghp_a1B2", "BEGIN RSA"):
+    for secret in ("kV9-db-pass-7Qz", "MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn", "ErQHQwjyaxErPZDS3", "BEGIN RSA"):
         assert secret not in request
     assert response.json["modifiedCode"] == "import os\n\n" + original
     changed = [line for line in response.json["diff"].split("\n")[3:] if line and line[0] in "+-"]

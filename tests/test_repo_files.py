@@ -10,18 +10,11 @@ from shared.repo_files import estimate_tokens, plan_batches, select
 @pytest.mark.parametrize(
     ("path", "reason"),
     [
-        (".env", "may hold secrets (environment file)"),
-        ("config/.env.production", "may hold secrets (environment file)"),
-        ("deploy/server.pem", "may hold secrets (key, certificate or credentials)"),
-        ("certs/tls.key", "may hold secrets (key, certificate or credentials)"),
-        ("certs/ca.crt", "may hold secrets (key, certificate or credentials)"),
-        ("home/.ssh/id_rsa", "may hold secrets (key, certificate or credentials)"),
-        ("gcp-service-account.json", "may hold secrets (key, certificate or credentials)"),
-        ("aws/credentials", "may hold secrets (key, certificate or credentials)"),
         ("web/node_modules/react/index.js", "vendored or generated (node_modules/)"),
         ("vendor/lib/x.go", "vendored or generated (vendor/)"),
         ("dist/bundle.js", "vendored or generated (dist/)"),
         ("build/out.py", "vendored or generated (build/)"),
+        ("site/build/x.js", "vendored or generated (build/)"),
         (".git/config", "vendored or generated (.git/)"),
         ("static/app.min.js", "minified or generated"),
         ("package-lock.json", "lock file"),
@@ -37,6 +30,39 @@ def test_each_skip_has_its_reason(path, reason):
     selection = select([(path, content.get(path, b"SECRET=abc\n")), ("app.py", b"print(1)\n")])
     assert [(s.path, s.reason) for s in selection.skipped] == [(path, reason)]
     assert [f.path for f in selection.files] == ["app.py"]
+
+
+@pytest.mark.parametrize(
+    ("path", "holds"),
+    [
+        (".env", "environment file"),
+        ("config/.env.production", "environment file"),
+        ("deploy/server.pem", "key, certificate or credentials"),
+        ("certs/tls.key", "key, certificate or credentials"),
+        ("certs/ca.crt", "key, certificate or credentials"),
+        ("home/.ssh/id_rsa", "key, certificate or credentials"),
+        ("gcp-service-account.json", "key, certificate or credentials"),
+        ("aws/credentials", "key, certificate or credentials"),
+        ("deploy/.npmrc", "key, certificate or credentials"),
+        ("ops/.kube/config", "kube config"),
+        ("signing/release.p12", "key, certificate or credentials"),
+    ],
+)
+def test_secret_bearing_files_are_kept_from_the_model_but_read_for_the_scan(path, holds):
+    content = b"\x30\x82\x00\x01" if path.endswith(".p12") else b"SECRET=abc\n"
+    selection = select([(path, content), ("app.py", b"print(1)\n")])
+    assert [(s.path, s.reason) for s in selection.skipped] == [
+        (path, f"holds secrets ({holds}): scanned here, never sent to the model")
+    ]
+    assert [f.path for f in selection.files] == ["app.py"]
+    expected = None if path.endswith(".p12") else "SECRET=abc\n"
+    assert [(f.path, f.content) for f in selection.secret_files] == [(path, expected)]
+
+
+def test_documentation_sources_under_doc_build_are_not_vendored():
+    selection = select([("doc/build/tutorial.rst", b"Tutorial\n========\n"), ("docs/out/guide.md", b"# Guide\n")])
+    assert [f.path for f in selection.files] == ["doc/build/tutorial.rst", "docs/out/guide.md"]
+    assert selection.skipped == []
 
 
 def test_ordinary_files_are_kept_and_ordered_by_importance():

@@ -91,8 +91,8 @@ def test_offline_review_of_a_github_repository_is_static_only(client, github, pg
     assert body["usage"] == {"promptTokens": 0, "outputTokens": 0, "totalTokens": 0}
     assert body["reviewedFiles"] == ["app.py", "src/util.py", "README.md"]
     assert {s["path"]: s["reason"] for s in body["skippedFiles"]} == {
-        ".env": "may hold secrets (environment file)",
-        "deploy/server.key": "may hold secrets (key, certificate or credentials)",
+        ".env": "holds secrets (environment file): scanned here, never sent to the model",
+        "deploy/server.key": "holds secrets (key, certificate or credentials): scanned here, never sent to the model",
         "node_modules/left-pad/index.js": "vendored or generated (node_modules/)",
         "package-lock.json": "lock file",
         "logo.png": "binary",
@@ -100,6 +100,11 @@ def test_offline_review_of_a_github_repository_is_static_only(client, github, pg
     places = {(f["file"], f["line"], " ".join(f["detail"].split()[:2]).rstrip(":")) for f in body["findings"]}
     assert ("app.py", 7, "bandit B307") in places  # eval(input())
     assert ("app.py", 1, "ruff F401") in places  # unused import os
+    held = {(f["file"], f["line"], f["severity"], f["title"]) for f in body["findings"] if f["source"] == "secrets"}
+    assert held == {
+        (".env", 1, "critical", "Hard-coded credential in a committed secrets file"),
+        ("deploy/server.key", 1, "critical", "Private key in a committed secrets file"),
+    }
     assert all(f["file"] for f in body["findings"])
     assert "sk-live-very-secret" not in response.get_data(as_text=True)
     [row] = history_rows(pg_url, who)
@@ -107,6 +112,43 @@ def test_offline_review_of_a_github_repository_is_static_only(client, github, pg
     assert row[4] == body["feedback"]
     assert body["reviewId"]
     assert usage_rows(pg_url, who) == [("/review-repo", 200, 0)]
+
+
+SECRETS_REPOSITORY = {
+    "app.py": "def handler(event):\n    return {'ok': True}\n",
+    ".env": (
+        "STRIPE_SECRET_KEY=sk_live_51Qm8ZtR0vRzZ1fb6d06QGofB8ChQBi\n"
+        "AWS_ACCESS_KEY_ID=AKIAQ7ZL3MXN5RT2WJ8P\n"
+        "AWS_SECRET_ACCESS_KEY=Iu4NJkS4dJkG0fzMAQMEEMyIbPUf9mYQqw8a/K7e\n"
+        "DEBUG_TOOLBAR=1\n"
+    ),
+    ".ssh/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n-----END OPENSSH PRIVATE KEY-----\n",
+    "credentials.json": '{"type": "service_account", "client_email": "ci@proj.iam.gserviceaccount.test",\n'
+    ' "client_secret": "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"}\n',
+}
+
+
+def test_a_repository_with_committed_secrets_reports_each_masked(client, github, pg_url):
+    github.serve_repo("octo", "leaky", build_tarball(SECRETS_REPOSITORY))
+    response = post(client, {"repoUrl": "https://github.com/octo/leaky"}, user())
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["reviewedFiles"] == ["app.py"]
+    assert {s["path"] for s in body["skippedFiles"]} == {".env", ".ssh/id_rsa", "credentials.json"}
+    held = sorted((f["file"], f["line"], f["rule"]) for f in body["findings"] if f["source"] == "secrets")
+    assert held == [
+        (".env", 1, "Stripe live key"),
+        (".env", 2, "AWS access key id"),
+        (".env", 3, "AWS secret access key"),
+        (".ssh/id_rsa", 1, "private key"),
+        ("credentials.json", 2, "Google OAuth client secret"),
+    ]
+    assert all(f["severity"] == "critical" for f in body["findings"] if f["source"] == "secrets")
+    assert "No issues found" not in body["feedback"]
+    answer = response.get_data(as_text=True)
+    for value in ("R0vRzZ1fb6d06QGofB8ChQBi", "AKIAQ7ZL3MXN5RT2WJ8P", "Iu4NJkS4dJkG0fzMAQMEEMyIbPUf9mYQqw8a",
+                  "b3BlbnNzaC1rZXktdjE", "ErQHQwjyaxErPZDS3MoJaQNjCxkv"):  # fmt: skip
+        assert value not in answer  # masked in every field, the feedback included
 
 
 def test_files_sent_as_json_are_reviewed_offline(client, pg_url):

@@ -10,7 +10,8 @@ Contract (used by review_code and review_repo):
   model request; `review_snippet` is the one-file case. Fitting a batch into a token budget is
   the caller's job.
 - `language` is the requester's hint; a file counts as Python (ruff + bandit) when its path ends in
-  .py/.pyi, or it has no extension and the language is Python. The secrets check runs on every file.
+  .py/.pyi, or it has no extension and the language is Python; the structural rules pick their
+  grammar the same way (static/rules.py). The secrets check runs on every file.
 - `modes`: review mode names; unknown or more than 5 raise ApiError 400; empty means comprehensive.
 - `custom_prompt`: the requester's notes, sent as delimited user data, never as instructions.
 - `static_findings`: pass them when already computed (e.g. for many files at once); otherwise the
@@ -71,7 +72,9 @@ def review_files(
     if (hit := cache.lookup(key)) is not None:
         return hit  # before the static pass: a hit costs one indexed read
     found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
-    masked = [SourceFile(path=f.path, content=secret_scan.mask(f.content, secret_scan.scan(f.content))) for f in files]
+    masked = [
+        SourceFile(path=f.path, content=secret_scan.mask(f.content, secret_scan.scan(f.content, f.path))) for f in files
+    ]
     generation = gemini.generate(
         system=prompts.system_instruction(chosen),
         contents=prompts.user_message(masked, language, found, custom_prompt),
@@ -94,9 +97,11 @@ def static_review(
 ) -> ReviewOutcome:
     """The whole review when no model is configured: the static pass and what it found."""
     found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
-    python = any(static.is_python(file, language) for file in files)
     return ReviewOutcome(
-        feedback=report.static_feedback(found, python), findings=found, model=STATIC_MODEL, usage=Usage()
+        feedback=report.static_feedback(found, static.coverage(files, language)),
+        findings=found,
+        model=STATIC_MODEL,
+        usage=Usage(),
     )
 
 

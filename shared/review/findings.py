@@ -1,4 +1,4 @@
-"""One finding, whichever analyser made it: ruff, bandit, the secrets check or the model."""
+"""One finding, whichever analyser made it: ruff, bandit, our structural rules, the secrets check or the model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
-FindingSource = Literal["ruff", "bandit", "secrets", "model"]
+FindingSource = Literal["ruff", "bandit", "rules", "secrets", "model"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 
 
@@ -20,6 +20,7 @@ class Finding(BaseModel):
     file: str | None = None
     suggestion: str | None = Field(default=None, max_length=8000)
     source: FindingSource
+    rule: str | None = Field(default=None, max_length=120)  # the analyser's rule id (F401, B602, python-ssrf, ...)
 
 
 def by_severity(findings: list[Finding]) -> list[Finding]:

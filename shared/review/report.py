@@ -6,14 +6,18 @@ from __future__ import annotations
 from collections import Counter
 
 from shared.review.findings import SEVERITY_ORDER, Finding
+from shared.review.static import Coverage
 
 MAX_RENDERED = 200
 FINDINGS_HEADING = "### Findings"
 
 
-def findings_section(findings: list[Finding]) -> str:
+def findings_section(findings: list[Finding], *, all_checked: bool = True) -> str:
     if not findings:
-        return f"{FINDINGS_HEADING}\n\nNo issues found."
+        found = (
+            "No issues found." if all_checked else "No issues found in what was checked (see above for what was not)."
+        )
+        return f"{FINDINGS_HEADING}\n\n{found}"
     counts = Counter(f.severity for f in findings)
     summary = ", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts[s])
     lines = [f"{FINDINGS_HEADING} ({summary})", ""]
@@ -28,17 +32,26 @@ def findings_section(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def static_feedback(findings: list[Finding], analysed_python: bool) -> str:
-    """The whole review when no model is configured."""
-    tools = "ruff, bandit and a secrets check" if analysed_python else "a secrets check"
-    intro = f"## Static review\n\nNo AI model is configured, so this review comes from {tools} only. " + (
-        "Start with the most severe findings below."
-        if findings
-        else "They found nothing to report; a model review can still catch design and logic issues."
+def static_feedback(findings: list[Finding], coverage: Coverage) -> str:
+    """The whole review when no model is configured; it names what no analyser covered."""
+    checked = ", ".join(f"{name} ({count})" for name, count in sorted(coverage.analysed.items()))
+    intro = "## Static review\n\nNo AI model is configured, so this review comes from the static analysers only"
+    intro += (
+        f" (files analysed by language: {checked}) and a secrets check on every file."
+        if checked
+        else ": a secrets check."
     )
-    if not analysed_python:
-        intro += " Language-specific analysers run on Python only."
-    return f"{intro}\n\n{findings_section(findings)}"
+    if coverage.unchecked:
+        unchecked = ", ".join(f"{name} ({count})" for name, count in sorted(coverage.unchecked.items()))
+        intro += (
+            f" **Not checked:** no analyser here covers {unchecked}; only the secrets check ran on those files,"
+            " so their code was not reviewed."
+        )
+    if findings:
+        intro += " Start with the most severe findings below."
+    else:
+        intro += " A model review can still catch design and logic issues."
+    return f"{intro}\n\n{findings_section(findings, all_checked=not coverage.unchecked)}"
 
 
 def cut_to(feedback: str, limit: int) -> str:

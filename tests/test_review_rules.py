@@ -1,0 +1,62 @@
+"""Our structural rules: each fires on its positive case and stays quiet on its negative one, in
+every grammar it is written for (JavaScript rules also on TypeScript)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from shared.review.outcome import SourceFile
+from shared.review.static import rules
+from tests.conftest import ROOT
+
+CASES = yaml.safe_load((ROOT / "tests" / "fixtures" / "rule_cases.yml").read_text(encoding="utf-8"))
+GRAMMARS = {"python": ["python"], "js": ["javascript", "typescript", "tsx"], "go": ["go"], "java": ["java"],
+            "html": ["html"]}  # fmt: skip
+
+
+def all_rules() -> list[rules.Rule]:
+    return [rule for family in sorted(set(rules.RULE_FILES.values())) for rule in rules._rules_for(family)]
+
+
+def cases():
+    for rule_id, (positive, negative) in CASES.items():
+        for grammar in GRAMMARS[rule_id.split("-")[0]]:
+            yield pytest.param(rule_id, grammar, positive, negative, id=f"{rule_id}[{grammar}]")
+
+
+def fired(code: str, grammar: str) -> set[str]:
+    return {finding.rule for finding in rules.scan([(SourceFile(path="", content=code), grammar)])}
+
+
+def test_every_rule_has_a_positive_and_a_negative_case():
+    ids = [rule.id for rule in all_rules()]
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(CASES)
+
+
+@pytest.mark.parametrize(("rule_id", "grammar", "positive", "negative"), list(cases()))
+def test_rule_fires_on_its_case_and_not_on_the_safe_one(rule_id, grammar, positive, negative):
+    applies = rule_id in {rule.id for rule in rules.rules_for(grammar)}
+    if grammar == "typescript" and rule_id == "js-react-dangerous-html":
+        assert not applies  # plain .ts has no JSX: the tsx grammar covers it
+        return
+    assert rule_id in fired(positive, grammar)
+    assert rule_id not in fired(negative, grammar)
+
+
+def test_findings_carry_rule_file_line_and_advice():
+    code = "const a = 1;\n\nel.innerHTML = location.hash;\n"
+    [finding] = rules.scan([(SourceFile(path="web/app.js", content=code), "javascript")])
+    assert (finding.rule, finding.file, finding.line, finding.source) == ("js-xss-sink", "web/app.js", 3, "rules")
+    assert finding.severity == "high" and finding.suggestion
+
+
+@pytest.mark.parametrize(
+    ("path", "language", "grammar"),
+    [("a.py", "", "python"), ("b.tsx", "", "tsx"), ("c.ts", "", "typescript"), ("d.go", "", "go"),
+     ("E.java", "", "java"), ("t.html", "", "html"), ("t.jinja2", "", "html"), ("", "TypeScript", "typescript"),
+     ("x.rb", "", None), ("", "ruby", None), ("README.md", "python", None)],
+)  # fmt: skip
+def test_each_file_gets_its_grammar(path, language, grammar):
+    assert rules.grammar_of(SourceFile(path=path, content=""), language) == grammar
