@@ -2,12 +2,14 @@
 
 ruff is one native binary: a subprocess call costs a few milliseconds. bandit is Python, so it runs
 in this process (imported on first use: functions that never review keep their cold start); a
-process of its own cost ~140 ms of interpreter start for ~5 ms of analysis. Both read a private
+process of its own cost ~140 ms of interpreter start for ~5 ms of analysis on a snippet, and on a
+5,000-line file it measured 1.5-2.4 s against 0.9-1.3 s in-process. Both read a private
 temporary copy of the files with suppression comments switched off: the author's `# noqa` /
 `# nosec` lower a finding's severity (see noise.py), they do not hide it."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -24,7 +26,9 @@ TOOL_TIMEOUT_SECONDS = 30
 PYTHON_SUFFIXES = {".py", ".pyi"}
 # Correctness, likely bugs, performance traps and needless complexity; not formatting (a formatter's job).
 RUFF_RULES = "F,E4,E7,E9,B,PLE,PERF,SIM,C4"
-BANDIT_SKIPS = ("B101",)  # assert statements: noise in tests, which reviews often include
+BANDIT_SKIPS = ("B101",)
+# Above this much Python, bandit gets a process of its own (see the module's docstring).
+BANDIT_IN_PROCESS_MAX_CHARS = 64 * 1024  # assert statements: noise in tests, which reviews often include
 
 _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B": "bugs", "PERF": "performance"}
 _RUFF_HIGH = {"F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B008", "B012"}
@@ -188,13 +192,16 @@ def _json_list(raw: bytes) -> list[dict]:
 
 
 def _relative(filename: str, root: Path) -> str:
-    path = Path(filename)
-    if not path.is_absolute():
+    """The tool's file name relative to root. By string prefix: resolving each name cost ~0.2 ms a
+    finding, half a second on a large file with thousands of findings."""
+    if not filename.startswith("/"):
         return str(PurePosixPath(filename.removeprefix("./")))
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return filename
+    for prefix in (f"{root}/", f"{_resolved(root)}/"):
+        if filename.startswith(prefix):
+            return filename[len(prefix) :]
+    return filename
 
 
-__all__ = ["RUFF_RULES", "bandit_findings", "ruff_bin", "ruff_findings", "start_ruff", "write_copies"]
+@functools.lru_cache(maxsize=8)
+def _resolved(root: Path) -> Path:
+    return root.resolve()

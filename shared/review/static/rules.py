@@ -47,6 +47,7 @@ class Rule(NamedTuple):
     fix: str | None
     config: dict[str, Any]
     skip: frozenset[str]  # grammars of the family the rule does not apply to (a kind they lack)
+    requires: tuple[str, ...]  # text a match must contain, one of them: without any, the rule is not run
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -92,7 +93,8 @@ def _rules_for(family: str) -> tuple[Rule, ...]:
                 item.get("fix"),
                 config,
                 frozenset(item.get("skip", ())),
-            )  # fmt: skip
+                tuple(item.get("requires", ())),
+            )
         )
     return tuple(rules)
 
@@ -128,6 +130,9 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
     for file, grammar in files:
         root = SgRoot(file.content, grammar).root()
         for rule in rules_for(grammar):
+            # A substring test is microseconds; a rule's walk over a large tree is milliseconds.
+            if rule.requires and not any(text in file.content for text in rule.requires):
+                continue
             for node in root.find_all(rule.config):
                 findings.append(
                     Finding(
