@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import time
 import uuid
@@ -16,7 +15,6 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from shared.logs import JsonFormatter
 from tests.conftest import REDIS_URL, bearer, function_client
 
 KEY = re.compile(r"^sk_live_[0-9a-f]{48}$")
@@ -47,26 +45,6 @@ def row_of(pg_url: str, key_id: str) -> dict:
 def sql(pg_url: str, statement: str, *args) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(statement, args)
-
-
-@pytest.fixture
-def captured():
-    """Every line the app logs during the test, at every level, formatted as in production."""
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(self.format(record))
-
-    handler = Collect(level=logging.DEBUG)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("coderevai")
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_a_key_is_shown_once_and_only_its_sha256_is_stored(auth_env, clerk_keys, pg_url):
@@ -302,7 +280,7 @@ def test_the_conditional_update_keeps_two_instances_from_writing_in_the_same_min
         assert record_use(session, created["keyId"], now + timedelta(seconds=61)) is True
 
 
-def test_no_key_or_hash_ever_reaches_a_log_line(db_env, captured):
+def test_no_key_or_hash_ever_reaches_a_log_line(db_env, app_logs):
     owner = dev(user("quiet"))
     created = create(owner)
     key, digest = created["key"], hashlib.sha256(created["key"].encode()).hexdigest()
@@ -312,6 +290,6 @@ def test_no_key_or_hash_ever_reaches_a_log_line(db_env, captured):
     function_client("keys").get("/", headers=bearer(key))  # refused where keys cannot sign in
     function_client("keys").delete(f"/?id={created['keyId']}", headers=owner)
     history.get("/", headers=bearer(key))  # revoked (after the TTL; refused or served, logged either way)
-    assert len(captured) >= 5
-    text = "\n".join(captured)
+    assert len(app_logs) >= 5
+    text = "\n".join(app_logs)
     assert key not in text and key[len("sk_live_") :] not in text and digest not in text

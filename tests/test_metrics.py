@@ -4,11 +4,9 @@ text/plain), validated, size-capped, one log line each, 204; limited per client 
 from __future__ import annotations
 
 import json
-import logging
 
 import pytest
 
-from shared.logs import JsonFormatter
 from tests.conftest import REDIS_URL, function_client
 
 # What web-vitals hands Next.js's useReportWebVitals callback, JSON.stringify'd by WebVitals.tsx.
@@ -23,23 +21,8 @@ LCP = {
 }
 
 
-@pytest.fixture
-def captured():
-    lines: list[dict] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(json.loads(self.format(record)))
-
-    handler = Collect(level=logging.DEBUG)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("coderevai")
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(level)
+def vital_lines(app_logs: list[str]) -> list[dict]:
+    return [entry for entry in map(json.loads, app_logs) if "webVital" in entry]
 
 
 def beacon(body, *, content_type: str = "text/plain;charset=UTF-8", address: str = "198.51.100.7", **headers):
@@ -49,12 +32,12 @@ def beacon(body, *, content_type: str = "text/plain;charset=UTF-8", address: str
     )
 
 
-def test_a_beacon_is_one_log_line_and_204(auth_env, captured):
+def test_a_beacon_is_one_log_line_and_204(auth_env, app_logs):
     # Clerk is on, and the beacon carries no session: none is needed.
     response = beacon(LCP, Referer="https://app.example.com/dashboard?token=abc#x")
     assert response.status_code == 204
     assert response.data == b""
-    [line] = [entry for entry in captured if "webVital" in entry]
+    [line] = vital_lines(app_logs)
     assert line["severity"] == "INFO"
     assert line["webVital"] == {
         "name": "LCP",
@@ -79,11 +62,11 @@ def test_nextjs_custom_metrics_are_taken(db_env):
     assert beacon(custom).status_code == 204
 
 
-def test_an_oversize_beacon_is_413(db_env, captured):
+def test_an_oversize_beacon_is_413(db_env, app_logs):
     big = {**LCP, "entries": [{"name": "x" * 9000}]}
     response = beacon(big)
     assert response.status_code == 413
-    assert not [entry for entry in captured if "webVital" in entry]
+    assert not vital_lines(app_logs)
 
 
 @pytest.mark.parametrize(
@@ -100,10 +83,10 @@ def test_an_oversize_beacon_is_413(db_env, captured):
     ],
     ids=["not json", "array", "unknown name", "negative", "infinite", "bad rating", "no id", "bad id"],
 )
-def test_bad_beacons_are_400_and_not_logged(db_env, captured, body):
+def test_bad_beacons_are_400_and_not_logged(db_env, app_logs, body):
     response = beacon(body)
     assert response.status_code == 400
-    assert not [entry for entry in captured if "webVital" in entry]
+    assert not vital_lines(app_logs)
 
 
 def test_other_content_types_are_400(db_env):
