@@ -102,6 +102,7 @@ def test_the_eleventh_active_key_is_refused_until_one_is_revoked(db_env):
     ids = [create(owner, f"key {n}")["keyId"] for n in range(10)]
     refused = function_client("keys").post("/", json={"name": "eleventh"}, headers=owner)
     assert refused.status_code == 409
+    assert (refused.json["code"], refused.json["reason"]) == ("VALIDATION_ERROR", "KEY_LIMIT_REACHED")
     assert "10" in refused.json["error"]
     assert function_client("keys").delete(f"/?id={ids[0]}", headers=owner).json == {"success": True}
     create(owner, "eleventh")
@@ -117,10 +118,10 @@ def test_a_key_signs_in_on_reviews_and_history_as_its_user(auth_env, clerk_keys)
     assert reviewed.status_code == 200, reviewed.json
     listed = function_client("history").get("/", headers=bearer(key))
     assert listed.status_code == 200
-    assert [item["id"] for item in listed.json["items"]] == [reviewed.json["reviewId"]]
+    assert [item["id"] for item in listed.json["history"]] == [reviewed.json["reviewId"]]
     # The same history as the user's own Clerk session sees it: the key is that user.
     as_user = function_client("history").get("/", headers=bearer(clerk_keys.token(owner_id)))
-    assert as_user.json["items"] == listed.json["items"]
+    assert as_user.json["history"] == listed.json["history"]
     diff = function_client("generate_diff").post(
         "/", json={"originalCode": "x=1\n", "language": "python", "feedback": "spacing"}, headers=bearer(key)
     )
@@ -134,7 +135,7 @@ def test_a_key_works_in_development_mode_without_x_dev_user(db_env):
         "/", json={"type": "code", "reviewModes": [], "feedback": "ok"}, headers=dev(owner_id)
     )
     listed = function_client("history").get("/", headers=bearer(key))
-    assert listed.status_code == 200 and len(listed.json["items"]) == 1
+    assert listed.status_code == 200 and len(listed.json["history"]) == 1
 
 
 def test_requests_by_key_count_against_the_users_plan_limits(db_env, redis_prefix, pg_url):
@@ -186,7 +187,7 @@ def test_an_unknown_or_malformed_key_is_401_and_never_falls_back(mode, value, db
     client.set_cookie("__session", clerk_keys.token(owner_id))
     response = client.post("/", json=CODE, headers={**bearer(value), **dev(owner_id)})
     assert response.status_code == 401
-    assert response.json["code"] == "UNAUTHORIZED"
+    assert (response.json["code"], response.json["reason"]) == ("UNAUTHORIZED", "UNAUTHORIZED")
 
 
 def test_an_expired_key_is_401(db_env, pg_url):
