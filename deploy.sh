@@ -51,8 +51,8 @@ region="${region:-${GOOGLE_CLOUD_REGION:-}}"
 [ -n "$project" ] || die "set --project (or GOOGLE_CLOUD_PROJECT)"
 [ -n "$region" ] || die "set --region (or GOOGLE_CLOUD_REGION)"
 [ "$dry_run" = 1 ] || command -v gcloud >/dev/null || die "gcloud is not on PATH: install the Google Cloud CLI (https://cloud.google.com/sdk) or use --dry-run"
-if [ -n "$domain$frontend_service" ]; then
-  [ -n "$domain" ] || die "--frontend-service goes with --domain (the front end's domain)"
+if [ -n "$domain$frontend_service$frontend_region" ]; then
+  [ -n "$domain" ] || die "--frontend-service and --frontend-region go with --domain (the front end's domain)"
   [ -n "$frontend_service" ] || die "--domain needs --frontend-service (the front end's Cloud Run service, the load balancer's default backend)"
   [[ "$domain" =~ ^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$ ]] || die "--domain '$domain' is not a lowercase host name such as app.example.com"
   frontend_region="${frontend_region:-$region}"

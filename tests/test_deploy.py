@@ -419,12 +419,14 @@ def test_a_backend_left_without_its_neg_gets_it(tmp_path):
     """A run that stopped between creating a backend service and adding its NEG is finished by the next."""
     state = tmp_path / "state.json"
     state.write_text(json.dumps({"backend-services coderevai-history": {"args": []}}))
-    result, calls, _ = deploy(
+    result, calls, records = deploy(
         tmp_path, *LB_ARGS, "--skip-migrations", "--functions", "history", env=LB_ENV, state=state
     )
     assert result.returncode == 0, result.stderr
     history = [c[1:4] for c in lb_calls(calls) if c[3] == "coderevai-history" and c[2] != "describe"]
     assert history == [["backend-services", "add-backend", "coderevai-history"]]
+    # Deploying one function still routes them all: the others were deployed before.
+    assert len(imported_url_map(records)["pathMatchers"][0]["pathRules"]) == len(ROUTED)
 
 
 def test_dry_run_shows_the_load_balancer_and_runs_nothing(tmp_path):
@@ -457,7 +459,8 @@ def test_dry_run_shows_the_load_balancer_and_runs_nothing(tmp_path):
     ("args", "missing", "message"),
     [
         (("--domain", DOMAIN), "", "--domain needs --frontend-service"),
-        (("--frontend-service", "web"), "", "--frontend-service goes with --domain"),
+        (("--frontend-service", "web"), "", "--frontend-service and --frontend-region go with --domain"),
+        (("--frontend-region", "europe-west1"), "", "go with --domain"),
         (("--domain", "https://app.example.com", "--frontend-service", "web"), "", "not a lowercase host name"),
         (("--domain", DOMAIN, "--frontend-service", "web"), "web", "no Cloud Run service 'web' in us-central1"),
     ],
