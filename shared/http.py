@@ -28,6 +28,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # A refused request writes no usage row: shedding load must not cost a database write each, and a
 # database that is down cannot take one.
 _NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
 
 
@@ -80,7 +81,8 @@ def validation_error(exc: ValidationError) -> ApiError:
         problems.append({"field": where, "message": error["msg"]})
     first = problems[0]
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-    return invalid_input(f"Invalid input: {message}", details={"fields": problems})
+    details = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+    return invalid_input(f"Invalid input: {message}", details=details, data={"fields": problems})
 
 
 def endpoint(
@@ -90,22 +92,32 @@ def endpoint(
     authenticated: bool = True,
     max_body: int = MAX_BODY_BYTES,
     limit: str | None = None,
+    too_large: str = "FILE_TOO_LARGE",
+    limit_by: str = "user",
+    api_keys: bool = False,
 ) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
-    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers."""
+    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers;
+    `limit_by="address"` counts per client address instead (no sign-in needed, plans do not apply).
+    `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo).
+    `api_keys`: `Authorization: Bearer sk_live_...` keys sign in too (shared.keys)."""
     allowed = tuple(m.upper() for m in methods)
-    if limit is not None and not authenticated:
-        raise ValueError("rate limits are per user: `limit` needs authenticated=True")
+    if limit is not None and not authenticated and limit_by != "address":
+        raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
     # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
     # the instance rather than its first request); the unauthenticated webhook loads none of them.
     if authenticated:
         from shared.auth import authenticate
         from shared.usage import record_call
+    if api_keys:
+        from shared.keys import signin  # noqa: F401  (loaded at start, as sign-in is)
     if limit is not None:
         from shared.ratelimit import check_route, enforce
 
         check_route(limit)
+    if limit_by == "address":
+        from shared.addresses import client_address
     path = "/" + name.replace("_", "-")
 
     def wrap(handler: Callable[[Call], Any]) -> Callable[[flask.Request], flask.Response]:
@@ -131,8 +143,11 @@ def endpoint(
                     )
                 else:
                     if authenticated:
-                        call.user_id = authenticate(request)
-                    if limit is not None:
+                        _require_allowed_origin(request, settings)
+                        call.user_id = authenticate(request, api_keys=api_keys)
+                    if limit is not None and limit_by == "address":
+                        call.headers.update(enforce(limit, client_address(request), plan="free"))
+                    elif limit is not None:
                         call.headers.update(enforce(limit, call.user_id))
                     response = _to_response(handler(call))
             except ApiError as exc:
@@ -146,7 +161,7 @@ def endpoint(
                     retryable=True,
                 )
             if error is not None:
-                response = json_response(error.body(), error.status)
+                response = json_response(error.body(too_large), error.status)
                 response.headers.update(error.headers)
             response.headers.update(call.headers)
             response.headers.update(cors)
@@ -202,12 +217,39 @@ def _cors_headers(request: flask.Request, settings: Any) -> dict[str, str]:
     origin = request.headers.get("Origin")
     if not origin:
         return {}
-    allowed = settings.allowed_origins or ([] if settings.production else ["*"])
+    allowed = _allowed_origins(settings)
     if origin in allowed:
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": _EXPOSED}
     if "*" in allowed:
         return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": _EXPOSED}
     return {}
+
+
+def _require_allowed_origin(request: flask.Request, settings: Any) -> None:
+    """A browser attaches the `__session` cookie to a request another site makes it send, so a
+    state-changing request signed in by that cookie must come from an allowed origin (CSRF).
+    A request with an Authorization header carries its credential itself and is exempt."""
+    if request.method in _SAFE_METHODS or "Authorization" in request.headers or "__session" not in request.cookies:
+        return
+    origin = request.headers.get("Origin") or _origin_of(request.headers.get("Referer", ""))
+    allowed = _allowed_origins(settings)
+    if origin and origin != "null" and (origin in allowed or "*" in allowed):
+        return
+    raise ApiError(
+        403,
+        "ORIGIN_FORBIDDEN",
+        "A request signed in by cookie must come from an allowed origin (Origin or Referer header).",
+    )
+
+
+def _origin_of(url: str) -> str | None:
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}" if scheme and host else None
+
+
+def _allowed_origins(settings: Any) -> list[str]:
+    return settings.allowed_origins or ([] if settings.production else ["*"])
 
 
 def _preflight(request: flask.Request, cors: dict[str, str], allowed: tuple[str, ...]) -> flask.Response:
