@@ -112,13 +112,13 @@ def review_repository(
     settings = get_settings()
     selection = select(files)
     skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
-    if not selection.files:
+    if not selection.files and not selection.secret_files:
         raise invalid_input(
             "There is no file to review: every file was skipped (see skippedFiles).",
             data=_skipped_details(skipped),
         )
     language = main_language(selection.files)
-    if not gemini.configured():
+    if not gemini.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
         return _static_review(selection.files, skipped, language, static_pass(selection.files, selection.secret_files))
 
     plan = plan_batches(

@@ -164,6 +164,10 @@ def test_every_function_is_deployed_from_its_staged_source(full_deploy):
         source = ROOT / flag(args, "--source")
         assert (source / "main.py").read_text() == (ROOT / "functions" / fn / "main.py").read_text()
         assert (source / "shared" / "http.py").exists()
+        rules = "shared/review/static/rules"  # data files, not modules: the static pass needs them
+        assert sorted(p.name for p in (source / rules).glob("*.yml")) == sorted(
+            p.name for p in (ROOT / rules).glob("*.yml")
+        )
         assert (source / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
         secrets = dict(item.split("=") for item in flag(args, "--set-secrets").split(","))
         assert secrets["DATABASE_URL"] == "coderevai-database-url:latest"

@@ -151,6 +151,16 @@ def test_a_repository_with_committed_secrets_reports_each_masked(client, github,
         assert value not in answer  # masked in every field, the feedback included
 
 
+def test_a_repository_of_secret_files_alone_is_still_scanned(client, pg_url):
+    files = [{"path": ".env", "content": "SMTP_PASSWORD=m4il-Pa55-2024\n"}]
+    response = post(client, {"files": files}, user())
+    assert response.status_code == 200, response.json
+    assert response.json["reviewedFiles"] == []
+    [finding] = response.json["findings"]
+    assert (finding["file"], finding["line"], finding["severity"]) == (".env", 1, "critical")
+    assert "m4il-Pa55-2024" not in response.get_data(as_text=True)
+
+
 def test_files_sent_as_json_are_reviewed_offline(client, pg_url):
     who = user()
     files = [{"path": "main.py", "content": APP_PY}, {"path": "dist/bundle.js", "content": "var a=1"}]
@@ -194,7 +204,7 @@ def test_client_file_caps_answer_413_naming_the_cap(client, pg_url, files, messa
     [
         ({"reviewModes": ["security"]}, "Send the files to review"),
         ({"files": [{"path": "a.py", "content": "x = 1\n"}] * 2}, "a.py is sent twice"),
-        ({"files": [{"path": ".env", "content": "A=1\n"}]}, "There is no file to review"),
+        ({"files": [{"path": "package-lock.json", "content": "{}\n"}]}, "There is no file to review"),
         ({"files": [{"path": "a.py", "content": "x = 1\n"}], "reviewModes": ["nonsense"]}, "reviewModes.0"),
         ({"repoUrl": "https://github.com/octo/demo", "extra": True}, "extra"),
     ],

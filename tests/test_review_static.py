@@ -143,4 +143,3 @@ def test_numbered_masking_puts_each_secret_back_where_the_rewrite_keeps_it():
     assert masked == 'a = "[REDACTED-1]"\nb = "[REDACTED-2]"\n'
     rewrite = 'b = "[REDACTED-2]"\n'  # the first secret dropped, the second moved up
     assert secret_scan.unmask(rewrite, values) == 'b = "AKIAIOSFODNN7EXAMPLQ"\n'
-

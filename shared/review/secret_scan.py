@@ -222,7 +222,7 @@ def entropy(value: str) -> float:
 
 
 def is_config(path: str) -> bool:
-    name = PurePosixPath(path).name.lower()
+    name = PurePosixPath(path.split("#", 1)[0]).name.lower()  # a part's label: "deploy.yml#L1-L90"
     suffix = PurePosixPath(name).suffix
     return (
         suffix in CONFIG_SUFFIXES
