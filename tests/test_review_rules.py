@@ -16,7 +16,7 @@ GRAMMARS = {"python": ["python"], "js": ["javascript", "typescript", "tsx"], "go
 
 
 def all_rules() -> list[rules.Rule]:
-    return [rule for family in sorted(set(rules.RULE_FILES.values())) for rule in rules._rules_for(family)]
+    return [rule for family in sorted(set(rules.RULE_FILES.values())) for rule in rules._family(family).rules]
 
 
 def cases():
@@ -60,3 +60,12 @@ def test_findings_carry_rule_file_line_and_advice():
 )  # fmt: skip
 def test_each_file_gets_its_grammar(path, language, grammar):
     assert rules.grammar_of(SourceFile(path=path, content=""), language) == grammar
+
+
+def test_request_data_through_a_local_name_is_followed_across_a_long_function():
+    """Thousands of request-bound names and their uses in one function: the names are collected in
+    one pass a file (searching the function from each use took ~25 s for 4,000 pairs)."""
+    body = "".join(f"  const v{i} = req.query.a{i};\n  fetch(v{i});\n  fetch(safe{i});\n" for i in range(1500))
+    code = f"app.get('/x', (req, res) => {{\n{body}}});\n"
+    findings = rules.scan([(SourceFile(path="big.js", content=code), "javascript")])
+    assert [f.line for f in findings if f.rule == "js-ssrf"] == [3 + 3 * i for i in range(1500)]

@@ -8,6 +8,8 @@ MIT-licensed extension module (5.7 MB wheel) that parses and matches in millisec
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -15,6 +17,8 @@ from typing import Any, NamedTuple
 
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
+
+log = logging.getLogger("coderevai.review.rules")
 
 RULES_DIR = Path(__file__).with_name("rules")
 # File suffix -> the ast-grep grammar that parses it.
@@ -48,6 +52,7 @@ class Rule(NamedTuple):
     config: dict[str, Any]
     skip: frozenset[str]  # grammars of the family the rule does not apply to (a kind they lack)
     requires: tuple[str, ...]  # text a match must contain, one of them: without any, the rule is not run
+    unless: tuple[str, ...]  # text that makes the file safe for the rule (a hardening call anywhere in it)
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -70,14 +75,33 @@ def grammar_of(file: SourceFile, language: str) -> str | None:
 _load_lock = threading.Lock()
 
 
+class Taint(NamedTuple):
+    """How a rule family finds the local names bound to request data: `config` matches the binding
+    (an assignment, a declaration), `field` holds the bound name(s)."""
+
+    config: dict[str, Any]
+    field: str
+
+
+class Family(NamedTuple):
+    rules: tuple[Rule, ...]
+    taint: Taint | None
+
+
+MAX_TAINTED_NAMES = 2000  # one regex alternation per rule run: keep it a sane size
+
+
 @cache
-def _rules_for(family: str) -> tuple[Rule, ...]:
+def _family(family: str) -> Family:
     import yaml
 
     data = yaml.safe_load((RULES_DIR / f"{family}.yml").read_text(encoding="utf-8"))
     if context := data.get("pattern_context"):
         data = _in_context(data, context)
     utils = data.get("utils") or {}
+    taint = None
+    if names := data.get("tainted_names"):
+        taint = Taint({"rule": names["rule"], "utils": utils}, names["name"])
     rules = []
     for item in data["rules"]:
         config = {"rule": item["rule"], "utils": {**utils, **(item.get("utils") or {})}}
@@ -94,9 +118,10 @@ def _rules_for(family: str) -> tuple[Rule, ...]:
                 config,
                 frozenset(item.get("skip", ())),
                 tuple(item.get("requires", ())),
+                tuple(item.get("unless", ())),
             )
         )
-    return tuple(rules)
+    return Family(tuple(rules), taint)
 
 
 def _in_context(node: Any, context: dict[str, str]) -> Any:
@@ -115,11 +140,15 @@ def _in_context(node: Any, context: dict[str, str]) -> Any:
     return wrapped
 
 
-def rules_for(grammar: str) -> tuple[Rule, ...]:
-    """The rules for one grammar, read once per instance."""
+def family_for(grammar: str) -> Family:
+    """The rules for one grammar (and its taint declaration), read once per instance."""
     with _load_lock:  # concurrent first reviews read the file once
-        family = _rules_for(RULE_FILES[grammar])
-    return tuple(rule for rule in family if grammar not in rule.skip)
+        family = _family(RULE_FILES[grammar])
+    return family._replace(rules=tuple(rule for rule in family.rules if grammar not in rule.skip))
+
+
+def rules_for(grammar: str) -> tuple[Rule, ...]:
+    return family_for(grammar).rules
 
 
 def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
@@ -128,12 +157,21 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
 
     findings = []
     for file, grammar in files:
+        family = family_for(grammar)
+        # A substring test is microseconds; a rule's walk over a large tree is milliseconds.
+        chosen = [rule for rule in family.rules if _applies(rule, file.content)]
+        if not chosen:
+            continue
         root = SgRoot(file.content, grammar).root()
-        for rule in rules_for(grammar):
-            # A substring test is microseconds; a rule's walk over a large tree is milliseconds.
-            if rule.requires and not any(text in file.content for text in rule.requires):
+        tainted = _tainted_util(root, family.taint)
+        for rule in chosen:
+            config = {**rule.config, "utils": {**rule.config["utils"], "tainted": tainted}}
+            try:
+                matches = root.find_all(config)
+            except RuntimeError:  # a rule the grammar cannot compile: the tests catch these, never a 500
+                log.exception("rule %s does not compile for %s", rule.id, grammar)
                 continue
-            for node in root.find_all(rule.config):
+            for node in matches:
                 findings.append(
                     Finding(
                         severity=rule.severity,
@@ -148,3 +186,30 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
                     )
                 )
     return findings
+
+
+def _applies(rule: Rule, text: str) -> bool:
+    if rule.requires and not any(needle in text for needle in rule.requires):
+        return False
+    return not any(needle in text for needle in rule.unless)
+
+
+def _tainted_util(root: Any, taint: Taint | None) -> dict[str, Any]:
+    """The `tainted` util for one file: request data itself, or a name the file binds to it."""
+    if taint is None:
+        return {"matches": "from-request"}
+    names: set[str] = set()
+    for binding in root.find_all(taint.config):
+        target = binding.field(taint.field)
+        if target is None:
+            continue
+        # The name itself, or each name of a tuple or list target (a, b = ...); never the parts
+        # of an attribute (self.x = ... must not make `self` tainted).
+        targets = [target] if target.kind() == "identifier" else target.children()
+        names.update(node.text() for node in targets if node.kind() == "identifier")
+        if len(names) >= MAX_TAINTED_NAMES:
+            break
+    if not names:
+        return {"matches": "from-request"}
+    alternation = "|".join(re.escape(name) for name in sorted(names))
+    return {"any": [{"matches": "from-request"}, {"kind": "identifier", "regex": f"^(?:{alternation})$"}]}
