@@ -2,14 +2,13 @@
 JavaScript/TypeScript, Go, Java and HTML templates, and the secrets check on every file. Runs before
 any model call; its findings ground the prompt, and with no model they are the whole review.
 
-The analysers run at once: ruff as one native subprocess, bandit and the rule engine in this
-process (imported on first use). Their findings then pass through `noise.calibrate`: lint grouped
+ruff runs as one native subprocess alongside bandit and the rule engine, which run in this process
+(imported on first use), one after the other. Their findings then pass through `noise.calibrate`: lint grouped
 per rule and file, repeats capped, suppressed or test-code findings ranked lower."""
 
 from __future__ import annotations
 
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -40,23 +39,19 @@ def analyse(files: list[SourceFile], language: str) -> list[Finding]:
     """Findings for every file; `file` is the file's path ("" paths give None)."""
     python = [(index, file) for index, file in enumerate(files) if is_python(file, language)]
     structural = [(file, grammar) for file in files if (grammar := rules.grammar_of(file, language))]
-    findings = [leak for file in files for leak in secret_scan.findings(file.content, file.path)]
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="static") as pool:
-        rule_run = pool.submit(rules.scan, structural) if structural else None
-        if python:
-            findings += _python_findings(python)
-        if rule_run is not None:
-            findings += rule_run.result()
-    return noise.calibrate(findings, files)
-
-
-def _python_findings(files: list[tuple[int, SourceFile]]) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="crv-static-") as workdir:
         root = Path(workdir)
-        names = python_tools.write_copies(files, root)
-        ruff = python_tools.start_ruff(root)  # runs in its own process while bandit runs here
-        bandit_findings = python_tools.bandit_findings(root, names)
-        return python_tools.ruff_findings(ruff, root, names) + bandit_findings
+        names = python_tools.write_copies(python, root) if python else {}
+        ruff = python_tools.start_ruff(root) if python else None  # its own process, from here on
+        # bandit and the rule engine both hold this process's GIL while they work (ast-grep-py does
+        # not release it), so threads would only interleave them: they run one after the other,
+        # both alongside ruff.
+        findings = [leak for file in files for leak in secret_scan.findings(file.content, file.path)]
+        findings += rules.scan(structural)
+        if python:
+            findings += python_tools.bandit_findings(root, names)
+            findings += python_tools.ruff_findings(ruff, root, names)
+    return noise.calibrate(findings, files)
 
 
 def coverage(files: list[SourceFile], language: str) -> Coverage:

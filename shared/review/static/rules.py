@@ -53,6 +53,7 @@ class Rule(NamedTuple):
     skip: frozenset[str]  # grammars of the family the rule does not apply to (a kind they lack)
     requires: tuple[str, ...]  # text a match must contain, one of them: without any, the rule is not run
     unless: tuple[str, ...]  # text that makes the file safe for the rule (a hardening call anywhere in it)
+    tainted: bool  # whether it asks for request data (the per-file `tainted` util is built only then)
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -119,6 +120,7 @@ def _family(family: str) -> Family:
                 frozenset(item.get("skip", ())),
                 tuple(item.get("requires", ())),
                 tuple(item.get("unless", ())),
+                "tainted" in repr(item["rule"]) or "tainted" in repr(item.get("constraints")),
             )
         )
     return Family(tuple(rules), taint)
@@ -163,7 +165,7 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
         if not chosen:
             continue
         root = SgRoot(file.content, grammar).root()
-        tainted = _tainted_util(root, family.taint)
+        tainted = _tainted_util(root, family.taint if any(rule.tainted for rule in chosen) else None)
         for rule in chosen:
             config = {**rule.config, "utils": {**rule.config["utils"], "tainted": tainted}}
             try:
