@@ -41,6 +41,7 @@ from shared.plans import FREE, PLAN_KEEPING_STATUSES
 
 log = logging.getLogger("coderevai.stripe_events")
 
+TOLERANCE_SECONDS = 300  # Stripe's default: a signature older than this is a replay
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 _SAME_SECOND_RANK = {
     "customer.subscription.created": 0,
@@ -168,11 +169,17 @@ def verify(payload: bytes, signature: str | None) -> VerifiedEvent:
     import stripe
 
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.stripe_webhook_secret)
-        return VerifiedEvent.model_validate(event.to_dict())
+        stripe.WebhookSignature.verify_header(payload, signature, settings.stripe_webhook_secret, TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError:
         raise ApiError(400, "INVALID_SIGNATURE", "The Stripe-Signature header is missing, wrong or too old.") from None
-    except (ValueError, ValidationError):  # not JSON, or not shaped like an event
+    except UnicodeDecodeError:
+        raise invalid_input("The body is not UTF-8 text.") from None
+    # Parsed by pydantic rather than stripe.Webhook.construct_event: its json.loads takes any JSON
+    # (`[]`, `42`, 10,000 nested arrays) and fails later as AttributeError or RecursionError; pydantic
+    # wants an object and stops at 200 levels of nesting.
+    try:
+        return VerifiedEvent.model_validate_json(payload)
+    except ValidationError:
         raise invalid_input("The body is not a Stripe event.") from None
 
 
@@ -181,7 +188,10 @@ def process(event: VerifiedEvent, on_plan_change: PlanListener) -> str:
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
-    facts = handler(event.data.object)
+    try:
+        facts = handler(event.data.object)
+    except (AttributeError, TypeError, KeyError, ValueError):  # a field of an unexpected type
+        raise invalid_input(f"The {event.type} event's object is not shaped as Stripe documents it.") from None
     if facts is None:
         log.info("event %s (%s) names no subscription or no known plan; ignored", event.id, event.type)
         return "ignored"

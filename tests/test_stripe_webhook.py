@@ -454,6 +454,42 @@ def test_a_signed_body_that_is_not_an_event_is_refused(webhook, clerk, pg_url):
         assert response.status_code == 400 and response.json["code"] == "INVALID_INPUT"
 
 
+def table_sizes(pg_url: str) -> tuple[int, int]:
+    with psycopg.connect(pg_url) as conn:
+        return tuple(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in TABLES)
+
+
+TABLES = ("StripeEvent", "UserSubscription")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[]",
+        "42",
+        "null",
+        '"evt"',
+        "[" * 10_000 + "]" * 10_000,
+        f'{{"id": "evt_deep", "type": "invoice.paid", "created": {T0}, "data": {{"object": {{"lines": '
+        + "[" * 10_000
+        + "]" * 10_000
+        + "}}}",
+        json.dumps({"id": "evt_list", "type": "invoice.paid", "created": T0, "data": {"object": []}}),
+        json.dumps(
+            event("customer.subscription.updated", {"id": "sub_x", "metadata": [], "items": "x", "status": 1}, T0)
+        ),
+        json.dumps(event("invoice.paid", {"id": "in_x", "parent": {"subscription_details": 7}}, T0)),
+    ],
+    ids=["list", "number", "null", "string", "deep-list", "deep-object", "object-list", "bad-fields", "bad-parent"],
+)
+def test_a_signed_body_that_is_not_an_event_object_is_400_and_writes_nothing(webhook, clerk, pg_url, payload):
+    before = table_sizes(pg_url)
+    response = webhook.post("/", data=payload, headers={"Stripe-Signature": sign(payload, SECRET)})
+    assert response.status_code == 400, response.json
+    assert response.json["code"] == "INVALID_INPUT"
+    assert table_sizes(pg_url) == before and clerk.updates == []
+
+
 def test_without_a_webhook_secret_the_webhook_is_disabled(db_env, clerk):
     db_env(STRIPE_PRICE_ID_PRO=PRICE_PRO)
     evt = Lifecycle().checkout_event(when=T0)
