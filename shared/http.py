@@ -100,8 +100,10 @@ def endpoint(
     # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
     # the instance rather than its first request); the unauthenticated webhook loads none of them.
     if authenticated:
-        from shared.auth import authenticate
+        from shared.auth import authenticate, check_jwt_key
         from shared.usage import record_call
+
+        check_jwt_key(get_settings())
     if limit is not None:
         from shared.ratelimit import check_route, enforce
 
