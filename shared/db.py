@@ -6,7 +6,8 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
@@ -73,3 +74,12 @@ def session() -> Iterator[Session]:
             log.error("database connection lost")
             raise database_unavailable() from None
         raise
+
+
+def upsert_into(session: Session, table: Table) -> Insert:
+    """An INSERT that takes ON CONFLICT clauses, for the database in use (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

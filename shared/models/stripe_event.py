@@ -9,7 +9,7 @@ from shared.models import TableModel, Timestamp, created_field, text
 
 
 class StripeEvent(TableModel, table=True):
-    """A Stripe event we applied: written in the same transaction as its effect, so a redelivery is
+    """A Stripe event we applied (or hold): written in the same transaction as its effect, so a redelivery is
     recognised and ignored, and the newest applied event per subscription orders later ones."""
 
     __tablename__ = "StripeEvent"
@@ -20,3 +20,6 @@ class StripeEvent(TableModel, table=True):
     subscriptionId: str | None = text(default=None)
     eventCreatedAt: datetime = Field(sa_type=Timestamp)
     processedAt: datetime = created_field()
+    # Migration 0004: the facts of an event that names no user yet, kept (JSON) until an event of
+    # its subscription does and then applied in order; None once applied.
+    heldFacts: str | None = text(default=None)
