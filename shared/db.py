@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.sql.dml import Insert
@@ -18,6 +19,7 @@ log = logging.getLogger("coderevai.db")
 
 _engine: Engine | None = None
 _engine_url: str | None = None
+_joined: ContextVar[Session | None] = ContextVar("joined_session", default=None)
 
 
 def get_engine() -> Engine:
@@ -61,7 +63,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 @contextlib.contextmanager
 def session() -> Iterator[Session]:
     """A session that commits on success, rolls back on error, and answers 503 when the database
-    cannot be reached (connection refused, timed out, dropped mid-request)."""
+    cannot be reached (connection refused, timed out, dropped mid-request). Inside
+    `one_transaction()` it is that transaction's session, committed by its owner."""
+    joined = _joined.get()
+    if joined is not None:
+        yield joined
+        return
     try:
         with Session(get_engine(), expire_on_commit=False) as db:
             yield db
@@ -74,6 +81,18 @@ def session() -> Iterator[Session]:
             log.error("database connection lost")
             raise database_unavailable() from None
         raise
+
+
+@contextlib.contextmanager
+def one_transaction() -> Iterator[Session]:
+    """Every `session()` opened inside (in this thread) joins one transaction, committed at the end:
+    an idempotent request's writes and its kept answer land together or not at all."""
+    with session() as db:
+        token = _joined.set(db)
+        try:
+            yield db
+        finally:
+            _joined.reset(token)
 
 
 def upsert_into(session: Session, table: Table) -> Insert:

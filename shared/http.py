@@ -28,7 +28,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # A refused request writes no usage row: shedding load must not cost a database write each, and a
 # database that is down cannot take one.
 _NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE"})
-_EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+_EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed"
 
 
 @dataclass
@@ -90,13 +90,17 @@ def endpoint(
     authenticated: bool = True,
     max_body: int = MAX_BODY_BYTES,
     limit: str | None = None,
+    idempotent: bool = False,
 ) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
-    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers."""
+    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers.
+    `idempotent` honours an Idempotency-Key header on POST (shared.idempotency)."""
     allowed = tuple(m.upper() for m in methods)
-    if limit is not None and not authenticated:
-        raise ValueError("rate limits are per user: `limit` needs authenticated=True")
+    if (limit is not None or idempotent) and not authenticated:
+        raise ValueError("rate limits and idempotency keys are per user: they need authenticated=True")
+    if idempotent:
+        from shared.idempotency import run_once
     # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
     # the instance rather than its first request); the unauthenticated webhook loads none of them.
     if authenticated:
@@ -136,7 +140,10 @@ def endpoint(
                         call.user_id = authenticate(request)
                     if limit is not None:
                         call.headers.update(enforce(limit, call.user_id))
-                    response = _to_response(handler(call))
+                    if idempotent and request.method == "POST":
+                        response = run_once(request, call.user_id, call.body(), lambda: _to_response(handler(call)))
+                    else:
+                        response = _to_response(handler(call))
             except ApiError as exc:
                 error = exc
             except Exception:
@@ -219,7 +226,7 @@ def _preflight(request: flask.Request, cors: dict[str, str], allowed: tuple[str,
     response.headers.update(
         {
             "Access-Control-Allow-Methods": ", ".join((*allowed, "OPTIONS")),
-            "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-ID",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-ID, Idempotency-Key",
             "Access-Control-Max-Age": "3600",
         }
     )
