@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 
 from sqlalchemy import Engine, Table, create_engine, event
-from sqlalchemy.sql.dml import Insert
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from shared.config import get_settings, note_default

@@ -40,4 +40,3 @@ def rate_review(session: Session, user_id: str, item: NewFeedback) -> tuple[str,
     upsert = insert.on_conflict_do_update(index_elements=[table.c.userId, table.c.reviewId], set_=values)
     feedback_id = session.execute(upsert.returning(table.c.id)).scalar_one()
     return feedback_id, feedback_id == fresh_id
-

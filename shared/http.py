@@ -99,8 +99,6 @@ def endpoint(
     allowed = tuple(m.upper() for m in methods)
     if (limit is not None or idempotent) and not authenticated:
         raise ValueError("rate limits and idempotency keys are per user: they need authenticated=True")
-    if idempotent:
-        from shared.idempotency import run_once
     # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
     # the instance rather than its first request); the unauthenticated webhook loads none of them.
     if authenticated:
@@ -140,7 +138,9 @@ def endpoint(
                         call.user_id = authenticate(request)
                     if limit is not None:
                         call.headers.update(enforce(limit, call.user_id))
-                    if idempotent and request.method == "POST":
+                    if idempotent and request.method == "POST" and "Idempotency-Key" in request.headers:
+                        from shared.idempotency import run_once  # on first use: only keyed calls need its table
+
                         response = run_once(request, call.user_id, call.body(), lambda: _to_response(handler(call)))
                     else:
                         response = _to_response(handler(call))

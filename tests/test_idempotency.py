@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import function_client
 from tests.fakes.gemini import FakeGemini, failure, generation
 from tests.fakes.pg_proxy import CommitDroppingProxy
-from tests.test_billing import as_user, billing_env, client, fake_stripe, stripe_server  # noqa: F401
+from tests.test_billing import as_user, billing_env, fake_stripe, stripe_server  # noqa: F401
 
 ITEM = {"type": "code", "language": "python", "reviewModes": ["security"], "feedback": "## ok", "codeSnippet": "x=1"}
 
@@ -166,7 +166,8 @@ def test_a_failed_first_attempt_is_not_kept_and_the_retry_runs(gemini, pg_url):
     assert len(gemini.calls) == 4
 
 
-def test_a_retried_checkout_opens_one_stripe_session(client, fake_stripe):  # noqa: F811
+def test_a_retried_checkout_opens_one_stripe_session(billing_env, fake_stripe):  # noqa: F811
+    client = function_client("billing")
     headers = {**as_user(caller()), "Idempotency-Key": str(uuid.uuid4())}
     first = client.post("/checkout", json={"plan": "pro"}, headers=headers)
     again = client.post("/checkout", json={"plan": "pro"}, headers=headers)
