@@ -65,7 +65,7 @@ def test_the_same_key_with_another_body_is_422(history, pg_url):
     user, key = caller(), str(uuid.uuid4())
     assert history.post("/", json=ITEM, headers=keyed(user, key)).status_code == 201
     response = history.post("/", json={**ITEM, "feedback": "## changed"}, headers=keyed(user, key))
-    assert response.status_code == 422 and response.json["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert response.status_code == 422 and response.json["reason"] == "IDEMPOTENCY_KEY_REUSED"
     assert len(history_rows(pg_url, user)) == 1
 
 
@@ -82,7 +82,7 @@ def test_a_key_is_per_user(history, pg_url):
 def test_a_malformed_key_is_400_and_nothing_is_written(history, pg_url, key):
     user = caller()
     response = history.post("/", json=ITEM, headers=keyed(user, key))
-    assert response.status_code == 400 and response.json["code"] == "INVALID_INPUT"
+    assert response.status_code == 400 and response.json["reason"] == "INVALID_INPUT"
     assert history_rows(pg_url, user) == []
 
 
@@ -107,11 +107,11 @@ def test_an_answer_lost_after_commit_is_replayed_not_written_again(db_env, pg_ur
         proxy.drop_commit_after(b'INSERT INTO "ReviewHistory"')
         lost = history.post("/", json=ITEM, headers=keyed(user, key))
         assert proxy.dropped == 1
-        assert lost.status_code == 503 and lost.json["code"] == "DATABASE_UNAVAILABLE"
+        assert lost.status_code == 503 and lost.json["reason"] == "DATABASE_UNAVAILABLE"
         [written] = history_rows(pg_url, user)  # the server did commit
 
         retry = history.post("/", json=ITEM, headers=keyed(user, key))
-        assert retry.status_code == 201 and retry.json == {"id": written}
+        assert retry.status_code == 201 and retry.json["id"] == written
         assert retry.headers["Idempotent-Replayed"] == "true"
         assert history_rows(pg_url, user) == [written]
 
@@ -174,7 +174,7 @@ def test_a_retried_checkout_opens_one_stripe_session(billing_env, fake_stripe): 
     assert first.status_code == again.status_code == 200 and again.json == first.json
     assert len(fake_stripe.checkouts) == 1
     portal = client.post("/portal", json={}, headers=headers)  # same key, another path
-    assert portal.status_code == 422 and portal.json["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert portal.status_code == 422 and portal.json["reason"] == "IDEMPOTENCY_KEY_REUSED"
 
 
 def test_an_expired_key_runs_again(history, pg_url):
