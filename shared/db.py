@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -19,7 +20,7 @@ log = logging.getLogger("coderevai.db")
 
 _engine: Engine | None = None
 _engine_url: str | None = None
-_joined: ContextVar[Session | None] = ContextVar("joined_session", default=None)
+_joined: ContextVar[tuple[Session, int] | None] = ContextVar("joined_session", default=None)
 
 
 def get_engine() -> Engine:
@@ -61,13 +62,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextlib.contextmanager
-def session() -> Iterator[Session]:
+def session(*, own: bool = False) -> Iterator[Session]:
     """A session that commits on success, rolls back on error, and answers 503 when the database
     cannot be reached (connection refused, timed out, dropped mid-request). Inside
-    `one_transaction()` it is that transaction's session, committed by its owner."""
+    `one_transaction()`, in its thread, it is that transaction's session, committed by its owner;
+    `own=True` keeps a transaction of its own there (best-effort side stores such as the review
+    cache, which must neither hold locks for the whole request nor abort it when they fail)."""
     joined = _joined.get()
-    if joined is not None:
-        yield joined
+    if joined is not None and not own and joined[1] == threading.get_ident():
+        yield joined[0]
         return
     try:
         with Session(get_engine(), expire_on_commit=False) as db:
@@ -88,7 +91,8 @@ def one_transaction() -> Iterator[Session]:
     """Every `session()` opened inside (in this thread) joins one transaction, committed at the end:
     an idempotent request's writes and its kept answer land together or not at all."""
     with session() as db:
-        token = _joined.set(db)
+        # Worker threads that copy the request's context must not share the session: not thread-safe.
+        token = _joined.set((db, threading.get_ident()))
         try:
             yield db
         finally:

@@ -2,8 +2,8 @@
 running again (no second row, no second model call).
 
 One transaction per keyed request. The key's row is inserted at the start and the answer stored
-at the end, in the same transaction as everything the handler writes (every `db.session()` inside
-joins it). So an answer lost on the way (the connection dropped after COMMIT, the client saw 503)
+at the end, in the same transaction as everything the handler writes (every `db.session()` of the
+request's thread joins it; the review cache keeps its own, `own=True`). So an answer lost on the way (the connection dropped after COMMIT, the client saw 503)
 is either fully there for the retry to replay, or not at all and the retry runs afresh; it is never
 "the row exists but the key does not know". A concurrent duplicate's INSERT waits on the first
 one's uncommitted row (PostgreSQL's unique index does the waiting: no polling, no lease), then
@@ -78,11 +78,18 @@ def run_once(request: flask.Request, user_id: str, body: bytes, run: Callable[[]
 def _claim(session: Session, where: dict, fingerprint: str) -> IdempotencyKey | None:
     """The kept answer to replay, or None once this transaction holds the key's row."""
     now = utcnow()
-    placeholder = {**where, "requestHash": fingerprint, "status": _RUNNING, "response": "", "expiresAt": now + TTL}
-    # Waits while another transaction holds an uncommitted row for the same key.
-    session.execute(db.upsert_into(session, IdempotencyKey.__table__).values(**placeholder).on_conflict_do_nothing())
-    row = session.exec(_select(where).with_for_update()).one()
-    if row.status == _RUNNING or row.expiresAt <= now:  # ours, or an expired answer taken over
+    if session.get_bind().dialect.name == "postgresql":
+        placeholder = {**where, "requestHash": fingerprint, "status": _RUNNING, "response": "", "expiresAt": now}
+        # Waits while another transaction holds an uncommitted row for the same key.
+        session.execute(
+            db.upsert_into(session, IdempotencyKey.__table__).values(**placeholder).on_conflict_do_nothing()
+        )
+        row = session.exec(_select(where).with_for_update()).one()
+    else:
+        # The local SQLite file has one writer: a placeholder would hold its write lock for the whole
+        # request. Duplicates there are serialised by SQLite at the write instead.
+        row = session.exec(_select(where)).first()
+    if row is None or row.status == _RUNNING or row.expiresAt <= now:  # ours, or an expired answer taken over
         return None
     if row.requestHash != fingerprint:
         raise ApiError(
@@ -95,11 +102,11 @@ def _claim(session: Session, where: dict, fingerprint: str) -> IdempotencyKey | 
 
 
 def _keep(session: Session, where: dict, fingerprint: str, status: int, response: str) -> None:
-    session.execute(
-        sa.update(IdempotencyKey)
-        .filter_by(**where)
-        .values(requestHash=fingerprint, status=status, response=response, createdAt=utcnow(), expiresAt=utcnow() + TTL)
-    )
+    answer = {"requestHash": fingerprint, "status": status, "response": response, "createdAt": utcnow()}
+    answer["expiresAt"] = answer["createdAt"] + TTL
+    table = IdempotencyKey.__table__
+    upsert = db.upsert_into(session, table).values(**where, **answer)
+    session.execute(upsert.on_conflict_do_update(index_elements=[table.c.userId, table.c.keyHash], set_=answer))
 
 
 def _keep_refusal(session: Session, where: dict, fingerprint: str, error: ApiError) -> None:

@@ -166,6 +166,44 @@ def test_a_failed_first_attempt_is_not_kept_and_the_retry_runs(gemini, pg_url):
     assert len(gemini.calls) == 4
 
 
+def test_a_retried_repository_review_runs_its_batches_once(gemini, pg_url):
+    """review-repo reviews batches on worker threads: they keep their own sessions, not the request's."""
+    client = function_client("review_repo")
+    files = [
+        {"path": f"pkg/module_{n}.py", "content": f"# {uuid.uuid4().hex}\ndef f{n}(x):\n    return eval(x)\n" * 40}
+        for n in range(6)
+    ]
+    user, key = caller(), str(uuid.uuid4())
+    body = {"files": files, "reviewModes": ["security"]}
+    first = client.post("/", json=body, headers=keyed(user, key))
+    assert first.status_code == 200, first.json
+    calls = len(gemini.calls)
+    assert calls >= 1
+    again = client.post("/", json=body, headers=keyed(user, key))
+    assert again.status_code == 200 and again.json == first.json
+    assert len(gemini.calls) == calls and len(history_rows(pg_url, user)) == 1
+
+
+def test_the_local_sqlite_file_keeps_answers_too(settings_env, tmp_path):
+    from alembic import command
+
+    from tests.conftest import alembic_config
+
+    url = f"sqlite:///{tmp_path}/dev.sqlite3"
+    command.upgrade(alembic_config(url), "head")
+    settings_env(DATABASE_URL=url)
+    history = function_client("history")
+    user, key = caller(), str(uuid.uuid4())
+    first = history.post("/", json=ITEM, headers=keyed(user, key))
+    again = history.post("/", json=ITEM, headers=keyed(user, key))
+    assert first.status_code == again.status_code == 201 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = history.post("/", json={**ITEM, "feedback": "## other"}, headers=keyed(user, key))
+    assert other.status_code == 422
+    listed = history.get("/", headers={"X-Dev-User": user}).json["history"]
+    assert [item["id"] for item in listed] == [first.json["id"]]
+
+
 def test_a_retried_checkout_opens_one_stripe_session(billing_env, fake_stripe):  # noqa: F811
     client = function_client("billing")
     headers = {**as_user(caller()), "Idempotency-Key": str(uuid.uuid4())}
