@@ -12,7 +12,7 @@ import zlib
 import pytest
 
 from shared.errors import ApiError
-from shared.github import ArchiveLimits, RepoRef, fetch_repository, parse_repo_url
+from shared.github import ArchiveLimits, RepoRef, fetch_repository, label_repo_url, parse_repo_url
 from tests.fakes.github import FakeGitHub, build_tarball
 from tests.fakes.server import FakeServer, Reply
 
@@ -101,9 +101,10 @@ LOOK_ALIKE_URLS = [
 
 
 @pytest.mark.parametrize("url", LOOK_ALIKE_URLS)
-def test_look_alike_letters_are_not_github(url):
+@pytest.mark.parametrize("check", [parse_repo_url, label_repo_url], ids=["fetched", "label"])
+def test_look_alike_letters_are_not_github(url, check):
     with pytest.raises(ApiError) as raised:
-        parse_repo_url(url)
+        check(url)
     assert (raised.value.status, raised.value.code) == (400, "INVALID_REPO_URL")
 
 

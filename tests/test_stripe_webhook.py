@@ -318,6 +318,18 @@ def test_an_event_naming_no_user_yet_is_held_not_dropped(webhook, clerk, pg_url,
     assert clerk.updates == []
 
 
+def test_events_held_longer_than_30_days_are_removed(webhook, clerk, pg_url):
+    old, recent = Lifecycle(), Lifecycle()
+    stale_hold = five_events(old, metadata=False)[1]
+    assert deliver(webhook, stale_hold).json["outcome"] == "held"
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(
+            """UPDATE "StripeEvent" SET "processedAt" = now() - interval '31 days' WHERE id = %s""", (stale_hold["id"],)
+        )
+    assert deliver(webhook, five_events(recent, metadata=False)[1]).json["outcome"] == "held"
+    assert recorded(pg_url, stale_hold["id"]) == 0
+
+
 def five_events(life: Lifecycle, *, metadata: bool) -> list[dict]:
     """checkout, created, invoice paid, updated, deleted: the subscription's own events carry our
     userId only when `metadata` (a Dashboard or payment-link subscription does not)."""

@@ -60,9 +60,14 @@ def upgrade() -> None:
     op.create_index("IdempotencyKey_expiresAt_idx", "IdempotencyKey", ["expiresAt"])
 
     op.add_column("StripeEvent", sa.Column("heldFacts", sa.Text(), nullable=True))
+    held = sa.text('"heldFacts" IS NOT NULL')
+    op.create_index(
+        "StripeEvent_held_processedAt_idx", "StripeEvent", ["processedAt"], postgresql_where=held, sqlite_where=held
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("StripeEvent_held_processedAt_idx", table_name="StripeEvent")
     op.drop_column("StripeEvent", "heldFacts")
     op.drop_table("IdempotencyKey")
     op.drop_index("ReviewFeedback_userId_reviewId_key", table_name="ReviewFeedback")

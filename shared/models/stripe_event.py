@@ -13,7 +13,16 @@ class StripeEvent(TableModel, table=True):
     recognised and ignored, and the newest applied event per subscription orders later ones."""
 
     __tablename__ = "StripeEvent"
-    __table_args__ = (sa.Index("StripeEvent_subscriptionId_eventCreatedAt_idx", "subscriptionId", "eventCreatedAt"),)
+    __table_args__ = (
+        sa.Index("StripeEvent_subscriptionId_eventCreatedAt_idx", "subscriptionId", "eventCreatedAt"),
+        # Only held events (few): the sweep of those held too long reads this, not the whole table.
+        sa.Index(
+            "StripeEvent_held_processedAt_idx",
+            "processedAt",
+            postgresql_where=sa.text('"heldFacts" IS NOT NULL'),
+            sqlite_where=sa.text('"heldFacts" IS NOT NULL'),
+        ),
+    )
 
     id: str = text(primary_key=True)  # Stripe's evt_... id
     type: str = text()
