@@ -11,13 +11,18 @@ replays its answer, or runs itself if the first failed and rolled back.
 
 Kept: answers below 500 that are not retryable (a 400 stays a 400). Not kept: 5xx and retryable
 errors, so the retry runs. Keys are per user (a key of one user never answers another) and stored
-as SHA-256 hashes; rows expire after `TTL`. Written by hand: no maintained library covers
+as SHA-256 hashes; rows expire after `TTL`. A kept answer is sealed (AES-GCM) under a key derived
+from the Idempotency-Key itself, which only the client holds: the table never holds a readable
+answer, and POST /keys answers a new API key in clear once. Written by hand: no maintained library covers
 Flask + SQLAlchemy with the "same transaction as the write" rule above."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
+import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -49,6 +54,7 @@ def run_once(request: flask.Request, user_id: str, body: bytes, run: Callable[[]
     if not _KEY.fullmatch(key):
         raise invalid_input(f"{HEADER} must be 1 to 255 printable ASCII characters (a UUID is a good key).")
     where = {"userId": user_id, "keyHash": _sha256(key.encode())}
+    seal = _Seal(key)
     fingerprint = _sha256(request.method.encode(), request.path.encode(), request.query_string, body)
     _purge_expired()
     handler_error: ApiError | None = None
@@ -56,7 +62,7 @@ def run_once(request: flask.Request, user_id: str, body: bytes, run: Callable[[]
         with db.one_transaction() as session:
             kept = _claim(session, where, fingerprint)
             if kept is not None:
-                return _replay(kept)
+                return _replay(kept, seal)
             try:
                 response = run()
             except ApiError as exc:
@@ -65,13 +71,13 @@ def run_once(request: flask.Request, user_id: str, body: bytes, run: Callable[[]
             if response.status_code >= 500:
                 session.rollback()  # neither the writes nor the key: the retry runs afresh
                 return response
-            _keep(session, where, fingerprint, response.status_code, response.get_data(as_text=True))
+            _keep(session, where, fingerprint, response.status_code, seal.close(response.get_data(as_text=True)))
             return response
     except ApiError as exc:
         if exc is handler_error and exc.status < 500 and not exc.retryable:
             # The handler's writes rolled back with the error; the answer itself is kept.
             with db.session() as session:
-                _keep_refusal(session, where, fingerprint, exc)
+                _keep_refusal(session, where, fingerprint, exc.status, seal.close(json.dumps(exc.body())))
         raise
 
 
@@ -109,22 +115,14 @@ def _keep(session: Session, where: dict, fingerprint: str, status: int, response
     session.execute(upsert.on_conflict_do_update(index_elements=[table.c.userId, table.c.keyHash], set_=answer))
 
 
-def _keep_refusal(session: Session, where: dict, fingerprint: str, error: ApiError) -> None:
-    import json
-
-    row = {
-        **where,
-        "requestHash": fingerprint,
-        "status": error.status,
-        "response": json.dumps(error.body()),
-        "expiresAt": utcnow() + TTL,
-    }
+def _keep_refusal(session: Session, where: dict, fingerprint: str, status: int, sealed: str) -> None:
+    row = {**where, "requestHash": fingerprint, "status": status, "response": sealed, "expiresAt": utcnow() + TTL}
     session.execute(db.upsert_into(session, IdempotencyKey.__table__).values(**row).on_conflict_do_nothing())
 
 
-def _replay(row: IdempotencyKey) -> flask.Response:
+def _replay(row: IdempotencyKey, seal: _Seal) -> flask.Response:
     log.info("answer replayed for a repeated %s", HEADER)
-    response = flask.Response(row.response, status=row.status, mimetype="application/json")
+    response = flask.Response(seal.open(row.response), status=row.status, mimetype="application/json")
     response.headers[REPLAYED_HEADER] = "true"
     return response
 
@@ -137,6 +135,26 @@ def _purge_expired() -> None:
         if session.get_bind().dialect.name == "postgresql":
             expired = expired.with_for_update(skip_locked=True)
         session.execute(sa.delete(table).where(sa.tuple_(table.c.userId, table.c.keyHash).in_(expired)))
+
+
+class _Seal:
+    """AES-GCM under a key derived (HKDF) from the Idempotency-Key; a random nonce per answer."""
+
+    def __init__(self, idempotency_key: str) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.hashes import SHA256
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+        derive = HKDF(algorithm=SHA256(), length=32, salt=None, info=b"coderevai idempotent answer")
+        self._aead = AESGCM(derive.derive(idempotency_key.encode()))
+
+    def close(self, text: str) -> str:
+        nonce = os.urandom(12)
+        return base64.b64encode(nonce + self._aead.encrypt(nonce, text.encode(), None)).decode()
+
+    def open(self, sealed: str) -> str:
+        raw = base64.b64decode(sealed)
+        return self._aead.decrypt(raw[:12], raw[12:], None).decode()
 
 
 def _select(where: dict):

@@ -225,3 +225,17 @@ def test_an_expired_key_runs_again(history, pg_url):
     again = history.post("/", json=ITEM, headers=keyed(user, key))
     assert again.status_code == 201 and again.json["id"] != first.json["id"]
     assert len(history_rows(pg_url, user)) == 2
+
+
+def test_a_retried_key_creation_makes_one_key_and_stores_no_readable_key(db_env, pg_url):
+    keys = function_client("keys")
+    user, key = caller(), str(uuid.uuid4())
+    first = keys.post("/", json={"name": "CI"}, headers=keyed(user, key))
+    again = keys.post("/", json={"name": "CI"}, headers=keyed(user, key))
+    assert first.status_code == again.status_code == 201 and again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    listed = keys.get("/", headers={"X-Dev-User": user}).json
+    assert len(listed) == 1
+    with psycopg.connect(pg_url) as conn:
+        stored = conn.execute('SELECT response FROM "IdempotencyKey" WHERE "userId" = %s', (user,)).fetchall()
+    assert len(stored) == 1 and first.json["key"] not in stored[0][0] and first.json["keyId"] not in stored[0][0]

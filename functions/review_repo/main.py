@@ -19,6 +19,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
     max_body=MAX_REQUEST_BYTES,
     limit="review_repo",
     too_large="REPO_TOO_LARGE",
+    api_keys=True,
     idempotent=True,
 )
 def review_repo(call: Call):

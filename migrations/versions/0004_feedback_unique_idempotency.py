@@ -7,7 +7,7 @@
 - StripeEvent.heldFacts: an event whose subscription names no user yet, kept until one does.
 
 Revision ID: 0004_feedback_unique_idempotency
-Revises: 0002_stripe_events_review_cache
+Revises: 0003_api_keys
 Create Date: 2026-11-25
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0004_feedback_unique_idempotency"
-down_revision: str | None = "0002_stripe_events_review_cache"
+down_revision: str | None = "0003_api_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

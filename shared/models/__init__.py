@@ -31,6 +31,7 @@ TABLES = (
     "api_usage",
     "stripe_event",
     "review_cache",
+    "api_key",
     "idempotency_key",
 )
 
