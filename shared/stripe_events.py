@@ -18,7 +18,15 @@ applied. Stripe's `created` has one-second resolution and a sign-up produces a b
 the same second, so ties are broken by what each type can mean at that moment (`_SAME_SECOND_RANK`):
 `created` is a subscription's first event, an `updated` snapshot is the most complete word, and a
 `deleted` is final. Ended subscriptions (canceled, incomplete_expired) never change again: Stripe
-cannot revive them. Two `updated` events in the same second apply in arrival order."""
+cannot revive them. Two `updated` events in the same second apply in arrival order.
+
+Held. An event that names no user and matches no row (a subscription made without our `userId`
+metadata, whose events can come before the checkout that names its user) is recorded with its
+facts (`heldFacts`) and acknowledged, never dropped: Stripe does not redeliver an acknowledged
+event. The first event of that subscription that finds its user applies the held ones and itself
+in the order above, in one transaction, and Clerk hears the resulting plan once. Held events no one
+claims within HELD_FOR are removed. Why holding rather than retrieving the subscription from Stripe
+or answering non-2xx: docs/reliability.md."""
 
 from __future__ import annotations
 
