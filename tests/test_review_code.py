@@ -99,6 +99,22 @@ def test_offline_review_of_other_languages_runs_the_secrets_check(client):
     ]
 
 
+def test_offline_review_of_javascript_runs_our_rules_and_names_what_it_cannot_check(client):
+    code = "app.post('/calc', (req, res) => {\n  res.json({ result: eval(req.body.expression) });\n});\n"
+    response = post(client, user(), code=code, language="javascript", fileName="calc.js")
+    assert response.status_code == 200
+    [finding] = response.json["findings"]
+    assert (finding["source"], finding["rule"], finding["line"], finding["severity"]) == (
+        "rules",
+        "js-code-injection",
+        2,
+        "critical",
+    )
+    ruby = post(client, user(), code="def run(cmd)\n  system(cmd)\nend\n", language="ruby")
+    assert ruby.status_code == 200 and ruby.json["findings"] == []
+    assert "Not checked" in ruby.json["feedback"] and "No issues found." not in ruby.json["feedback"]
+
+
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
