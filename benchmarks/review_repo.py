@@ -107,7 +107,7 @@ def main() -> None:
         f"model calls: {calls} ({len(plan.batches)} batches + 1 synthesis); made {calls_made}; {reviewed} files reviewed"
     )
     print(
-        f"fake Gemini latency: {args.latency:.2f} s per call; static pass (ruff, bandit, secrets): {static_seconds:.2f} s"
+        f"fake Gemini latency: {args.latency:.2f} s per call; static pass (ruff, bandit, rules, secrets): {static_seconds:.2f} s"
     )
     print(f"parallelism {args.parallelism}: {parallel:6.2f} s wall ({parallel - static_seconds:.2f} s in model calls)")
     print(f"one at a time: {sequential:6.2f} s wall ({sequential - static_seconds:.2f} s in model calls)")
