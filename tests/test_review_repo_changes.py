@@ -45,7 +45,9 @@ def test_findings_are_kept_on_the_changed_lines_and_a_few_around_them(db_env):
     assert all(line is None or 4 <= line <= 10 for line, _ in on_app)  # line 7, 3 lines either side
     assert (1, "ruff F401") not in on_app
     # A file sent without changedLines is reviewed whole.
-    assert {f for f in places(focused.json) if f[0] == "tool.py"} == {f for f in places(whole.json) if f[0] == "tool.py"}
+    assert {f for f in places(focused.json) if f[0] == "tool.py"} == {
+        f for f in places(whole.json) if f[0] == "tool.py"
+    }
     assert "(app.py:7)" in focused.json["feedback"] and "(app.py:1)" not in focused.json["feedback"]
 
 
