@@ -25,7 +25,7 @@ from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.report import FINDINGS_HEADING, cut_to, findings_section
-from shared.schemas import MAX_MODES, Body, ReviewMode
+from shared.schemas import MAX_MODES, Body, ModeName
 
 log = logging.getLogger("coderevai.repo_review")
 
@@ -52,7 +52,7 @@ class ReviewRepoRequest(Body):
 
     files: list[RepoFileIn] = Field(default=[])
     repoUrl: str | None = Field(default=None, max_length=4096)
-    reviewModes: list[ReviewMode] = Field(default=[], max_length=MAX_MODES)
+    reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
     customPrompt: str | None = Field(default=None, max_length=5000)
 
 
@@ -123,8 +123,8 @@ def review_repository(
     skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
     if not selection.files:
         raise invalid_input(
-            "There is no file to review: every file was skipped (see details.skippedFiles).",
-            details=_skipped_details(skipped),
+            "There is no file to review: every file was skipped (see skippedFiles).",
+            data=_skipped_details(skipped),
         )
     language = main_language(selection.files)
     if not gemini.configured():
@@ -137,8 +137,8 @@ def review_repository(
         raise ApiError(
             413,
             "PAYLOAD_TOO_LARGE",
-            "There is nothing to review: no file fits one model call (see details.skippedFiles).",
-            details=_skipped_details(skipped + plan.not_reviewed),
+            "There is nothing to review: no file fits one model call (see skippedFiles).",
+            data=_skipped_details(skipped + plan.not_reviewed),
         )
     key = cache_key(selection.files, language, modes, custom_prompt, settings, changed)
     if (hit := cache.lookup(key)) is not None:
