@@ -33,14 +33,14 @@ def run(command):
 SHELL_LINE, EVAL_LINE = 5, 6  # bandit B602 (high) and B307 (medium)
 
 
-def start_server(pg_url: str, log: Path, clerk_keys, **extra: str) -> tuple[str, subprocess.Popen]:
+def start_server(pg_url: str, log: Path, **extra: str) -> tuple[str, subprocess.Popen]:
+    """The local server in development sign-in (X-Dev-User), which is how a key is made here."""
     port = free_port()
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(log.parent),
         "DATABASE_URL": pg_url,
         "LOG_LEVEL": "WARNING",
-        "CLERK_JWT_KEY": clerk_keys.public_pem,
         "RATE_LIMITS": json.dumps({"review_repo": {"free": 100_000}}),
         **extra,
     }
@@ -51,7 +51,7 @@ def start_server(pg_url: str, log: Path, clerk_keys, **extra: str) -> tuple[str,
     url = f"http://127.0.0.1:{port}"
     for _ in range(150):
         try:
-            urllib.request.urlopen(url + "/review-repo", timeout=1)  # noqa: S310
+            urllib.request.urlopen(url + "/api/review-repo", timeout=1)  # noqa: S310
         except urllib.error.HTTPError:
             break  # it answers (405 for GET)
         except OSError:
@@ -65,8 +65,8 @@ def stop(server: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory, clerk_keys):
-    url, process = start_server(pg_url, tmp_path_factory.mktemp("server") / "server.log", clerk_keys)
+def server(pg_url, tmp_path_factory):
+    url, process = start_server(pg_url, tmp_path_factory.mktemp("server") / "server.log")
     yield url
     stop(process)
 
@@ -89,15 +89,24 @@ class Caller:
         return subprocess.run(command, cwd=cwd, env=self.env(**env), capture_output=True, text=True, timeout=240)
 
 
-def new_key(server_url: str, clerk_keys) -> Caller:
-    """A key for a new user, as a CI job holds one."""
+def new_key(server_url: str) -> Caller:
+    """A new user creates an API key in the web app (POST /api/keys), and the CI job holds it."""
     user = f"cli_{uuid.uuid4().hex[:10]}"
-    return Caller(server_url, clerk_keys.token(user, lifetime=600), user)
+    request = urllib.request.Request(
+        server_url + "/api/keys",
+        data=json.dumps({"name": "ci"}).encode(),
+        headers={"X-Dev-User": user, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        key = json.load(response)["key"]
+    assert key.startswith("sk_live_")
+    return Caller(server_url + "/api", key, user)
 
 
 @pytest.fixture
-def caller(server, clerk_keys) -> Caller:
-    return new_key(server, clerk_keys)
+def caller(server) -> Caller:
+    return new_key(server)
 
 
 def reviews_of(pg_url: str, user: str) -> int:
@@ -311,19 +320,17 @@ def test_large_folders_go_in_several_requests_with_a_progress_bar_on_a_terminal(
     assert "src/app.py:5: high" in stdout  # the review itself still goes to standard output
 
 
-def test_a_rate_limit_is_waited_out_up_to_a_bound(pg_url, tmp_path, clerk_keys, project):
+def test_a_rate_limit_is_waited_out_up_to_a_bound(pg_url, tmp_path, project):
     limits = json.dumps({"review_repo": {"free": 1}})
-    url, process = start_server(
-        pg_url, tmp_path / "limited.log", clerk_keys, RATE_LIMITS=limits, RATE_LIMIT_WINDOW_SECONDS="2"
-    )
+    url, process = start_server(pg_url, tmp_path / "limited.log", RATE_LIMITS=limits, RATE_LIMIT_WINDOW_SECONDS="2")
     try:
-        caller = new_key(url, clerk_keys)
+        caller = new_key(url)
         started = time.monotonic()
         done = caller.run("src", "--format", "json", "--max-files-per-request", "1", "--parallel", "1", cwd=project)
         assert done.returncode == 0, done.stderr
         assert sorted(json.loads(done.stdout)["reviewedFiles"]) == ["src/app.py", "src/util.py"]
         assert time.monotonic() - started >= 1  # the second request waited for the window
-        impatient = new_key(url, clerk_keys)
+        impatient = new_key(url)
         refused = impatient.run(
             "src", "--max-files-per-request", "1", "--parallel", "1", "--max-wait", "0", cwd=project
         )
