@@ -15,6 +15,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -92,14 +93,9 @@ class Caller:
 def new_key(server_url: str) -> Caller:
     """A new user creates an API key in the web app (POST /api/keys), and the CI job holds it."""
     user = f"cli_{uuid.uuid4().hex[:10]}"
-    request = urllib.request.Request(
-        server_url + "/api/keys",
-        data=json.dumps({"name": "ci"}).encode(),
-        headers={"X-Dev-User": user, "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        key = json.load(response)["key"]
+    created = httpx.post(server_url + "/api/keys", json={"name": "ci"}, headers={"X-Dev-User": user}, timeout=10)
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
     assert key.startswith("sk_live_")
     return Caller(server_url + "/api", key, user)
 
@@ -167,7 +163,7 @@ def test_each_format(caller, project, tmp_path):
     out = tmp_path / "review.sarif"
     sarif = caller.run(".", "--format", "sarif", "--output", str(out), cwd=project)
     assert sarif.returncode == 0, sarif.stderr
-    assert sarif.stdout == ""
+    assert f"src/app.py:{SHELL_LINE}: high [security]" in sarif.stdout  # the file for tools, the log for people
     log = json.loads(out.read_text())
     assert_valid_sarif(log)
     [run] = log["runs"]
@@ -338,3 +334,50 @@ def test_a_rate_limit_is_waited_out_up_to_a_bound(pg_url, tmp_path, project):
         assert "rate limited (429)" in refused.stderr and "--max-wait 0s" in refused.stderr
     finally:
         stop(process)
+
+
+def on_path(caller: Caller) -> dict[str, str]:
+    """The caller's environment with the installed `coderevai` command on PATH, as a CI job has it."""
+    env = caller.env()
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def test_the_github_workflow_reviews_the_diff_uploads_sarif_and_fails_on_high(caller, branch):
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "docs" / "examples" / "coderevai-review.yml").read_text())
+    assert workflow["permissions"]["security-events"] == "write"
+    steps = workflow["jobs"]["review"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    [review] = [step for step in steps if "coderevai review" in step.get("run", "")]
+    [upload] = [step for step in steps if step.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
+    assert set(review["env"]) == {"CODEREVAI_API_URL", "CODEREVAI_API_KEY"}
+    # The step's command as Actions runs it for a pull request into main (here the branch is local).
+    command = review["run"].replace("origin/${{ github.base_ref }}", "main")
+    done = subprocess.run(["sh", "-c", command], cwd=branch, env=on_path(caller), capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr  # the change adds a high finding
+    assert f"app.py:{SHELL_LINE}: high" in done.stdout
+    assert_valid_sarif(json.loads((branch / upload["with"]["sarif_file"]).read_text()))
+
+
+def test_the_shell_recipe_gates_a_branch(caller, branch):
+    script = ROOT / "docs" / "examples" / "coderevai-review.sh"
+    env = {**on_path(caller), "CODEREVAI_BASE": "main"}
+    done = subprocess.run(["sh", str(script)], cwd=branch, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "CodeRevAI: findings at or above high in the change" in done.stdout
+    assert_valid_sarif(json.loads((branch / "coderevai.sarif").read_text()))
+    passing = subprocess.run(
+        ["sh", str(script)], cwd=branch, env={**env, "CODEREVAI_FAIL_ON": "critical"}, capture_output=True, text=True
+    )
+    assert passing.returncode == 0 and "no finding at or above critical" in passing.stdout
+    unset = subprocess.run(["sh", str(script)], cwd=branch, env={**env, "CODEREVAI_API_KEY": ""}, capture_output=True, text=True)  # fmt: skip
+    assert unset.returncode != 0 and "set CODEREVAI_API_KEY" in unset.stderr
+
+
+def test_the_guide_shows_the_workflow_file_as_it_is():
+    workflow = (ROOT / "docs" / "examples" / "coderevai-review.yml").read_text()
+    guide = (ROOT / "docs" / "ci.md").read_text()
+    steps = [line.strip() for line in workflow.splitlines() if line.strip().startswith(("run:", "uses:", "if:"))]
+    assert steps and all(step in guide for step in steps)

@@ -132,15 +132,16 @@ def review(args: argparse.Namespace, errors: Console) -> int:
         )
     merged = report.merge_sarif(answers, skipped) if sarif else report.merge_json(answers, skipped)
     text = report.render(merged, args.format)
+    review = report.as_review(merged, sarif)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
+        if args.format != "text":  # the file for tools, the job's log for people
+            sys.stdout.write(report.render(review, "text"))
     else:
         sys.stdout.write(text)
-    for item in report.skipped_of(merged, sarif):
+    for item in review["skippedFiles"]:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
-    found = report.severities(merged, sarif)
-    if args.output or args.format != "text":
-        print(f"coderevai: {len(found)} findings", file=sys.stderr)
+    found = [finding["severity"] for finding in review["findings"]]
     if report.fails(found, args.fail_on):
         print(f"coderevai: failing: a finding at or above {args.fail_on} remains", file=sys.stderr)
         return EXIT_FINDINGS

@@ -4,6 +4,7 @@ and the severities that decide the exit code."""
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -64,22 +65,37 @@ def _rule_severity(rule: dict) -> str:
     return rule.get("properties", {}).get("severity", "info")
 
 
-def severities(merged: dict, sarif: bool) -> list[str]:
+def as_review(merged: dict, sarif: bool) -> dict:
+    """findings, reviewedFiles and skippedFiles, whichever form the review came in."""
     if not sarif:
-        return [finding["severity"] for finding in merged["findings"]]
-    return [
-        result.get("properties", {}).get("severity") or _LEVEL_SEVERITY.get(result.get("level", "warning"), "medium")
-        for result in merged["runs"][0]["results"]
-    ]
+        return merged
+    [run] = merged["runs"]
+    findings = []
+    for result in run["results"]:
+        extra = result.get("properties", {})
+        location = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+        findings.append(
+            {
+                "severity": extra.get("severity") or _LEVEL_SEVERITY.get(result.get("level", "warning"), "medium"),
+                "category": extra.get("category", "general"),
+                "title": result["message"]["text"].split("\n", 1)[0],
+                "file": unquote(location["artifactLocation"]["uri"]) if location else None,
+                "line": location.get("region", {}).get("startLine"),
+                "source": extra.get("source", result["ruleId"]),
+                "suggestion": extra.get("suggestion"),
+            }
+        )
+    properties = run["properties"]
+    return {
+        "findings": findings,
+        "reviewedFiles": properties["reviewedFiles"],
+        "skippedFiles": properties["skippedFiles"],
+    }
 
 
 def fails(found: list[str], threshold: str) -> bool:
     """A finding at or above the threshold remains ("never": no finding fails the run)."""
     return threshold != "never" and any(_rank(severity) <= _rank(threshold) for severity in found)
-
-
-def skipped_of(merged: dict, sarif: bool) -> list[dict]:
-    return merged["runs"][0]["properties"]["skippedFiles"] if sarif else merged["skippedFiles"]
 
 
 def render(merged: dict, fmt: str) -> str:
