@@ -92,22 +92,10 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def review(args: argparse.Namespace, errors: Console) -> int:
-    base_url = os.environ.get("CODEREVAI_API_URL", "").strip()
-    key = os.environ.get("CODEREVAI_API_KEY", "").strip()
-    if not key:
-        raise UsageError("CODEREVAI_API_KEY is not set: create a key in the web app (API keys) and export it.")
-    if not base_url:
-        raise UsageError("CODEREVAI_API_URL is not set: export the server's API base, e.g. https://<instance>/api.")
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"CODEREVAI_API_URL must start with http:// or https://, not {base_url!r}")
-    cwd = Path.cwd()
-    collected = _changed_files(args, cwd) if args.diff else collect(args.paths or ["."], cwd)
-    entries = [{"path": f.path, "content": f.content} for f in collected.files]
-    if args.diff and not args.all_findings:
-        for entry in entries:
-            entry["changedLines"] = [{"start": a, "end": b} for a, b in collected.changed[entry["path"]]]
+    base_url, key = _server()
+    entries, skipped = _entries(args, Path.cwd())
     sarif = args.format == "sarif"
-    skipped = [{"path": s.path, "reason": s.reason} for s in collected.skipped]
+    answers: list[dict] = []
     if entries:
         client = Client(base_url, key, sarif=sarif, max_wait=args.max_wait)
         options = {"reviewModes": args.modes, **({"customPrompt": args.custom_prompt} if args.custom_prompt else {})}
@@ -125,12 +113,40 @@ def review(args: argparse.Namespace, errors: Console) -> int:
             client.close()
         answers, skipped = sent.answers, skipped + sent.skipped
     else:
-        answers = []
-        print(
-            "coderevai: nothing to review" + (f" (no file changed since {args.diff})" if args.diff else ""),
-            file=sys.stderr,
-        )
+        since = f" (no file changed since {args.diff})" if args.diff else ""
+        print(f"coderevai: nothing to review{since}", file=sys.stderr)
     merged = report.merge_sarif(answers, skipped) if sarif else report.merge_json(answers, skipped)
+    found = _write(merged, sarif, args)
+    if report.fails(found, args.fail_on):
+        print(f"coderevai: failing: a finding at or above {args.fail_on} remains", file=sys.stderr)
+        return EXIT_FINDINGS
+    return 0
+
+
+def _server() -> tuple[str, str]:
+    base_url = os.environ.get("CODEREVAI_API_URL", "").strip()
+    key = os.environ.get("CODEREVAI_API_KEY", "").strip()
+    if not key:
+        raise UsageError("CODEREVAI_API_KEY is not set: create a key in the web app (API keys) and export it.")
+    if not base_url:
+        raise UsageError("CODEREVAI_API_URL is not set: export the server's API base, e.g. https://<instance>/api.")
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"CODEREVAI_API_URL must start with http:// or https://, not {base_url!r}")
+    return base_url, key
+
+
+def _entries(args: argparse.Namespace, cwd: Path) -> tuple[list[dict], list[dict]]:
+    """The files to send (with their changed lines for a diff's review), and those skipped with why."""
+    collected = _changed_files(args, cwd) if args.diff else collect(args.paths or ["."], cwd)
+    entries = [{"path": f.path, "content": f.content} for f in collected.files]
+    if args.diff and not args.all_findings:
+        for entry in entries:
+            entry["changedLines"] = [{"start": a, "end": b} for a, b in collected.changed[entry["path"]]]
+    return entries, [{"path": s.path, "reason": s.reason} for s in collected.skipped]
+
+
+def _write(merged: dict, sarif: bool, args: argparse.Namespace) -> list[str]:
+    """The review where it was asked for, skipped files on standard error; the findings' severities."""
     text = report.render(merged, args.format)
     review = report.as_review(merged, sarif)
     if args.output:
@@ -141,11 +157,7 @@ def review(args: argparse.Namespace, errors: Console) -> int:
         sys.stdout.write(text)
     for item in review["skippedFiles"]:
         print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
-    found = [finding["severity"] for finding in review["findings"]]
-    if report.fails(found, args.fail_on):
-        print(f"coderevai: failing: a finding at or above {args.fail_on} remains", file=sys.stderr)
-        return EXIT_FINDINGS
-    return 0
+    return [finding["severity"] for finding in review["findings"]]
 
 
 class DiffFiles(NamedTuple):
