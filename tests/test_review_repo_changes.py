@@ -71,7 +71,7 @@ def test_bad_changed_lines_are_400_and_nothing_is_stored(db_env, pg_url, ranges,
     who = user()
     response = post({"files": [{"path": "app.py", "content": APP_PY, "changedLines": ranges}]}, who)
     assert response.status_code == 400
-    assert response.json["code"] == "INVALID_INPUT"
+    assert response.json["reason"] == "INVALID_INPUT"
     assert field in json.dumps(response.json)
     with psycopg.connect(pg_url) as conn:
         assert conn.execute('SELECT count(*) FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchone()[0] == 0

@@ -72,9 +72,8 @@ class Client:
             if response.status_code == 401:
                 raise ServerError(f"the server refused the API key (401): {message} Check CODEREVAI_API_KEY.")
             if response.status_code == 400 and message.startswith("There is no file to review"):
-                details = error.get("details")
-                skipped = details.get("skippedFiles", []) if isinstance(details, dict) else []
-                raise NothingToReview(message, skipped)
+                # A server whose selection rules are newer than this client's: its reasons, file by file.
+                raise NothingToReview(message, error.get("skippedFiles") or [])
             code = error.get("code") or "error"
             request_id = response.headers.get("X-Request-ID")
             where = f" (request id {request_id})" if request_id else ""
