@@ -36,6 +36,7 @@ class HistoryItem(BaseModel):
     def from_row(cls, row: Any) -> HistoryItem:
         """`row`: anything with the ReviewHistory columns as attributes (an entity or a Core row)."""
         modes = list(row.reviewModes or [])
+        repository = row.type == "repository"
         return cls(
             id=row.id,
             timestamp=epoch_ms(row.timestamp),
@@ -43,9 +44,9 @@ class HistoryItem(BaseModel):
             # As the web app's own server mapped its rows (historyServiceDB.ts).
             language=row.language or "text",
             fileName=row.fileName or row.repoUrl or "Unknown",
-            code=row.codeSnippet or "",
+            code="" if repository else row.codeSnippet or "",  # a repository review lists its files there
             mode=modes,
-            reviewType="repo" if row.type == "repository" else "file",
+            reviewType="repo" if repository else "file",
             type=row.type,
             reviewModes=modes,
             codeSnippet=row.codeSnippet,

@@ -16,7 +16,7 @@ from pydantic import Field
 from shared.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
-from shared.github import fetch_repository, parse_repo_url
+from shared.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.history import MAX_FEEDBACK_CHARS
 from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select, skip_reason
 from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
@@ -73,19 +73,21 @@ class RepoReview(NamedTuple):
 def review_request(request: ReviewRepoRequest) -> RepoReview:
     """Files sent by the client (within the caps), or the repository at `repoUrl` fetched from GitHub."""
     modes = normalise_modes(request.reviewModes)
-    repo = parse_repo_url(request.repoUrl) if request.repoUrl is not None else None
     if request.files:
+        # The address only labels the review: the web app sends it as the user typed it.
+        repo_url = label_repo_url(request.repoUrl) if request.repoUrl else None
         files, skipped_before = client_files(request.files), []
-    elif repo is not None:
+    elif request.repoUrl is not None:
+        repo = parse_repo_url(request.repoUrl)
         archive = fetch_repository(repo, skip=skip_reason)
-        files, skipped_before = archive.files, archive.skipped
+        files, skipped_before, repo_url = archive.files, archive.skipped, repo.url
     else:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
     changed = {file.path: file.changedLines for file in request.files if file.changedLines is not None}
     review = review_repository(
         files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before, changed=changed
     )
-    return review._replace(repo_url=repo.url if repo else None, modes=modes)
+    return review._replace(repo_url=repo_url, modes=modes)
 
 
 def client_files(files: list[RepoFileIn]) -> list[tuple[str, str]]:
