@@ -16,6 +16,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
+
+from shared.db import get_engine
+from shared.ratelimit import get_limiter
 from shared.schemas import iso
 
 log = logging.getLogger("coderevai.health")
@@ -31,18 +35,12 @@ _lock = threading.Lock()
 
 
 def _database() -> dict[str, Any]:
-    import sqlalchemy as sa
-
-    from shared.db import get_engine
-
     with get_engine().connect() as connection:
         connection.execute(sa.text("SELECT 1"))
     return {}
 
 
 def _limiter_store() -> dict[str, Any]:
-    from shared.ratelimit import get_limiter
-
     shared = get_limiter().shared
     if shared is not None:  # None: the in-process limiter, which has no store to lose
         shared.ping()  # the limiter's own client: same URL, token and timeout
@@ -50,13 +48,18 @@ def _limiter_store() -> dict[str, Any]:
 
 
 def _store_details() -> dict[str, Any]:
-    from shared.ratelimit import get_limiter
-
     limiter = get_limiter()
     return {
         "backend": limiter.shared.name if limiter.shared else "memory",
         "circuitBreaker": "OPEN" if limiter.open else "CLOSED",
     }
+
+
+def warm() -> None:
+    """Build the engine and the limiter's client (imports, no network) at start, so a cold
+    instance's first check spends its second on the round trips."""
+    get_engine()
+    get_limiter()
 
 
 PROBES: dict[str, Callable[[], dict[str, Any]]] = {"database": _database, "redis": _limiter_store}
@@ -81,18 +84,21 @@ def check() -> dict[str, Any]:
     return {"status": status, "timestamp": iso(datetime.now(UTC).replace(tzinfo=None)), "checks": checks}
 
 
-def _start(name: str, probe: Callable[[], dict[str, Any]]) -> tuple[Future, float]:
+def _start(name: str, probe: Callable[[], dict[str, Any]]) -> Future:
     with _lock:
         running = _running.get(name)
-        if running is not None and not running[0].done():
-            return running
-        entry = (_pool.submit(probe), time.monotonic())
-        _running[name] = entry
-        return entry
+        if running is None or running.done():
+            running = _running[name] = _pool.submit(_timed, probe)
+        return running
 
 
-def _outcome(name: str, started: tuple[Future, float], deadline: float) -> dict[str, Any]:
-    future, began = started
+def _timed(probe: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    began = time.monotonic()
+    details = probe()
+    return {"latency": round((time.monotonic() - began) * 1000), **details}
+
+
+def _outcome(name: str, future: Future, deadline: float) -> dict[str, Any]:
     try:
         details = future.result(timeout=max(0.0, deadline - time.monotonic()))
     except FutureTimeout:
@@ -101,4 +107,4 @@ def _outcome(name: str, started: tuple[Future, float], deadline: float) -> dict[
     except Exception as exc:
         log.warning("health: %s is down: %s", name, type(exc).__name__)
         return {"status": "down", "error": "unreachable"}
-    return {"status": "up", "latency": round((time.monotonic() - began) * 1000), **details}
+    return {"status": "up", **details}

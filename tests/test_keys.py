@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import time
 import uuid
@@ -16,7 +15,6 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from shared.logs import JsonFormatter
 from tests.conftest import REDIS_URL, bearer, function_client
 
 KEY = re.compile(r"^sk_live_[0-9a-f]{48}$")
@@ -47,26 +45,6 @@ def row_of(pg_url: str, key_id: str) -> dict:
 def sql(pg_url: str, statement: str, *args) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute(statement, args)
-
-
-@pytest.fixture
-def captured():
-    """Every line the app logs during the test, at every level, formatted as in production."""
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record):
-            lines.append(self.format(record))
-
-    handler = Collect(level=logging.DEBUG)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("coderevai")
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    yield lines
-    root.removeHandler(handler)
-    root.setLevel(level)
 
 
 def test_a_key_is_shown_once_and_only_its_sha256_is_stored(auth_env, clerk_keys, pg_url):
@@ -124,6 +102,7 @@ def test_the_eleventh_active_key_is_refused_until_one_is_revoked(db_env):
     ids = [create(owner, f"key {n}")["keyId"] for n in range(10)]
     refused = function_client("keys").post("/", json={"name": "eleventh"}, headers=owner)
     assert refused.status_code == 409
+    assert (refused.json["code"], refused.json["reason"]) == ("VALIDATION_ERROR", "KEY_LIMIT_REACHED")
     assert "10" in refused.json["error"]
     assert function_client("keys").delete(f"/?id={ids[0]}", headers=owner).json == {"success": True}
     create(owner, "eleventh")
@@ -139,10 +118,10 @@ def test_a_key_signs_in_on_reviews_and_history_as_its_user(auth_env, clerk_keys)
     assert reviewed.status_code == 200, reviewed.json
     listed = function_client("history").get("/", headers=bearer(key))
     assert listed.status_code == 200
-    assert [item["id"] for item in listed.json["items"]] == [reviewed.json["reviewId"]]
+    assert [item["id"] for item in listed.json["history"]] == [reviewed.json["reviewId"]]
     # The same history as the user's own Clerk session sees it: the key is that user.
     as_user = function_client("history").get("/", headers=bearer(clerk_keys.token(owner_id)))
-    assert as_user.json["items"] == listed.json["items"]
+    assert as_user.json["history"] == listed.json["history"]
     diff = function_client("generate_diff").post(
         "/", json={"originalCode": "x=1\n", "language": "python", "feedback": "spacing"}, headers=bearer(key)
     )
@@ -156,7 +135,7 @@ def test_a_key_works_in_development_mode_without_x_dev_user(db_env):
         "/", json={"type": "code", "reviewModes": [], "feedback": "ok"}, headers=dev(owner_id)
     )
     listed = function_client("history").get("/", headers=bearer(key))
-    assert listed.status_code == 200 and len(listed.json["items"]) == 1
+    assert listed.status_code == 200 and len(listed.json["history"]) == 1
 
 
 def test_requests_by_key_count_against_the_users_plan_limits(db_env, redis_prefix, pg_url):
@@ -208,7 +187,7 @@ def test_an_unknown_or_malformed_key_is_401_and_never_falls_back(mode, value, db
     client.set_cookie("__session", clerk_keys.token(owner_id))
     response = client.post("/", json=CODE, headers={**bearer(value), **dev(owner_id)})
     assert response.status_code == 401
-    assert response.json["code"] == "UNAUTHORIZED"
+    assert (response.json["code"], response.json["reason"]) == ("UNAUTHORIZED", "UNAUTHORIZED")
 
 
 def test_an_expired_key_is_401(db_env, pg_url):
@@ -302,7 +281,7 @@ def test_the_conditional_update_keeps_two_instances_from_writing_in_the_same_min
         assert record_use(session, created["keyId"], now + timedelta(seconds=61)) is True
 
 
-def test_no_key_or_hash_ever_reaches_a_log_line(db_env, captured):
+def test_no_key_or_hash_ever_reaches_a_log_line(db_env, app_logs):
     owner = dev(user("quiet"))
     created = create(owner)
     key, digest = created["key"], hashlib.sha256(created["key"].encode()).hexdigest()
@@ -312,6 +291,6 @@ def test_no_key_or_hash_ever_reaches_a_log_line(db_env, captured):
     function_client("keys").get("/", headers=bearer(key))  # refused where keys cannot sign in
     function_client("keys").delete(f"/?id={created['keyId']}", headers=owner)
     history.get("/", headers=bearer(key))  # revoked (after the TTL; refused or served, logged either way)
-    assert len(captured) >= 5
-    text = "\n".join(captured)
+    assert len(app_logs) >= 5
+    text = "\n".join(app_logs)
     assert key not in text and key[len("sk_live_") :] not in text and digest not in text

@@ -4,10 +4,11 @@
 import functions_framework
 
 from shared.config import get_settings
-from shared.health import UNHEALTHY, check
+from shared.health import UNHEALTHY, check, warm
 from shared.http import Call, endpoint, json_response
 
 get_settings()  # a missing required variable stops the instance at start, naming it
+warm()
 
 
 @functions_framework.http
