@@ -29,7 +29,9 @@ class NothingToReview(Exception):
 
 
 class Client:
-    def __init__(self, base_url: str, key: str, *, sarif: bool, max_wait: float, timeout: float = 300) -> None:
+    """`timeout`: a large request's review takes minutes; review-repo is deployed with 900 s."""
+
+    def __init__(self, base_url: str, key: str, *, sarif: bool, max_wait: float, timeout: float = 900) -> None:
         self.url = base_url.rstrip("/") + "/review-repo"
         self.sarif = sarif
         self.max_wait = max_wait
