@@ -283,6 +283,7 @@ def test_a_413_makes_the_client_split_the_request(caller, tmp_path, pg_url):
     assert done.returncode == 0, done.stderr
     review = json.loads(done.stdout)
     assert len(review["reviewedFiles"]) == 1001
+    assert review["reviewedFiles"] == sorted(review["reviewedFiles"])  # in request order, whichever answered first
     assert len(review["reviewIds"]) == 2
     assert reviews_of(pg_url, caller.user) == 2
 

@@ -30,7 +30,8 @@ def send_all(
 ) -> Answers:
     """`options`: reviewModes and customPrompt, the same in every request."""
     batches = pack(entries, max_files=max_files, max_bytes=max_bytes)
-    answers: list[dict] = []
+    position = {entry["path"]: index for index, entry in enumerate(entries)}
+    answers: list[tuple[int, dict]] = []  # by the position of the request's first file: the same order every run
     skipped: list[dict] = []
     progress = Progress(
         TextColumn("{task.description}"),
@@ -59,7 +60,7 @@ def send_all(
                 for future in done:
                     batch = pending.pop(future)
                     try:
-                        answers.append(future.result())
+                        answers.append((position[batch[0]["path"]], future.result()))
                     except TooLarge as exc:
                         if len(batch) == 1:  # one file the server will not take, whatever we do
                             skipped.append({"path": batch[0]["path"], "reason": f"refused by the server: {exc}"})
@@ -73,7 +74,7 @@ def send_all(
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
-    return Answers(answers, skipped)
+    return Answers([answer for _, answer in sorted(answers, key=lambda pair: pair[0])], skipped)
 
 
 def _description(requests: int) -> str:
