@@ -150,3 +150,19 @@ def test_the_model_is_asked_to_focus_on_the_change_and_its_findings_are_filtered
         assert "Focus on the changed lines" in text
         assert "- src/m000.py: lines 40-41" in text and "- src/m001.py: lines 1-3" in text
     assert len(handler.batches) >= 1
+
+
+def test_other_changed_lines_are_another_review_in_the_cache(gemini, db_env):  # noqa: F811
+    db_env(REVIEW_CACHE_TTL_SECONDS="300")
+    reviewer(gemini)
+    files = repository(2, salt=uuid.uuid4().hex)
+    near = [dict(files[0], changedLines=[{"start": 1, "end": 3}]), files[1]]
+    far = [dict(files[0], changedLines=[{"start": 60, "end": 61}]), files[1]]
+    first = post({"files": near}, user()).json
+    assert first["cached"] is False
+    assert ("src/m000.py", 2) in {(f["file"], f["line"]) for f in first["findings"]}
+    other = post({"files": far}, user()).json
+    assert other["cached"] is False  # not the first answer, whose findings were kept for other lines
+    assert ("src/m000.py", 2) not in {(f["file"], f["line"]) for f in other["findings"]}
+    again = post({"files": near}, user()).json
+    assert again["cached"] is True and again["findings"] == first["findings"]
