@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import create_database, drop_database, migrate  # noqa: E402
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation  # noqa: E402
-from tests.test_fuzz import free_port  # noqa: E402
+from tests.server_process import local_server  # noqa: E402
 
 
 def generated_folder(root: Path, count: int) -> None:
@@ -33,35 +33,6 @@ def generated_folder(root: Path, count: int) -> None:
     for index in range(count):
         body = "\n".join(f"def function_{n}(value):\n    return value * {n} + {index}\n" for n in range(20))
         (root / f"module_{index:03}.py").write_text(f'"""Module {index} ({salt})."""\n\n{body}')
-
-
-def start_server(database_url: str, gemini_url: str, log: Path) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(log.parent),
-        "DATABASE_URL": database_url,
-        "GEMINI_API_KEY": "benchmark",
-        "GEMINI_BASE_URL": gemini_url,
-        "REVIEW_CACHE_TTL_SECONDS": "0",
-        "RATE_LIMITS": json.dumps({"review_repo": {"free": 100_000}}),
-        "LOG_LEVEL": "WARNING",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "scripts/local_server.py", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            httpx.get(url + "/api/health", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    return url, server
 
 
 def timed_run(folder: Path, env: dict[str, str], per_request: int, parallel: int) -> tuple[float, dict]:
@@ -92,25 +63,31 @@ def main() -> None:
             return generation(DEFAULT_REVIEW)
 
         gemini.server.route("POST", "/", answer)
-        url, server = start_server(database_url, gemini.url, Path(work) / "server.log")
+        env = {
+            "DATABASE_URL": database_url,
+            "GEMINI_API_KEY": "benchmark",
+            "GEMINI_BASE_URL": gemini.url,
+            "REVIEW_CACHE_TTL_SECONDS": "0",
+            "RATE_LIMITS": json.dumps({"review_repo": {"free": 100_000}}),
+            "LOG_LEVEL": "WARNING",
+        }
         try:
-            created = httpx.post(url + "/api/keys", json={"name": "bench"}, headers={"X-Dev-User": "bench"})
-            created.raise_for_status()
-            env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "HOME": work,
-                "CODEREVAI_API_URL": url + "/api",
-                "CODEREVAI_API_KEY": created.json()["key"],
-            }
-            results = {}
-            for parallel in (1, args.parallel):
-                folder = Path(work) / f"folder_{parallel}"
-                folder.mkdir()
-                generated_folder(folder, args.files)
-                results[parallel] = timed_run(folder, env, args.per_request, parallel)
+            with local_server(env, Path(work) / "server.log") as url:
+                created = httpx.post(url + "/api/keys", json={"name": "bench"}, headers={"X-Dev-User": "bench"})
+                created.raise_for_status()
+                client_env = {
+                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "HOME": work,
+                    "CODEREVAI_API_URL": url + "/api",
+                    "CODEREVAI_API_KEY": created.json()["key"],
+                }
+                results = {}
+                for parallel in (1, args.parallel):
+                    folder = Path(work) / f"folder_{parallel}"
+                    folder.mkdir()
+                    generated_folder(folder, args.files)
+                    results[parallel] = timed_run(folder, client_env, args.per_request, parallel)
         finally:
-            server.terminate()
-            server.wait(timeout=10)
             drop_database(database_url)
 
     sequential, review = results[1]

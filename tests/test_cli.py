@@ -11,7 +11,6 @@ import pty
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.sarif_check import assert_valid_sarif
-from tests.test_fuzz import free_port
+from tests.server_process import free_port, local_server
 
 VULNERABLE = """\
 import subprocess
@@ -34,42 +33,20 @@ def run(command):
 SHELL_LINE, EVAL_LINE = 5, 6  # bandit B602 (high) and B307 (medium)
 
 
-def start_server(pg_url: str, log: Path, **extra: str) -> tuple[str, subprocess.Popen]:
-    """The local server in development sign-in (X-Dev-User), which is how a key is made here."""
-    port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(log.parent),
+def server_env(pg_url: str, **extra: str) -> dict[str, str]:
+    """Development sign-in (X-Dev-User), which is how a key is made here; the offline reviewer."""
+    return {
         "DATABASE_URL": pg_url,
         "LOG_LEVEL": "WARNING",
         "RATE_LIMITS": json.dumps({"review_repo": {"free": 100_000}}),
         **extra,
     }
-    out = open(log, "w")  # noqa: SIM115 (closed with the server)
-    server = subprocess.Popen(
-        [sys.executable, "scripts/local_server.py", "--port", str(port)], cwd=ROOT, env=env, stdout=out, stderr=out
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/api/review-repo", timeout=1)  # noqa: S310
-        except urllib.error.HTTPError:
-            break  # it answers (405 for GET)
-        except OSError:
-            time.sleep(0.1)
-    return url, server
-
-
-def stop(server: subprocess.Popen) -> None:
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def server(pg_url, tmp_path_factory):
-    url, process = start_server(pg_url, tmp_path_factory.mktemp("server") / "server.log")
-    yield url
-    stop(process)
+    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url
 
 
 class Caller:
@@ -319,8 +296,8 @@ def test_large_folders_go_in_several_requests_with_a_progress_bar_on_a_terminal(
 
 def test_a_rate_limit_is_waited_out_up_to_a_bound(pg_url, tmp_path, project):
     limits = json.dumps({"review_repo": {"free": 1}})
-    url, process = start_server(pg_url, tmp_path / "limited.log", RATE_LIMITS=limits, RATE_LIMIT_WINDOW_SECONDS="2")
-    try:
+    env = server_env(pg_url, RATE_LIMITS=limits, RATE_LIMIT_WINDOW_SECONDS="2")
+    with local_server(env, tmp_path / "limited.log") as url:
         caller = new_key(url)
         started = time.monotonic()
         done = caller.run("src", "--format", "json", "--max-files-per-request", "1", "--parallel", "1", cwd=project)
@@ -333,8 +310,6 @@ def test_a_rate_limit_is_waited_out_up_to_a_bound(pg_url, tmp_path, project):
         )
         assert refused.returncode == 2
         assert "rate limited (429)" in refused.stderr and "--max-wait 0s" in refused.stderr
-    finally:
-        stop(process)
 
 
 def on_path(caller: Caller) -> dict[str, str]:
