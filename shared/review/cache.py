@@ -50,7 +50,7 @@ def lookup(key: str) -> ReviewOutcome | None:
     if get_settings().review_cache_ttl_seconds == 0:
         return None
     try:
-        with db.session() as session:
+        with db.session(own=True) as session:
             row = session.get(ReviewCache, key)
             if row is None or row.expiresAt <= utcnow():
                 return None
@@ -67,7 +67,7 @@ def store(key: str, outcome: ReviewOutcome) -> None:
         return
     now = utcnow()
     try:
-        with db.session() as session:
+        with db.session(own=True) as session:
             # Expired rows are dead weight; the expiresAt index keeps this sweep cheap.
             session.execute(sa.delete(ReviewCache).where(col(ReviewCache.expiresAt) <= now))
             session.merge(
