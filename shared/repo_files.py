@@ -170,14 +170,14 @@ def secret_kind(path: str) -> str | None:
 
 
 def skip_reason(path: str) -> str | None:
-    """Why a file is not reviewed, judged by its path alone; None when it may be (secret-bearing
-    files are None too: they must be read, to be scanned; `select` keeps them from the model)."""
+    """Why a file is not reviewed by the model, judged by its path alone; None when it may be.
+    (The command-line client mirrors this, and keeps secret-bearing files on the machine.)"""
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else path
     lower = name.lower()
     suffix = PurePosixPath(lower).suffix
-    if secret_kind(path):
-        return None
+    if holds := secret_kind(path):
+        return f"may hold secrets ({holds})"
     if vendored := _vendored_dir(parts[:-1]):
         return f"vendored or generated ({vendored}/)"
     if name in LOCK_FILES:
@@ -187,6 +187,12 @@ def skip_reason(path: str) -> str | None:
     if suffix in BINARY_SUFFIXES:
         return "binary"
     return None
+
+
+def fetch_skip_reason(path: str) -> str | None:
+    """`skip_reason` for a fetched archive: secret-bearing files are read too, to be scanned
+    (`select` keeps them from the model)."""
+    return None if secret_kind(path) else skip_reason(path)
 
 
 def _vendored_dir(dirs: tuple[str, ...]) -> str | None:

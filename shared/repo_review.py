@@ -18,7 +18,7 @@ from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.history import MAX_FEEDBACK_CHARS
-from shared.repo_files import Part, Plan, RepoFile, SecretFile, Skipped, plan_batches, select, skip_reason
+from shared.repo_files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
 from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import cache, engine, gemini, secret_scan, static
 from shared.review.findings import Finding, by_severity
@@ -79,7 +79,7 @@ def review_request(request: ReviewRepoRequest) -> RepoReview:
         files, skipped_before = client_files(request.files), []
     elif request.repoUrl is not None:
         repo = parse_repo_url(request.repoUrl)
-        archive = fetch_repository(repo, skip=skip_reason)
+        archive = fetch_repository(repo, skip=fetch_skip_reason)
         files, skipped_before, repo_url = archive.files, archive.skipped, repo.url
     else:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")

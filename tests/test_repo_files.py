@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.repo_files import estimate_tokens, plan_batches, select
+from shared.repo_files import estimate_tokens, fetch_skip_reason, plan_batches, select, skip_reason
 
 
 @pytest.mark.parametrize(
@@ -49,6 +49,8 @@ def test_each_skip_has_its_reason(path, reason):
     ],
 )
 def test_secret_bearing_files_are_kept_from_the_model_but_read_for_the_scan(path, holds):
+    assert skip_reason(path) == f"may hold secrets ({holds})"  # what the client skips: never uploaded by it
+    assert fetch_skip_reason(path) is None  # a fetched archive's copy is read, to be scanned
     content = b"\x30\x82\x00\x01" if path.endswith(".p12") else b"SECRET=abc\n"
     selection = select([(path, content), ("app.py", b"print(1)\n")])
     assert [(s.path, s.reason) for s in selection.skipped] == [
