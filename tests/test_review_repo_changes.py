@@ -108,7 +108,9 @@ def test_sarif_answer_validates_and_holds_every_finding(db_env, pg_url):
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
     assert len({rule["id"] for rule in rules}) == len(rules)
     assert {r["level"] for r in results} <= {"error", "warning", "note"}
-    assert run["properties"]["skippedFiles"] == [{"path": ".env", "reason": "may hold secrets (environment file)"}]
+    assert run["properties"]["skippedFiles"] == [
+        {"path": ".env", "reason": "holds secrets (environment file): scanned here, never sent to the model"}
+    ]
     assert run["properties"]["reviewedFiles"] == ["app.py", "src/my util.py"]
     with psycopg.connect(pg_url) as conn:
         [(review_id,)] = conn.execute('SELECT id FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchall()
