@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 from collections.abc import Iterator
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
 
 from shared.config import get_settings, note_default
@@ -16,17 +17,19 @@ from shared.errors import database_unavailable
 log = logging.getLogger("coderevai.db")
 
 _engine: Engine | None = None
+_autocommit: Engine | None = None
 _engine_url: str | None = None
 
 
 def get_engine() -> Engine:
-    global _engine, _engine_url
+    global _engine, _autocommit, _engine_url
     settings = get_settings()
     url = settings.sqlalchemy_url
     if _engine is None or _engine_url != url:
         if _engine is not None:
             _engine.dispose()
         _engine, _engine_url = _build_engine(url), url
+        _autocommit = _engine.execution_options(isolation_level="AUTOCOMMIT")
         if not settings.database_url:
             note_default(f"DATABASE_URL unset, using the SQLite file {url.removeprefix('sqlite:///')}")
     return _engine
@@ -37,17 +40,33 @@ def _build_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # A serverless instance serves a handful of concurrent requests: keep the pool small, check a
-    # connection before use (instances idle for minutes), and fail fast when the server is gone.
-    return create_engine(
+    # A serverless instance serves a handful of concurrent requests: keep the pool small and fail
+    # fast when the server is gone. No pre-ping (a round trip on every checkout): connections are
+    # recycled after 5 minutes, and one the server has closed is swapped at checkout (below).
+    engine = create_engine(
         url,
         pool_size=2,
         max_overflow=4,
         pool_timeout=10,
-        pool_pre_ping=True,
         pool_recycle=300,
         connect_args={"connect_timeout": 5, "application_name": "coderevai-functions"},
     )
+    event.listen(engine, "checkout", _closed_by_server)
+    return engine
+
+
+def _closed_by_server(dbapi_connection, _record, _proxy) -> None:
+    """An idle connection has nothing to read unless the server ended it (restart, failover,
+    idle_session_timeout, pg_terminate_backend: a FATAL notice, then EOF). Polling the socket costs
+    no round trip; DisconnectionError makes the pool replace the connection and retry the checkout
+    once. A connection cut silently (no FIN) is not seen here: the recycle age keeps those rare, and
+    the request that meets one answers 503 (retryable), and the pool is renewed."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        raise DisconnectionError("connection closed")
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    if poller.poll(0):
+        raise DisconnectionError("connection ended by the server while idle")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -58,11 +77,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextlib.contextmanager
-def session() -> Iterator[Session]:
+def session(*, autocommit: bool = False) -> Iterator[Session]:
     """A session that commits on success, rolls back on error, and answers 503 when the database
-    cannot be reached (connection refused, timed out, dropped mid-request)."""
+    cannot be reached (connection refused, timed out, dropped mid-request).
+
+    `autocommit=True` sends no BEGIN or COMMIT (two round trips fewer): for work that is a single
+    statement, such as a read, which is atomic on its own. Never for several writes that must land
+    together."""
+    engine = get_engine()
     try:
-        with Session(get_engine(), expire_on_commit=False) as db:
+        with Session(_autocommit if autocommit else engine, expire_on_commit=False) as db:
             yield db
             db.commit()
     except OperationalError as exc:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from shared.errors import invalid_input, not_found
 from shared.models.review_history import ReviewHistory
@@ -17,17 +17,19 @@ SNIPPET_CHARS = 500  # a history row keeps the start of the code, as the origina
 MAX_FEEDBACK_CHARS = 500_000
 
 
-def list_reviews(
-    session: Session, user_id: str, limit: int, cursor: str | None
-) -> tuple[list[ReviewHistory], str | None]:
-    query = select(ReviewHistory).where(ReviewHistory.userId == user_id)
+def list_reviews(session: Session, user_id: str, limit: int, cursor: str | None) -> tuple[list[sa.Row], str | None]:
+    """A page of plain rows (attribute access by column name: row.id, row.feedback, ...), read with
+    SQLAlchemy Core: building ORM entities for a list that is only serialised costs more than the
+    query. One statement, so the caller may use an autocommit session."""
+    table = ReviewHistory.__table__
+    query = sa.select(table).where(table.c.userId == user_id)
     if cursor:
         after_time, after_id = _decode_cursor(cursor)
         # (timestamp, id) is unique, so the order is total and a page never repeats or skips a row
         # that shares its timestamp with the previous page's last one.
-        query = query.where(sa.tuple_(col(ReviewHistory.timestamp), col(ReviewHistory.id)) < (after_time, after_id))
-    query = query.order_by(col(ReviewHistory.timestamp).desc(), col(ReviewHistory.id).desc()).limit(limit + 1)
-    rows = session.exec(query).all()
+        query = query.where(sa.tuple_(table.c.timestamp, table.c.id) < (after_time, after_id))
+    query = query.order_by(table.c.timestamp.desc(), table.c.id.desc()).limit(limit + 1)
+    rows = session.execute(query).all()
     page, more = rows[:limit], len(rows) > limit
     next_cursor = _encode_cursor(page[-1]) if more else None
     return page, next_cursor
@@ -75,7 +77,7 @@ def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int
     return deleted
 
 
-def _encode_cursor(row: ReviewHistory) -> str:
+def _encode_cursor(row: sa.Row) -> str:
     raw = f"{row.timestamp.isoformat()}|{row.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

@@ -47,7 +47,7 @@ def plan_of_user(user_id: str) -> str:
 
 
 def _read_plan(user_id: str) -> str:
-    with db.session() as session:
+    with db.session(autocommit=True) as session:
         row = session.exec(
             select(UserSubscription.plan, UserSubscription.status).where(UserSubscription.userId == user_id)
         ).first()

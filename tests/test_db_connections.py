@@ -1,0 +1,37 @@
+"""Pooled connections are not pinged before use: one the server ended while it sat idle is swapped
+for a fresh one at checkout, so the request that draws it still succeeds."""
+
+from __future__ import annotations
+
+import psycopg
+import sqlalchemy as sa
+
+from shared import db
+from tests.conftest import ADMIN_URL
+
+
+def backend_pid(*, autocommit: bool) -> int:
+    with db.session(autocommit=autocommit) as session:
+        return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_a_connection_the_server_ended_is_replaced_at_checkout(db_env):
+    db.get_engine().dispose()
+    for autocommit in (False, True):
+        first = backend_pid(autocommit=autocommit)
+        assert backend_pid(autocommit=autocommit) == first  # the pool hands the same one back
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s)", (first,)).fetchone() == (True,)
+            # terminate returns before the backend has gone: wait for it
+            admin.execute("SELECT pg_sleep(0.2)")
+        replaced = backend_pid(autocommit=autocommit)
+        assert replaced != first
+
+
+def test_an_autocommit_session_sends_no_transaction(db_env):
+    with db.session(autocommit=True) as session:
+        assert session.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
+        assert session.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
+    with db.session() as session:
+        session.execute(sa.text("SELECT pg_sleep(0.01)"))
+        assert not session.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
