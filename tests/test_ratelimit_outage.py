@@ -222,9 +222,7 @@ def test_a_script_call_whose_answer_is_lost_is_not_sent_again(store, settings_en
 def test_a_switch_mid_window_admits_no_more_than_the_limit(settings_env, redis_prefix):
     """The store admits 6 of 10, then goes away: the instance admits 4 more, not a fresh 10."""
     gateway = Gateway(REDIS_URL, GATEWAY_TOKEN).start()
-    settings_env(
-        **store_at("upstash", f"127.0.0.1:{gateway.server.server_address[1]}"), RATE_LIMIT_PREFIX=redis_prefix
-    )
+    settings_env(**store_at("upstash", f"127.0.0.1:{gateway.server.server_address[1]}"), RATE_LIMIT_PREFIX=redis_prefix)
     limiter, key = get_limiter(), f"{redis_prefix}switch"
     try:
         before = [limiter.decide(key, 10, 60_000) for _ in range(6)]
