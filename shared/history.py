@@ -8,19 +8,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlmodel import Session, col
 
 from shared.errors import invalid_input, not_found
+from shared.ids import cuid
+from shared.models import utcnow
 from shared.models.review_history import ReviewHistory
 
 SNIPPET_CHARS = 500  # a history row keeps the start of the code, as the original app did
 MAX_FEEDBACK_CHARS = 500_000
 
 
-def list_reviews(session: Session, user_id: str, limit: int, cursor: str | None) -> tuple[list[sa.Row], str | None]:
+def list_reviews(
+    session: Session | Connection, user_id: str, limit: int, cursor: str | None
+) -> tuple[list[sa.Row], str | None]:
     """A page of plain rows (attribute access by column name: row.id, row.feedback, ...), read with
     SQLAlchemy Core: building ORM entities for a list that is only serialised costs more than the
-    query. One statement, so the caller may use an autocommit session."""
+    query. One statement, so `db.statement()` serves it."""
     table = ReviewHistory.__table__
     query = sa.select(table).where(table.c.userId == user_id)
     if cursor:
@@ -36,7 +41,7 @@ def list_reviews(session: Session, user_id: str, limit: int, cursor: str | None)
 
 
 def add_review(
-    session: Session,
+    session: Session | Connection,
     user_id: str,
     *,
     type: str,
@@ -48,22 +53,26 @@ def add_review(
     fileName: str | None = None,
     timestamp: int | None = None,
 ) -> str:
-    """Keyword names are the columns' (and the wire's); `timestamp` is ms since the epoch."""
-    row = ReviewHistory(
-        userId=user_id,
-        type=type,
-        language=language,
-        reviewModes=list(reviewModes),
-        codeSnippet=codeSnippet[:SNIPPET_CHARS] if codeSnippet is not None else None,
-        feedback=feedback,
-        repoUrl=repoUrl,
-        fileName=fileName,
+    """Keyword names are the columns' (and the wire's); `timestamp` is ms since the epoch. One
+    INSERT (Core: the ORM's unit of work costs more than the statement)."""
+    review_id = cuid()
+    session.execute(
+        sa.insert(ReviewHistory.__table__).values(
+            id=review_id,
+            userId=user_id,
+            type=type,
+            language=language,
+            reviewModes=list(reviewModes),
+            codeSnippet=codeSnippet[:SNIPPET_CHARS] if codeSnippet is not None else None,
+            feedback=feedback,
+            repoUrl=repoUrl,
+            fileName=fileName,
+            timestamp=utcnow()
+            if timestamp is None
+            else datetime.fromtimestamp(timestamp / 1000, UTC).replace(tzinfo=None),
+        )
     )
-    if timestamp is not None:
-        row.timestamp = datetime.fromtimestamp(timestamp / 1000, UTC).replace(tzinfo=None)
-    session.add(row)
-    session.flush()
-    return row.id
+    return review_id
 
 
 def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int:

@@ -11,7 +11,7 @@ from tests.conftest import ADMIN_URL
 
 
 def backend_pid(*, autocommit: bool) -> int:
-    with db.session(autocommit=autocommit) as session:
+    with db.statement() if autocommit else db.session() as session:
         return session.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
 
 
@@ -28,8 +28,8 @@ def test_a_connection_the_server_ended_is_replaced_at_checkout(db_env):
         assert replaced != first
 
 
-def test_an_autocommit_session_sends_no_transaction(db_env):
-    with db.session(autocommit=True) as session:
+def test_a_statement_connection_sends_no_transaction(db_env):
+    with db.statement() as session:
         assert session.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
         assert session.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
     with db.session() as session:

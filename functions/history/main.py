@@ -22,7 +22,7 @@ def history(call: Call):
         return feedback(call)
     if method == "GET":
         query = call.query(HistoryQuery)
-        with db.session(autocommit=True) as session:  # one SELECT: no BEGIN/COMMIT round trips
+        with db.statement() as session:  # one SELECT
             rows, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
             items = [HistoryItem.from_row(row).model_dump() for row in rows]
         return {"items": items, "nextCursor": next_cursor}

@@ -51,7 +51,7 @@ def lookup(key: str) -> ReviewOutcome | None:
         return None
     table = ReviewCache.__table__
     try:
-        with db.session(autocommit=True) as session:  # one indexed read: no BEGIN/COMMIT round trips
+        with db.statement() as session:  # one indexed read
             response = session.execute(
                 sa.select(table.c.response).where(table.c.key == key, table.c.expiresAt > utcnow())
             ).scalar()
