@@ -5,19 +5,24 @@
 #
 #   ./deploy.sh --project P --region R [--functions history,billing] [--sql-instance P:R:I]
 #               [--env-file FILE] [--skip-migrations] [--dry-run]
+#               [--domain app.example.com --frontend-service WEB [--frontend-region R]]
 #
 # Settings come from the environment (or --env-file, same format as .env.example). Secret values
 # (DATABASE_URL, tokens, keys) go to Secret Manager as coderevai-<name> (created when missing, from
 # the value in the environment) and reach the functions through --set-secrets; the rest goes in
 # through --env-vars-file. --dry-run prints every gcloud command instead of running it.
+# --domain puts the functions behind the front end's domain (its Cloud Run service WEB): a global
+# external Application Load Balancer routing the paths of shared/routes.py to the functions and
+# everything else to the front end, with a Google-managed certificate (docs/deploy.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 project="" region="" only="" sql_instance="" env_file="" dry_run=0 skip_migrations=0
+domain="" frontend_service="" frontend_region=""
 runtime="python312" prefix="coderevai"
 
 die() { echo "deploy.sh: $*" >&2; exit 1; }
-usage() { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +33,9 @@ while [ $# -gt 0 ]; do
     --env-file) env_file="${2:-}"; shift 2 ;;
     --skip-migrations) skip_migrations=1; shift ;;
     --dry-run) dry_run=1; shift ;;
+    --domain) domain="${2:-}"; shift 2 ;;
+    --frontend-service) frontend_service="${2:-}"; shift 2 ;;
+    --frontend-region) frontend_region="${2:-}"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -43,6 +51,13 @@ region="${region:-${GOOGLE_CLOUD_REGION:-}}"
 [ -n "$project" ] || die "set --project (or GOOGLE_CLOUD_PROJECT)"
 [ -n "$region" ] || die "set --region (or GOOGLE_CLOUD_REGION)"
 [ "$dry_run" = 1 ] || command -v gcloud >/dev/null || die "gcloud is not on PATH: install the Google Cloud CLI (https://cloud.google.com/sdk) or use --dry-run"
+if [ -n "$domain$frontend_service$frontend_region" ]; then
+  [ -n "$domain" ] || die "--frontend-service and --frontend-region go with --domain (the front end's domain)"
+  [ -n "$frontend_service" ] || die "--domain needs --frontend-service (the front end's Cloud Run service, the load balancer's default backend)"
+  [[ "$domain" =~ ^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$ ]] || die "--domain '$domain' is not a lowercase host name such as app.example.com"
+  frontend_region="${frontend_region:-$region}"
+  command -v python3 >/dev/null || die "python3 is not on PATH (it writes the URL map from shared/routes.py)"
+fi
 
 # Which secret each function needs: a function gets only what it uses.
 SECRET_VARS="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
@@ -56,6 +71,9 @@ secrets_for() {
     # Production settings want a limiter store and a Clerk key in every function; the webhook makes
     # no Stripe API call, so it gets the signing secret and not the API key.
     stripe_webhook) echo "$COMMON STRIPE_WEBHOOK_SECRET" ;;
+    # history, keys, health, metrics: what production settings want of every function (they refuse
+    # to start without the database, the limiter's store and a Clerk key); health checks the first
+    # two, metrics rate-limits by client address, keys signs callers in.
     *) echo "$COMMON" ;;
   esac
 }
@@ -81,9 +99,11 @@ if [ -n "${STRIPE_WEBHOOK_SECRET:-}" ]; then  # the webhook copies plans to Cler
   [ -n "${STRIPE_PRICE_ID_PRO:-}" ] || die "STRIPE_PRICE_ID_PRO is not set (the Stripe webhook maps prices to plans)"
 fi
 
+quote() { local out; out=$(printf '%q ' "$@"); echo "${out% }"; }
+
 run() {
   if [ "$dry_run" = 1 ]; then
-    printf '%q ' "$@"; echo
+    quote "$@"
   else
     "$@"
   fi
@@ -148,6 +168,16 @@ else
   functions=$all_functions
 fi
 
+if [ -n "$domain" ]; then
+  # A typo here would leave the domain answering 404s after every other step; say so first.
+  if [ "$dry_run" = 1 ]; then
+    echo "gcloud run services describe $frontend_service --project $project --region $frontend_region  # the front end must exist"
+  else
+    gcloud run services describe "$frontend_service" --project "$project" --region "$frontend_region" >/dev/null 2>&1 \
+      || die "no Cloud Run service '$frontend_service' in $frontend_region (the front end: --frontend-service, --frontend-region)"
+  fi
+fi
+
 for var in $SECRET_VARS; do
   [ -z "${!var:-}" ] || ensure_secret "$var"
 done
@@ -181,3 +211,8 @@ for fn in $functions; do
   fi
 done
 echo "deployed: $(echo $functions)"
+
+if [ -n "$domain" ]; then
+  # shellcheck source=scripts/load_balancer.sh
+  . scripts/load_balancer.sh
+fi

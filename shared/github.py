@@ -74,6 +74,32 @@ def parse_repo_url(url: str) -> RepoRef:
     return RepoRef(owner, name, ref)
 
 
+_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def label_repo_url(url: str) -> str:
+    """The repository a client-sent review came from, as `https://github.com/<owner>/<repo>`, from
+    any address the web app's form takes: http, a trailing .git, /tree/<ref>, /blob/<ref>/<path>,
+    ?tab=..., #readme. Only a label for the history; nothing is fetched, so parse_repo_url stays
+    the strict gate for a review the server fetches. ASCII only, so no look-alike host passes."""
+    if len(url) > MAX_URL_CHARS or not url.isascii():
+        raise invalid_repo_url("not a github.com repository address")
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname or ""
+    except ValueError:  # a malformed IPv6 literal
+        raise invalid_repo_url("not a github.com repository address") from None
+    if parts.scheme.lower() not in ("http", "https") or host != "github.com":
+        raise invalid_repo_url("not a github.com repository address")
+    owner, _, rest = parts.path.strip("/").partition("/")
+    name = rest.split("/", 1)[0]
+    name = name[:-4] if name.lower().endswith(".git") else name
+    if not _OWNER.fullmatch(owner) or not _NAME.fullmatch(name) or name in (".", ".."):
+        raise invalid_repo_url("no <owner>/<repo> in the address")
+    return f"https://github.com/{owner}/{name}"
+
+
 class ArchiveLimits(NamedTuple):
     archive_bytes: int = 25 * 1024 * 1024  # the gzipped tarball as it arrives
     total_bytes: int = 100 * 1024 * 1024  # every member unpacked, kept or not: a gzip bomb stops here

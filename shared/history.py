@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -18,6 +18,9 @@ from shared.models.review_history import ReviewHistory
 
 SNIPPET_CHARS = 500  # a history row keeps the start of the code, as the original app did
 MAX_FEEDBACK_CHARS = 500_000
+# The web app POSTs each review to its history after our review function has already saved it;
+# an item with the same feedback saved this recently is that review, not another one.
+SAME_REVIEW_WINDOW = timedelta(minutes=10)
 
 
 def list_reviews(
@@ -73,6 +76,29 @@ def add_review(
         )
     )
     return review_id
+
+
+def find_saved_review(
+    session: Session, user_id: str, *, feedback: str, language: str | None, fileName: str | None, repoUrl: str | None
+) -> str | None:
+    """The caller's review saved in the last minutes with this feedback, if any, completed with
+    what the web app knows and the review function did not (the file's path, the language's label,
+    the repository's address as typed)."""
+    since = datetime.now(UTC).replace(tzinfo=None) - SAME_REVIEW_WINDOW
+    row = session.exec(
+        select(ReviewHistory)
+        .where(ReviewHistory.userId == user_id, col(ReviewHistory.timestamp) >= since)
+        .where(ReviewHistory.feedback == feedback)
+        .order_by(col(ReviewHistory.timestamp).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    row.language = language or row.language
+    row.fileName = row.fileName or fileName
+    row.repoUrl = row.repoUrl or repoUrl
+    session.add(row)
+    return row.id
 
 
 def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int:

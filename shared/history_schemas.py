@@ -1,56 +1,108 @@
-"""The history function's bodies: a review as listed, a review to add, the list and delete queries."""
+"""The history function's bodies: a review as listed, a review to add, the list and delete queries.
+
+Two item shapes are served and taken: the web app's (`app/types/index.ts` HistoryItem: `fileName`,
+`code`, `mode`, `reviewType`) and the database's (`type`, `reviewModes`, `codeSnippet`, `repoUrl`),
+which the original setup guide's version of the app read. A listed item carries both."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from shared.history import MAX_FEEDBACK_CHARS
-from shared.models.review_history import ReviewHistory
-from shared.schemas import MAX_MODES, Body, ReviewMode, epoch_ms
+from shared.schemas import MAX_MODES, Body, ModeName, epoch_ms
 
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime holds
 
 
 class HistoryItem(BaseModel):
     id: str
-    type: str
-    language: str | None
-    reviewModes: list[str]
     timestamp: int  # milliseconds since the epoch, as the front end's Date.now()
-    codeSnippet: str | None
     feedback: str
+    language: str
+    # the web app's fields
+    fileName: str  # the file's path, or the repository's URL for a repository review
+    code: str
+    mode: list[str]
+    reviewType: Literal["file", "repo"]
+    # the database's fields
+    type: str
+    reviewModes: list[str]
+    codeSnippet: str | None
     repoUrl: str | None
-    fileName: str | None
 
     @classmethod
-    def from_row(cls, row: ReviewHistory) -> HistoryItem:
+    def from_row(cls, row: Any) -> HistoryItem:
+        """`row`: anything with the ReviewHistory columns as attributes (an entity or a Core row)."""
+        modes = list(row.reviewModes or [])
+        repository = row.type == "repository"
         return cls(
             id=row.id,
-            type=row.type,
-            language=row.language,
-            reviewModes=list(row.reviewModes or []),
             timestamp=epoch_ms(row.timestamp),
-            codeSnippet=row.codeSnippet,
             feedback=row.feedback,
+            # As the web app's own server mapped its rows (historyServiceDB.ts).
+            language=row.language or "text",
+            fileName=row.fileName or row.repoUrl or "Unknown",
+            code="" if repository else row.codeSnippet or "",  # a repository review lists its files there
+            mode=modes,
+            reviewType="repo" if repository else "file",
+            type=row.type,
+            reviewModes=modes,
+            codeSnippet=row.codeSnippet,
             repoUrl=row.repoUrl,
-            fileName=row.fileName,
         )
 
 
 class NewHistoryItem(Body):
-    type: Literal["code", "repository", "file"]
-    language: str | None = Field(default=None, max_length=64)
-    reviewModes: list[ReviewMode] = Field(default=[], max_length=MAX_MODES)
-    codeSnippet: str | None = None  # cut to the first 500 characters when stored
+    """Either shape; `type` or `reviewType` says which. An `id` is ignored: the server assigns ids."""
+
     feedback: str = Field(min_length=1, max_length=MAX_FEEDBACK_CHARS)
-    repoUrl: str | None = Field(default=None, max_length=2048)
-    fileName: str | None = Field(default=None, max_length=1024)
+    language: str | None = Field(default=None, max_length=64)
+    fileName: str | None = Field(default=None, max_length=2048)
     timestamp: int | None = Field(
         default=None, ge=0, le=MAX_TIMESTAMP_MS, description="ms since the epoch; now when absent"
     )
-    id: str | None = Field(default=None, description="ignored: the server assigns ids")
+    id: str | None = Field(default=None, max_length=64)
+    # the database's shape
+    type: Literal["code", "repository", "file"] | None = None
+    reviewModes: list[ModeName] | None = Field(default=None, max_length=MAX_MODES)
+    codeSnippet: str | None = None  # cut to the first 500 characters when stored
+    repoUrl: str | None = Field(default=None, max_length=2048)
+    # the web app's shape (older copies kept `mode` as one string)
+    reviewType: Literal["file", "repo"] | None = None
+    mode: list[ModeName] | ModeName | None = None
+    code: str | None = None
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> NewHistoryItem:
+        if self.type is None and self.reviewType is None:
+            raise ValueError("name the kind of review: type (code|repository) or reviewType (file|repo)")
+        modes = [self.mode] if isinstance(self.mode, str) else self.mode
+        if modes is not None and len(modes) > MAX_MODES:
+            raise ValueError(f"mode: at most {MAX_MODES} modes")
+        return self
+
+    @property
+    def from_web_app(self) -> bool:
+        """Sent by the web app after each review, which our review functions have already saved."""
+        return self.type is None
+
+    def columns(self) -> dict[str, Any]:
+        """The row's columns, keyword names as shared.history.add_review takes them."""
+        repository = self.type == "repository" or (self.type is None and self.reviewType == "repo")
+        modes = self.reviewModes if self.reviewModes is not None else self.mode
+        location = self.repoUrl or (self.fileName if repository else None)
+        return {
+            "type": "repository" if repository else (self.type or "code"),
+            "language": self.language,
+            "reviewModes": [modes] if isinstance(modes, str) else list(modes or []),
+            "codeSnippet": self.codeSnippet if self.codeSnippet is not None else (self.code or None),
+            "feedback": self.feedback,
+            "repoUrl": location,
+            "fileName": None if repository and self.type is None else self.fileName,
+            "timestamp": self.timestamp,
+        }
 
 
 class HistoryQuery(Body):

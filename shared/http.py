@@ -28,6 +28,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # A refused request writes no usage row: shedding load must not cost a database write each, and a
 # database that is down cannot take one.
 _NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE"})
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
 
 
@@ -80,7 +81,8 @@ def validation_error(exc: ValidationError) -> ApiError:
         problems.append({"field": where, "message": error["msg"]})
     first = problems[0]
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-    return invalid_input(f"Invalid input: {message}", details={"fields": problems})
+    details = "; ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in problems)
+    return invalid_input(f"Invalid input: {message}", details=details, data={"fields": problems})
 
 
 def endpoint(
@@ -90,10 +92,12 @@ def endpoint(
     authenticated: bool = True,
     max_body: int = MAX_BODY_BYTES,
     limit: str | None = None,
+    too_large: str = "FILE_TOO_LARGE",
 ) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
-    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers."""
+    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers.
+    `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo)."""
     allowed = tuple(m.upper() for m in methods)
     if limit is not None and not authenticated:
         raise ValueError("rate limits are per user: `limit` needs authenticated=True")
@@ -131,6 +135,7 @@ def endpoint(
                     )
                 else:
                     if authenticated:
+                        _require_allowed_origin(request, settings)
                         call.user_id = authenticate(request)
                     if limit is not None:
                         call.headers.update(enforce(limit, call.user_id))
@@ -146,7 +151,7 @@ def endpoint(
                     retryable=True,
                 )
             if error is not None:
-                response = json_response(error.body(), error.status)
+                response = json_response(error.body(too_large), error.status)
                 response.headers.update(error.headers)
             response.headers.update(call.headers)
             response.headers.update(cors)
@@ -202,12 +207,39 @@ def _cors_headers(request: flask.Request, settings: Any) -> dict[str, str]:
     origin = request.headers.get("Origin")
     if not origin:
         return {}
-    allowed = settings.allowed_origins or ([] if settings.production else ["*"])
+    allowed = _allowed_origins(settings)
     if origin in allowed:
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin", "Access-Control-Expose-Headers": _EXPOSED}
     if "*" in allowed:
         return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": _EXPOSED}
     return {}
+
+
+def _require_allowed_origin(request: flask.Request, settings: Any) -> None:
+    """A browser attaches the `__session` cookie to a request another site makes it send, so a
+    state-changing request signed in by that cookie must come from an allowed origin (CSRF).
+    A request with an Authorization header carries its credential itself and is exempt."""
+    if request.method in _SAFE_METHODS or "Authorization" in request.headers or "__session" not in request.cookies:
+        return
+    origin = request.headers.get("Origin") or _origin_of(request.headers.get("Referer", ""))
+    allowed = _allowed_origins(settings)
+    if origin and origin != "null" and (origin in allowed or "*" in allowed):
+        return
+    raise ApiError(
+        403,
+        "ORIGIN_FORBIDDEN",
+        "A request signed in by cookie must come from an allowed origin (Origin or Referer header).",
+    )
+
+
+def _origin_of(url: str) -> str | None:
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}" if scheme and host else None
+
+
+def _allowed_origins(settings: Any) -> list[str]:
+    return settings.allowed_origins or ([] if settings.production else ["*"])
 
 
 def _preflight(request: flask.Request, cors: dict[str, str], allowed: tuple[str, ...]) -> flask.Response:

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
-from shared.github import fetch_repository, parse_repo_url
+from shared.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.history import MAX_FEEDBACK_CHARS
 from shared.repo_files import Part, Plan, RepoFile, Skipped, plan_batches, select, skip_reason
 from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
@@ -24,7 +24,7 @@ from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.report import FINDINGS_HEADING, cut_to, findings_section
-from shared.schemas import MAX_MODES, Body, ReviewMode
+from shared.schemas import MAX_MODES, Body, ModeName
 
 log = logging.getLogger("coderevai.repo_review")
 
@@ -49,7 +49,7 @@ class ReviewRepoRequest(Body):
 
     files: list[RepoFileIn] = Field(default=[])
     repoUrl: str | None = Field(default=None, max_length=4096)
-    reviewModes: list[ReviewMode] = Field(default=[], max_length=MAX_MODES)
+    reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
     customPrompt: str | None = Field(default=None, max_length=5000)
 
 
@@ -70,16 +70,18 @@ class RepoReview(NamedTuple):
 def review_request(request: ReviewRepoRequest) -> RepoReview:
     """Files sent by the client (within the caps), or the repository at `repoUrl` fetched from GitHub."""
     modes = normalise_modes(request.reviewModes)
-    repo = parse_repo_url(request.repoUrl) if request.repoUrl is not None else None
     if request.files:
+        # The address only labels the review: the web app sends it as the user typed it.
+        repo_url = label_repo_url(request.repoUrl) if request.repoUrl else None
         files, skipped_before = client_files(request.files), []
-    elif repo is not None:
+    elif request.repoUrl is not None:
+        repo = parse_repo_url(request.repoUrl)
         archive = fetch_repository(repo, skip=skip_reason)
-        files, skipped_before = archive.files, archive.skipped
+        files, skipped_before, repo_url = archive.files, archive.skipped, repo.url
     else:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
     review = review_repository(files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before)
-    return review._replace(repo_url=repo.url if repo else None, modes=modes)
+    return review._replace(repo_url=repo_url, modes=modes)
 
 
 def client_files(files: list[RepoFileIn]) -> list[tuple[str, str]]:
@@ -112,8 +114,8 @@ def review_repository(
     skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
     if not selection.files:
         raise invalid_input(
-            "There is no file to review: every file was skipped (see details.skippedFiles).",
-            details=_skipped_details(skipped),
+            "There is no file to review: every file was skipped (see skippedFiles).",
+            data=_skipped_details(skipped),
         )
     language = main_language(selection.files)
     if not gemini.configured():
@@ -126,8 +128,8 @@ def review_repository(
         raise ApiError(
             413,
             "PAYLOAD_TOO_LARGE",
-            "There is nothing to review: no file fits one model call (see details.skippedFiles).",
-            details=_skipped_details(skipped + plan.not_reviewed),
+            "There is nothing to review: no file fits one model call (see skippedFiles).",
+            data=_skipped_details(skipped + plan.not_reviewed),
         )
     key = cache_key(selection.files, language, modes, custom_prompt, settings)
     if (hit := cache.lookup(key)) is not None:

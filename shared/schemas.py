@@ -5,9 +5,9 @@ billing, repo_review, feedback, review.schemas), so a function builds only the m
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
 ReviewMode = Literal[
     "comprehensive",
@@ -19,6 +19,15 @@ ReviewMode = Literal[
     "production_ready",
 ]
 MAX_MODES = 5
+
+
+def _mode_name(value: Any) -> Any:
+    """The web app's names, and the hyphenated or spaced spellings people type: `bug-fixes`."""
+    return value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
+
+
+# A review mode as a request names it.
+ModeName = Annotated[ReviewMode, BeforeValidator(_mode_name)]
 
 
 class Body(BaseModel):

@@ -32,13 +32,24 @@ def _documented() -> dict[str, set[str]]:
     }
 
 
+def public_path(function: str, target: str, method: str) -> str | None:
+    """The web app's path (shared/routes.py) that reaches `function` at `target` with `method`."""
+    from shared.routes import ROUTES
+
+    target = target.rstrip("/") or "/"
+    for route in ROUTES:
+        if route.function == function and route.target == target and method in route.methods:
+            return route.path
+    return None
+
+
 def check_response(function: str, response) -> None:
     """Validate one test-client response of `function` as if served under its public path."""
     from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 
     environ = dict(response.request.environ)
-    path = ("/" + function.replace("_", "-") + environ.get("PATH_INFO", "/")).rstrip("/")
-    if environ["REQUEST_METHOD"] not in _documented().get(path, set()):
+    path = public_path(function, environ.get("PATH_INFO") or "/", environ["REQUEST_METHOD"])
+    if path is None or environ["REQUEST_METHOD"] not in _documented().get(path, set()):
         return  # OPTIONS preflights and 405s for undocumented methods
     environ.update(PATH_INFO=path, SCRIPT_NAME="", HTTP_HOST="127.0.0.1:8080", SERVER_NAME="127.0.0.1")
     environ["SERVER_PORT"] = "8080"

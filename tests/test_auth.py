@@ -124,7 +124,7 @@ def test_jwks_outage_on_first_use_is_503_retryable(db_env):
         db_env(CLERK_SECRET_KEY="sk_test_down", CLERK_API_URL=clerk.url)
         response = function_client("history").get("/", headers=bearer(ClerkKeys(kid="k_down").token()))
     assert response.status_code == 503
-    assert response.json["code"] == "AUTH_UNAVAILABLE"
+    assert response.json["reason"] == "AUTH_UNAVAILABLE"
     assert response.json["retryable"] is True
 
 

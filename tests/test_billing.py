@@ -131,7 +131,7 @@ def test_checkout_when_already_pro_points_to_the_portal(client, fake_stripe, pg_
     user = new_user()
     store_subscription(pg_url, user)
     response = client.post("/checkout", json={"plan": "pro"}, headers=as_user(user))
-    assert response.status_code == 409 and response.json["code"] == "ALREADY_SUBSCRIBED"
+    assert response.status_code == 409 and response.json["reason"] == "ALREADY_SUBSCRIBED"
     assert fake_stripe.checkouts == []
 
 
@@ -170,10 +170,13 @@ def test_stripe_errors_are_retryable_502(client, fake_stripe):
     fake_stripe.failing_with = 500
     response = client.post("/checkout", json={"plan": "pro"}, headers=as_user(new_user()))
     assert response.status_code == 502
+    message = "Could not create a checkout session: Stripe answered with an error."
     assert response.json == {
-        "error": "Could not create a checkout session: Stripe answered with an error.",
-        "code": "STRIPE_ERROR",
+        "code": "PAYMENT_ERROR",
+        "message": message,
+        "error": message,
         "retryable": True,
+        "reason": "STRIPE_ERROR",
     }
 
 
@@ -181,7 +184,7 @@ def test_stripe_unreachable_is_503(billing_env):
     billing_env(STRIPE_API_BASE="http://127.0.0.1:9")
     response = function_client("billing").post("/checkout", json={"plan": "pro"}, headers=as_user(new_user()))
     assert response.status_code == 503
-    assert response.json["code"] == "STRIPE_UNAVAILABLE" and response.json["retryable"] is True
+    assert response.json["reason"] == "STRIPE_UNAVAILABLE" and response.json["retryable"] is True
     assert "sk_test_billing" not in response.get_data(as_text=True)
 
 
@@ -189,4 +192,4 @@ def test_stripe_unreachable_is_503(billing_env):
 def test_without_stripe_billing_is_disabled(db_env, method, path):
     response = function_client("billing").open(path, method=method, json={"plan": "pro"}, headers=as_user(new_user()))
     assert response.status_code == 503
-    assert response.json["code"] == "BILLING_DISABLED"
+    assert response.json["reason"] == "BILLING_DISABLED"

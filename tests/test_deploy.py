@@ -10,19 +10,45 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
+from shared.routes import ROUTES
 from tests.conftest import ROOT
 
 FAKE_GCLOUD = """#!/usr/bin/env python3
 import json, os, sys
 args = sys.argv[1:]
+flag = lambda name: args[args.index(name) + 1]
 stdin = sys.stdin.read() if args[:2] == ["secrets", "create"] or args[:3] == ["secrets", "versions", "add"] else ""
+source = open(flag("--source")).read() if args[:3] == ["compute", "url-maps", "import"] else None
 with open(os.environ["GCLOUD_LOG"], "a") as log:
-    log.write(json.dumps({"args": args, "stdin_len": len(stdin)}) + "\\n")
-if args[:2] == ["secrets", "describe"] and args[2] in os.environ.get("GCLOUD_MISSING", "").split(","):
+    log.write(json.dumps({"args": args, "stdin_len": len(stdin), "source": source}) + "\\n")
+if "describe" in args[:3] and args[args.index("describe") + 1] in os.environ.get("GCLOUD_MISSING", "").split(","):
     sys.exit(1)
 if args[:4] == ["secrets", "versions", "access", "latest"]:
     print(json.loads(os.environ.get("GCLOUD_SECRETS", "{}")).get(args[args.index("--secret") + 1], ""), end="")
+if args[0] == "compute":  # load balancer resources live in a state file, as they would in the project
+    path = os.environ["GCLOUD_STATE"]
+    state = json.load(open(path)) if os.path.exists(path) else {}
+    verb, key = args[2], args[1] + " " + args[3]
+    if verb != "create" and verb != "import" and key not in state:
+        sys.exit(1)
+    if verb == "describe" and "--format" in args:
+        print({"value(backends[].group)": ";".join(state[key].get("backends", [])),
+               "value(address)": "203.0.113.7"}[flag("--format")])
+    elif verb == "create":
+        if key in state:
+            sys.exit("ERROR: already exists: " + key)
+        state[key] = {"args": args}
+    elif verb == "import":
+        state[key] = {"args": args, "source": source}
+    elif verb == "add-backend":
+        group = "https://www.googleapis.com/compute/v1/projects/%s/regions/%s/networkEndpointGroups/%s" % (
+            flag("--project"), flag("--network-endpoint-group-region"), flag("--network-endpoint-group"))
+        if group in state[key].setdefault("backends", []):
+            sys.exit("ERROR: backend already exists")
+        state[key]["backends"].append(group)
+    json.dump(state, open(path, "w"))
 """
 
 ENV = {
@@ -48,6 +74,7 @@ def deploy(
     missing: str = "",
     stored: dict | None = None,
     gcloud: bool = True,
+    state: Path | None = None,
 ):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
@@ -76,6 +103,7 @@ def deploy(
         "GCLOUD_LOG": str(log),
         "GCLOUD_MISSING": missing,
         "GCLOUD_SECRETS": json.dumps(stored or {}),
+        "GCLOUD_STATE": str(state or tmp_path / "gcloud-state.json"),
     }
     result = subprocess.run(
         ["bash", str(ROOT / "deploy.sh"), *args], cwd=ROOT, env=full_env, capture_output=True, text=True
@@ -252,3 +280,244 @@ def test_the_webhook_secret_needs_the_clerk_secret_key(tmp_path):
     assert result.returncode != 0
     assert "CLERK_SECRET_KEY is not set (the Stripe webhook copies plans to Clerk)" in result.stderr
     assert calls == []
+
+
+# One origin: the functions behind the front end's domain (--domain).
+
+DOMAIN = "app.example.com"
+LB_ENV = ENV | {"ALLOWED_ORIGINS": f"https://{DOMAIN}", "CLERK_AUTHORIZED_PARTIES": f"https://{DOMAIN}"}
+LB_ARGS = ("--project", "proj", "--region", "us-central1", "--domain", DOMAIN, "--frontend-service", "coderevai-web")
+# The routes whose function is in this checkout: a route to a missing function stays with the front end.
+ROUTED = [route for route in ROUTES if (ROOT / "functions" / route.function / "main.py").exists()]
+ROUTED_FUNCTIONS = list(dict.fromkeys(route.function for route in ROUTED))
+
+
+def dashed(function: str) -> str:
+    return function.replace("_", "-")
+
+
+def lb_calls(calls: list[list[str]]) -> list[list[str]]:
+    return [c for c in calls if c[0] == "compute"]
+
+
+def imported_url_map(records: list[dict], name: str = "coderevai-url-map") -> dict:
+    (record,) = [r for r in records if r["args"][:4] == ["compute", "url-maps", "import", name]]
+    return yaml.safe_load(record["source"])
+
+
+@pytest.fixture(scope="module")
+def lb_deploy(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lb")
+    (tmp / "first").mkdir()
+    return deploy(tmp / "first", *LB_ARGS, "--skip-migrations", env=LB_ENV, state=tmp / "state.json"), tmp
+
+
+def test_the_load_balancer_is_built_in_order_after_the_functions(lb_deploy):
+    (result, calls, _), _ = lb_deploy
+    assert result.returncode == 0, result.stderr
+    last_function = max(i for i, c in enumerate(calls) if c[:2] == ["functions", "deploy"])
+    first_lb = min(i for i, c in enumerate(calls) if c[0] == "compute")
+    assert last_function < first_lb
+    changes = [c for c in lb_calls(calls) if c[2] != "describe"]
+    expected = []
+    for fn in ROUTED_FUNCTIONS:
+        expected += [
+            ["network-endpoint-groups", "create", f"coderevai-{dashed(fn)}-neg"],
+            ["backend-services", "create", f"coderevai-{dashed(fn)}"],
+            ["backend-services", "add-backend", f"coderevai-{dashed(fn)}"],
+        ]
+    expected += [
+        ["network-endpoint-groups", "create", "coderevai-frontend-neg"],
+        ["backend-services", "create", "coderevai-frontend"],
+        ["backend-services", "add-backend", "coderevai-frontend"],
+        ["url-maps", "import", "coderevai-url-map"],
+        ["ssl-certificates", "create", "coderevai-app-example-com"],
+        ["target-https-proxies", "create", "coderevai-https-proxy"],
+        ["addresses", "create", "coderevai-ip"],
+        ["forwarding-rules", "create", "coderevai-https"],
+        ["url-maps", "import", "coderevai-http-redirect"],
+        ["target-http-proxies", "create", "coderevai-http-proxy"],
+        ["forwarding-rules", "create", "coderevai-http"],
+    ]
+    assert [c[1:4] for c in changes] == expected
+    assert all(flag(c, "--project") == "proj" for c in changes)
+    by_name = {(c[1], c[2], c[3]): c for c in changes}
+    for fn in ROUTED_FUNCTIONS:
+        neg = by_name["network-endpoint-groups", "create", f"coderevai-{dashed(fn)}-neg"]
+        assert flag(neg, "--network-endpoint-type") == "serverless"
+        assert flag(neg, "--cloud-run-service") == dashed(fn)  # the gen2 function's Cloud Run service
+        assert flag(neg, "--region") == "us-central1"
+        backend = by_name["backend-services", "create", f"coderevai-{dashed(fn)}"]
+        assert "--global" in backend and flag(backend, "--load-balancing-scheme") == "EXTERNAL_MANAGED"
+        added = by_name["backend-services", "add-backend", f"coderevai-{dashed(fn)}"]
+        assert flag(added, "--network-endpoint-group") == f"coderevai-{dashed(fn)}-neg"
+        assert flag(added, "--network-endpoint-group-region") == "us-central1"
+    front = by_name["network-endpoint-groups", "create", "coderevai-frontend-neg"]
+    assert flag(front, "--cloud-run-service") == "coderevai-web"
+    cert = by_name["ssl-certificates", "create", "coderevai-app-example-com"]
+    assert flag(cert, "--domains") == DOMAIN and "--global" in cert
+    proxy = by_name["target-https-proxies", "create", "coderevai-https-proxy"]
+    assert (flag(proxy, "--ssl-certificates"), flag(proxy, "--url-map")) == (
+        "coderevai-app-example-com",
+        "coderevai-url-map",
+    )
+    https = by_name["forwarding-rules", "create", "coderevai-https"]
+    assert flag(https, "--ports") == "443" and flag(https, "--target-https-proxy") == "coderevai-https-proxy"
+    assert flag(https, "--address") == "coderevai-ip"
+    assert flag(https, "--load-balancing-scheme") == "EXTERNAL_MANAGED"
+    http = by_name["forwarding-rules", "create", "coderevai-http"]
+    assert flag(http, "--ports") == "80" and flag(http, "--address") == "coderevai-ip"
+    assert f"point {DOMAIN}'s DNS A record at 203.0.113.7" in result.stdout
+
+
+def test_the_url_map_covers_every_route_of_the_table(lb_deploy):
+    (_, calls, records), tmp = lb_deploy
+    url_map = imported_url_map(records)
+    service = "https://www.googleapis.com/compute/v1/projects/proj/global/backendServices/"
+    assert url_map["name"] == "coderevai-url-map"
+    assert url_map["defaultService"] == service + "coderevai-frontend"
+    assert url_map["hostRules"] == [{"hosts": [DOMAIN], "pathMatcher": "routes"}]
+    (matcher,) = url_map["pathMatchers"]
+    assert matcher["name"] == "routes" and matcher["defaultService"] == service + "coderevai-frontend"
+    rules = {path: rule for rule in matcher["pathRules"] for path in rule["paths"]}
+    assert sorted(rules) == sorted(route.path for route in ROUTED)
+    assert len(matcher["pathRules"]) == len(ROUTED)
+    for route in ROUTED:
+        rule = rules[route.path]
+        assert rule["service"] == service + f"coderevai-{dashed(route.function)}", route
+        assert rule["routeAction"] == {"urlRewrite": {"pathPrefixRewrite": route.target}}, route
+    assert rules["/api/create-checkout-session"]["routeAction"]["urlRewrite"]["pathPrefixRewrite"] == "/checkout"
+    # Every backend the map names exists, with its function's serverless NEG behind it.
+    state = json.loads((tmp / "state.json").read_text())
+    for rule in matcher["pathRules"]:
+        name = rule["service"].rsplit("/", 1)[1]
+        (group,) = state[f"backend-services {name}"]["backends"]
+        assert group.endswith(f"/regions/us-central1/networkEndpointGroups/{name}-neg")
+        neg = state[f"network-endpoint-groups {name}-neg"]["args"]
+        assert "coderevai-" + flag(neg, "--cloud-run-service") == name
+    redirect = imported_url_map(records, "coderevai-http-redirect")
+    assert redirect["defaultUrlRedirect"] == {
+        "httpsRedirect": True,
+        "redirectResponseCode": "MOVED_PERMANENTLY_DEFAULT",
+    }
+
+
+def test_running_again_creates_nothing_twice(lb_deploy):
+    _, tmp = lb_deploy
+    (tmp / "second").mkdir(exist_ok=True)
+    result, calls, records = deploy(tmp / "second", *LB_ARGS, "--skip-migrations", env=LB_ENV, state=tmp / "state.json")
+    assert result.returncode == 0, result.stderr
+    assert not [c for c in lb_calls(calls) if c[2] in ("create", "add-backend")]
+    # The URL map is imported again (a changed table takes effect) and the proxy pointed at it.
+    assert imported_url_map(records)["hostRules"][0]["hosts"] == [DOMAIN]
+    (update,) = [c for c in calls if c[1:3] == ["target-https-proxies", "update"]]
+    assert flag(update, "--url-map") == "coderevai-url-map"
+    assert "203.0.113.7" in result.stdout
+
+
+def test_a_backend_left_without_its_neg_gets_it(tmp_path):
+    """A run that stopped between creating a backend service and adding its NEG is finished by the next."""
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"backend-services coderevai-history": {"args": []}}))
+    result, calls, records = deploy(
+        tmp_path, *LB_ARGS, "--skip-migrations", "--functions", "history", env=LB_ENV, state=state
+    )
+    assert result.returncode == 0, result.stderr
+    history = [c[1:4] for c in lb_calls(calls) if c[3] == "coderevai-history" and c[2] != "describe"]
+    assert history == [["backend-services", "add-backend", "coderevai-history"]]
+    # Deploying one function still routes them all: the others were deployed before.
+    assert len(imported_url_map(records)["pathMatchers"][0]["pathRules"]) == len(ROUTED)
+
+
+def test_dry_run_shows_the_load_balancer_and_runs_nothing(tmp_path):
+    env = ENV | {"ALLOWED_ORIGINS": "https://www.example.com", "CLERK_AUTHORIZED_PARTIES": "https://other.example.com"}
+    result, calls, _ = deploy(tmp_path, *LB_ARGS, "--dry-run", env=env, gcloud=False)
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    out = result.stdout
+    for fn in ROUTED_FUNCTIONS:
+        assert (
+            f"gcloud compute network-endpoint-groups create coderevai-{dashed(fn)}-neg --project proj "
+            f"--region us-central1 --network-endpoint-type serverless --cloud-run-service {dashed(fn)}"
+        ) in out
+    assert "gcloud compute url-maps import coderevai-url-map --project proj --global --source " in out
+    for route in ROUTED:  # the URL map itself is shown
+        assert f'#             - "{route.path}"' in out
+    assert (
+        f"gcloud compute ssl-certificates create coderevai-app-example-com --project proj --global --domains {DOMAIN}"
+        in out
+    )
+    assert "--target-https-proxy coderevai-https-proxy --ports 443" in out
+    assert "gcloud compute addresses describe coderevai-ip" in out
+    assert out.index("gcloud functions deploy") < out.index("gcloud compute network-endpoint-groups")
+    # The functions' origin settings must name the domain, now the web app's and the functions' origin.
+    assert "warning: ALLOWED_ORIGINS does not list https://app.example.com" in result.stderr
+    assert "warning: CLERK_AUTHORIZED_PARTIES does not list https://app.example.com" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "missing", "message"),
+    [
+        (("--domain", DOMAIN), "", "--domain needs --frontend-service"),
+        (("--frontend-service", "web"), "", "--frontend-service and --frontend-region go with --domain"),
+        (("--frontend-region", "europe-west1"), "", "go with --domain"),
+        (("--domain", "https://app.example.com", "--frontend-service", "web"), "", "not a lowercase host name"),
+        (("--domain", DOMAIN, "--frontend-service", "web"), "web", "no Cloud Run service 'web' in us-central1"),
+    ],
+)
+def test_domain_option_fails_before_deploying_anything(tmp_path, args, missing, message):
+    result, calls, _ = deploy(tmp_path, "--project", "p", "--region", "us-central1", *args, env=LB_ENV, missing=missing)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert not [c for c in calls if c[0] != "run" or c[1] != "services"]
+
+
+# scripts/routes.py: what the table means to Next.js and to the load balancer.
+
+
+def run_routes_script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "routes.py"), *args], capture_output=True, text=True)
+
+
+def routes_script(*args: str) -> str:
+    result = run_routes_script(*args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_next_rewrites_to_the_deployed_functions_cover_every_route():
+    rewrites = json.loads(routes_script("next-rewrites", "--project", "proj", "--region", "europe-west1"))
+    # beforeFiles: the web app's own app/api route handlers would otherwise answer first.
+    assert list(rewrites) == ["beforeFiles"]
+    destinations = {r["source"]: r["destination"] for r in rewrites["beforeFiles"]}
+    assert sorted(destinations) == sorted(route.path for route in ROUTES)
+    base = "https://europe-west1-proj.cloudfunctions.net/"
+    for route in ROUTES:
+        suffix = "" if route.target == "/" else route.target
+        assert destinations[route.path] == base + dashed(route.function) + suffix
+    assert destinations["/api/create-checkout-session"] == base + "billing/checkout"
+    assert destinations["/api/customer-portal"] == base + "billing/portal"
+    assert destinations["/api/subscription"] == base + "billing"
+    assert destinations["/api/history/feedback"] == base + "history/feedback"
+
+
+def test_next_rewrites_to_the_local_server_keep_the_api_paths():
+    local = json.loads(routes_script("next-rewrites", "--local"))["beforeFiles"]
+    assert local == [{"source": r.path, "destination": "http://127.0.0.1:8080" + r.path} for r in ROUTES]
+    other = json.loads(routes_script("next-rewrites", "--local", "http://localhost:9000/"))["beforeFiles"]
+    assert other[0]["destination"] == "http://localhost:9000" + ROUTES[0].path
+
+
+def test_url_map_of_some_functions_leaves_the_rest_to_the_front_end():
+    url_map = yaml.safe_load(routes_script("url-map", "--project", "p", "--domain", DOMAIN, "--functions", "billing"))
+    rules = url_map["pathMatchers"][0]["pathRules"]
+    assert [rule["paths"] for rule in rules] == [[r.path] for r in ROUTES if r.function == "billing"]
+    assert url_map["pathMatchers"][0]["defaultService"].endswith("/backendServices/coderevai-frontend")
+    every = yaml.safe_load(routes_script("url-map", "--project", "p", "--domain", DOMAIN))
+    assert len(every["pathMatchers"][0]["pathRules"]) == len(ROUTES)
+    bad = run_routes_script("url-map", "--project", "p", "--domain", DOMAIN, "--functions", "billing,nope")
+    assert bad.returncode == 2 and "names no function nope" in bad.stderr
+
+
+def test_functions_lists_the_table_once_each_in_order():
+    assert routes_script("functions").split() == list(dict.fromkeys(r.function for r in ROUTES))

@@ -53,7 +53,7 @@ def test_offline_unparseable_python_is_a_400_naming_the_line(client):
 def test_offline_other_languages_need_the_model(client):
     response = post(client, originalCode="let x = 1;", language="javascript")
     assert response.status_code == 503
-    assert response.json["code"] == "MODEL_UNAVAILABLE" and "javascript" in response.json["error"]
+    assert response.json["reason"] == "MODEL_UNAVAILABLE" and "javascript" in response.json["error"]
 
 
 def test_oversize_code_is_a_413(client):
@@ -93,7 +93,7 @@ def test_rate_limit_answers_429(client, db_env, redis_prefix):
     payload = {"originalCode": ORIGINAL, "language": "python", "feedback": "tidy"}
     first, second = (client.post("/", json=payload, headers=headers) for _ in range(2))
     assert first.status_code == 200 and first.headers["X-RateLimit-Limit"] == "1"
-    assert second.status_code == 429 and second.json["code"] == "RATE_LIMITED"
+    assert second.status_code == 429 and second.json["reason"] == "RATE_LIMITED"
 
 
 def test_secrets_are_masked_for_the_model_and_put_back_in_the_rewrite(client, db_env):

@@ -39,19 +39,23 @@ def test_add_then_list_newest_first_in_history_item_shape(client):
     second = add(client, user, timestamp=1_700_000_001_000, type="repository", repoUrl="https://github.com/a/b")
     response = client.get("/", headers=as_user(user))
     assert response.status_code == 200
-    items = response.json["items"]
+    items = response.json["history"]
     assert [item["id"] for item in items] == [second, first]
     assert items[1] == {
         "id": first,
-        "type": "code",
-        "language": "python",
-        "reviewModes": ["security"],
         "timestamp": 1_700_000_000_000,
-        "codeSnippet": "x" * 500,
         "feedback": "fine",
+        "language": "python",
+        "fileName": "Unknown",
+        "code": "x" * 500,
+        "mode": ["security"],
+        "reviewType": "file",
+        "type": "code",
+        "reviewModes": ["security"],
+        "codeSnippet": "x" * 500,
         "repoUrl": None,
-        "fileName": None,
     }
+    assert (items[0]["reviewType"], items[0]["fileName"], items[0]["code"]) == ("repo", "https://github.com/a/b", "")
     assert response.json["nextCursor"] is None
     assert response.headers["X-Request-ID"]
 
@@ -65,7 +69,7 @@ def test_paging_is_stable_under_equal_timestamps(client):
         query = {"limit": 3, **({"cursor": cursor} if cursor else {})}
         response = client.get("/", query_string=query, headers=as_user(user))
         assert response.status_code == 200
-        seen += [item["id"] for item in response.json["items"]]
+        seen += [item["id"] for item in response.json["history"]]
         pages += 1
         cursor = response.json["nextCursor"]
         if not cursor:
@@ -74,7 +78,8 @@ def test_paging_is_stable_under_equal_timestamps(client):
     assert len(seen) == len(set(seen)) == 10
     assert set(seen) == ids
     stamps = [
-        item["timestamp"] for item in client.get("/", query_string={"limit": 100}, headers=as_user(user)).json["items"]
+        item["timestamp"]
+        for item in client.get("/", query_string={"limit": 100}, headers=as_user(user)).json["history"]
     ]
     assert stamps == sorted(stamps, reverse=True)
 
@@ -83,7 +88,7 @@ def test_default_page_is_50_and_limit_is_bounded(client):
     user = unique_user("many")
     for index in range(55):
         add(client, user, timestamp=1_700_000_000_000 + index)
-    assert len(client.get("/", headers=as_user(user)).json["items"]) == 50
+    assert len(client.get("/", headers=as_user(user)).json["history"]) == 50
     too_many = client.get("/", query_string={"limit": 101}, headers=as_user(user))
     assert too_many.status_code == 400
     assert too_many.json["code"] == "INVALID_INPUT"
@@ -97,19 +102,29 @@ def test_users_only_see_and_delete_their_own(client):
     alice, bob = unique_user("alice"), unique_user("bob")
     alices = add(client, alice)
     bobs = add(client, bob)
-    assert [i["id"] for i in client.get("/", headers=as_user(alice)).json["items"]] == [alices]
+    assert [i["id"] for i in client.get("/", headers=as_user(alice)).json["history"]] == [alices]
 
     stolen = client.delete("/", query_string={"id": alices}, headers=as_user(bob))
     assert stolen.status_code == 404
-    assert stolen.json == {"error": f"No review {alices} in your history.", "code": "NOT_FOUND", "retryable": False}
-    assert len(client.get("/", headers=as_user(alice)).json["items"]) == 1
+    message = f"No review {alices} in your history."
+    assert stolen.json == {
+        "code": "NOT_FOUND",
+        "message": message,
+        "error": message,
+        "retryable": False,
+        "reason": "NOT_FOUND",
+    }
+    assert len(client.get("/", headers=as_user(alice)).json["history"]) == 1
 
-    assert client.delete("/", query_string={"id": alices}, headers=as_user(alice)).json == {"deleted": 1}
+    assert client.delete("/", query_string={"id": alices}, headers=as_user(alice)).json == {
+        "deleted": 1,
+        "success": True,
+    }
     add(client, alice)
     add(client, alice)
-    assert client.delete("/", headers=as_user(alice)).json == {"deleted": 2}
-    assert client.get("/", headers=as_user(alice)).json["items"] == []
-    assert [i["id"] for i in client.get("/", headers=as_user(bob)).json["items"]] == [bobs]
+    assert client.delete("/", headers=as_user(alice)).json == {"deleted": 2, "success": True}
+    assert client.get("/", headers=as_user(alice)).json["history"] == []
+    assert [i["id"] for i in client.get("/", headers=as_user(bob)).json["history"]] == [bobs]
 
 
 @pytest.mark.parametrize(
@@ -143,14 +158,14 @@ def test_malformed_and_empty_and_oversized_bodies(client):
     assert (empty.status_code, empty.json["code"]) == (400, "INVALID_INPUT")
     huge = client.post("/", data=json.dumps({"type": "code", "feedback": "x" * 1_100_000}), headers=as_user(user))
     assert huge.status_code == 413
-    assert huge.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert huge.json["reason"] == "PAYLOAD_TOO_LARGE"
     assert "1048576 bytes" in huge.json["error"]
 
 
 def test_other_methods_get_405_with_allow(client):
     response = client.put("/", json={}, headers=as_user("someone"))
     assert response.status_code == 405
-    assert response.json["code"] == "METHOD_NOT_ALLOWED"
+    assert response.json["reason"] == "METHOD_NOT_ALLOWED"
     assert response.headers["Allow"] == "GET, POST, DELETE, OPTIONS"
 
 
@@ -191,10 +206,13 @@ def test_database_down_is_503_not_an_empty_list(settings_env):
     client = function_client("history")
     response = client.get("/", headers=as_user("down"))
     assert response.status_code == 503
+    message = "The database is unreachable; try again shortly."
     assert response.json == {
-        "error": "The database is unreachable; try again shortly.",
-        "code": "DATABASE_UNAVAILABLE",
+        "code": "DATABASE_ERROR",
+        "message": message,
+        "error": message,
         "retryable": True,
+        "reason": "DATABASE_UNAVAILABLE",
     }
 
 
@@ -226,11 +244,11 @@ def test_sqlite_default_serves_history(settings_env, tmp_path, monkeypatch):
     settings_env(DATABASE_URL=url)
     client = function_client("history")
     review_id = add(client, "local", reviewModes=["performance", "security"], timestamp=1_700_000_000_123)
-    items = client.get("/", headers=as_user("local")).json["items"]
+    items = client.get("/", headers=as_user("local")).json["history"]
     assert items[0]["id"] == review_id
     assert items[0]["reviewModes"] == ["performance", "security"]
     assert items[0]["timestamp"] == 1_700_000_000_123
-    assert client.delete("/", headers=as_user("local")).json == {"deleted": 1}
+    assert client.delete("/", headers=as_user("local")).json == {"deleted": 1, "success": True}
 
 
 @pytest.mark.parametrize(

@@ -95,7 +95,7 @@ def test_prisma_created_database_is_adopted_and_read(empty_pg_url, settings_env)
     settings_env(DATABASE_URL=empty_pg_url)
     response = function_client("history").get("/", headers={"X-Dev-User": "user_adopt"})
     assert response.status_code == 200, response.json
-    [item] = response.json["items"]
+    [item] = response.json["history"]
     assert item == {
         "id": "cl0prisma000000000000000",
         "type": "code",
@@ -105,7 +105,10 @@ def test_prisma_created_database_is_adopted_and_read(empty_pg_url, settings_env)
         "codeSnippet": "print(1)",
         "feedback": "## Looks fine",
         "repoUrl": None,
-        "fileName": None,
+        "fileName": "Unknown",
+        "code": "print(1)",
+        "mode": ["security", "performance"],
+        "reviewType": "file",
     }
     # And a row we write reads back in Prisma's types (TEXT[] modes, millisecond timestamps).
     created = function_client("history").post(

@@ -45,10 +45,13 @@ def test_history_answers_429_with_retry_after_once_the_limit_is_spent(store, db_
 
     denied = client.post("/", json={"type": "code", "feedback": "x"}, headers={"X-Dev-User": user})
     assert denied.status_code == 429
+    message = f"Too many requests: 3 per minute on this endpoint. Try again in {denied.headers['Retry-After']} s."
     assert denied.json == {
-        "error": f"Too many requests: 3 per minute on this endpoint. Try again in {denied.headers['Retry-After']} s.",
-        "code": "RATE_LIMITED",
+        "code": "RATE_LIMIT_EXCEEDED",
+        "message": message,
+        "error": message,
         "retryable": True,
+        "reason": "RATE_LIMITED",
     }
     assert 1 <= int(denied.headers["Retry-After"]) <= 60
     assert denied.headers["X-RateLimit-Limit"] == "3"

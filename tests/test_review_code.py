@@ -118,7 +118,7 @@ def test_bad_input_is_refused_whole_and_nothing_is_written(client, pg_url, body,
     response = post(client, headers, **body)
     assert response.status_code == status
     assert message in response.json["error"]
-    assert response.json["code"] in ("INVALID_INPUT", "PAYLOAD_TOO_LARGE")
+    assert response.json["code"] in ("INVALID_INPUT", "FILE_TOO_LARGE")
     assert rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"]) == []
 
 
@@ -258,7 +258,7 @@ def test_upstream_failures_are_retried_then_answer_502_or_503(client, gemini, pg
     gemini.then(failure(status), failure(status), failure(status))
     response = post(client, headers, code=python_code())
     assert response.status_code == answer
-    assert response.json["code"] == code and response.json["retryable"] is True
+    assert response.json["reason"] == code and response.json["retryable"] is True
     assert len(gemini.calls) == 3  # GEMINI_MAX_ATTEMPTS
     assert rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"]) == []
 
@@ -273,7 +273,7 @@ def test_a_transient_failure_is_retried_and_succeeds(client, gemini):
 def test_unusable_model_output_is_a_502_not_a_500(client, gemini):
     gemini.then(generation("this is not JSON"))
     response = post(client, user(), code=python_code())
-    assert response.status_code == 502 and response.json["code"] == "UPSTREAM_ERROR"
+    assert response.status_code == 502 and response.json["reason"] == "UPSTREAM_ERROR"
 
 
 def test_unreachable_gemini_is_a_503(client, db_env):
@@ -286,7 +286,7 @@ def test_slow_gemini_times_out_into_a_503(client, db_env):
     with FakeGemini(latency=1.5) as slow:
         db_env(GEMINI_API_KEY="k", GEMINI_BASE_URL=slow.url, GEMINI_MAX_ATTEMPTS="1", GEMINI_TIMEOUT_SECONDS="1")
         response = post(client, user(), code=python_code())
-    assert response.status_code == 503 and response.json["code"] == "UPSTREAM_UNAVAILABLE"
+    assert response.status_code == 503 and response.json["reason"] == "UPSTREAM_UNAVAILABLE"
 
 
 def test_rate_limit_answers_429_before_any_model_call_or_history_row(client, gemini, db_env, pg_url, redis_prefix):
@@ -297,7 +297,7 @@ def test_rate_limit_answers_429_before_any_model_call_or_history_row(client, gem
     answers = [post(client, headers, code=python_code()) for _ in range(3)]
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
-    assert answers[2].json["code"] == "RATE_LIMITED" and int(answers[2].headers["Retry-After"]) >= 1
+    assert answers[2].json["reason"] == "RATE_LIMITED" and int(answers[2].headers["Retry-After"]) >= 1
     assert len(gemini.calls) == 2
     assert len(rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"])) == 2
 

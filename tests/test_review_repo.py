@@ -77,7 +77,7 @@ def test_every_rejected_url_is_400_and_nothing_is_fetched(client, github, pg_url
     who = user()
     response = post(client, {"repoUrl": url, "reviewModes": ["security"]}, who)
     assert response.status_code == 400
-    assert response.json["code"] == "INVALID_REPO_URL"
+    assert response.json["reason"] == "INVALID_REPO_URL"
     assert github.requests == []
     assert history_rows(pg_url, who) == []
 
@@ -144,7 +144,7 @@ def test_client_file_caps_answer_413_naming_the_cap(client, pg_url, files, messa
     who = user()
     response = post(client, {"files": files, "reviewModes": ["security"]}, who)
     assert response.status_code == 413
-    assert response.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert response.json["reason"] == "PAYLOAD_TOO_LARGE"
     assert message in response.json["error"]
     assert history_rows(pg_url, who) == []
 
@@ -177,10 +177,13 @@ def test_an_oversized_archive_is_413_and_a_missing_repository_404(client, github
     assert "limit of 1000 bytes" in big.json["error"]
     missing = post(client, {"repoUrl": "https://github.com/octo/nothing"}, who)
     assert missing.status_code == 404
+    message = "https://github.com/octo/nothing was not found, or it is private."
     assert missing.json == {
-        "error": "https://github.com/octo/nothing was not found, or it is private.",
-        "code": "REPO_NOT_FOUND",
+        "code": "NOT_FOUND",
+        "message": message,
+        "error": message,
         "retryable": False,
+        "reason": "REPO_NOT_FOUND",
     }
     assert history_rows(pg_url, who) == []
 
@@ -193,7 +196,7 @@ def test_the_free_plan_gets_five_repository_reviews_a_minute(client, pg_url):
     assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"5"}
     denied = post(client, {"files": [{"path": "a.py", "content": "x = 1\n"}]}, who)
     assert denied.status_code == 429
-    assert denied.json["code"] == "RATE_LIMITED"
+    assert denied.json["reason"] == "RATE_LIMITED"
     assert int(denied.headers["Retry-After"]) > 0
     assert history_rows(pg_url, who) == []
 

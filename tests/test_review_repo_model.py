@@ -214,9 +214,9 @@ def test_when_no_file_fits_one_call_the_answer_is_413_naming_them(gemini, pg_url
     files = [{"path": "data.py", "content": "BLOB = '" + "a" * 500_000 + "'\n"}, {"path": "logo.png", "content": "x"}]
     response = post({"files": files, "reviewModes": []}, who)
     assert response.status_code == 413, response.json
-    assert response.json["code"] == "PAYLOAD_TOO_LARGE"
+    assert response.json["reason"] == "PAYLOAD_TOO_LARGE"
     assert "no file fits one model call" in response.json["error"]
-    assert response.json["details"]["skippedFiles"] == [
+    assert response.json["skippedFiles"] == [
         {"path": "logo.png", "reason": "binary"},
         {"path": "data.py", "reason": "has a line longer than one call's budget of 1000 tokens"},
     ]

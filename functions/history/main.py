@@ -1,5 +1,6 @@
-"""history: the caller's reviews. GET lists (newest first, cursor paging), POST adds one,
-DELETE clears all or one by `id`; POST /feedback rates one of them."""
+"""history: the caller's reviews. GET lists (newest first, cursor paging) as `{history, nextCursor}`,
+POST adds one (the web app's POST of a review our review function already saved finds that row
+instead of adding a second), DELETE clears all or one by `id`; POST /feedback rates one of them."""
 
 import functions_framework
 
@@ -7,7 +8,7 @@ from shared import db
 from shared.config import get_settings
 from shared.errors import ApiError
 from shared.feedback import NewFeedback, rate_review
-from shared.history import add_review, delete_reviews, list_reviews
+from shared.history import add_review, delete_reviews, find_saved_review, list_reviews
 from shared.history_schemas import DeleteQuery, HistoryItem, HistoryQuery, NewHistoryItem
 from shared.http import Call, endpoint
 
@@ -25,16 +26,25 @@ def history(call: Call):
         with db.statement() as session:  # one SELECT
             rows, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
             items = [HistoryItem.from_row(row).model_dump() for row in rows]
-        return {"items": items, "nextCursor": next_cursor}
+        return {"history": items, "nextCursor": next_cursor}
     if method == "POST":
         item = call.json(NewHistoryItem)
+        columns = item.columns()
         with db.session() as session:
-            review_id = add_review(session, call.user_id, **item.model_dump(exclude={"id"}))
-        return {"id": review_id}, 201
+            if item.from_web_app:
+                saved = find_saved_review(
+                    session,
+                    call.user_id,
+                    **{name: columns[name] for name in ("feedback", "language", "fileName", "repoUrl")},
+                )
+                if saved is not None:
+                    return {"id": saved, "success": True}, 200
+            review_id = add_review(session, call.user_id, **columns)
+        return {"id": review_id, "success": True}, 201
     target = call.query(DeleteQuery)
     with db.session() as session:
         deleted = delete_reviews(session, call.user_id, target.id)
-    return {"deleted": deleted}
+    return {"deleted": deleted, "success": True}
 
 
 def feedback(call: Call):

@@ -3,21 +3,27 @@ their size limits. Sizes are counted in UTF-8 bytes and never silently cut."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 
 from shared.errors import invalid_input, too_large
-from shared.schemas import MAX_MODES, Body, ReviewMode
+from shared.languages import canonical_language
+from shared.schemas import MAX_MODES, Body, ModeName
 
 MIN_CODE_BYTES = 5
 MAX_CODE_BYTES = 100 * 1024
 MAX_CUSTOM_PROMPT_BYTES = 5 * 1024
 MAX_DIFF_FEEDBACK_BYTES = 200 * 1024
 
+# The web app sends its language values to review-code and its labels to generate-diff.
+Language = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(canonical_language)]
+
 
 class ReviewCodeRequest(Body):
     code: str
-    language: str = Field(min_length=1, max_length=64)
-    reviewModes: list[ReviewMode] = Field(default=[], max_length=MAX_MODES)
+    language: Language
+    reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
     customPrompt: str | None = None
     fileName: str | None = Field(default=None, max_length=1024)
 
@@ -30,7 +36,7 @@ class ReviewCodeRequest(Body):
 
 class GenerateDiffRequest(Body):
     originalCode: str
-    language: str = Field(min_length=1, max_length=64)
+    language: Language
     feedback: str
 
     def check_sizes(self) -> GenerateDiffRequest:
