@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from shared.errors import invalid_input, not_found
 from shared.ids import cuid
