@@ -8,7 +8,7 @@ Prints p50s for:
 - the history GET handler (through the endpoint: sign-in, limiter, query, shaping, usage row,
   log line) on the big user's first page and on a page 90% deep by cursor, and the raw SELECT each
   needs (psycopg, no ORM), with the ratio handler / (SELECT + one limiter decision);
-- the steps: query (list_reviews on db.statement()), serialisation (HistoryItem + JSON),
+- the steps: query (list_reviews on db.statement()), serialisation (HistoryPage to JSON),
   usage row (what the request pays; the batch write per row is shown apart), limiter (enforce),
   shell (an endpoint whose handler returns {}, without a limit);
 - a cached review (review_code, fake Gemini filled the cache) against the raw cache lookup plus the
@@ -186,6 +186,9 @@ def main() -> None:
             big = load(url, args.rows, args.users, args.big_user, args.feedback_bytes)
         run(url, big, args, prefix)
     finally:
+        if "shared.usage" in sys.modules:  # the rows the run queued, before the database goes
+            sys.modules["shared.usage"].flush()
+            sys.modules["shared.db"].get_engine().dispose()
         if args.keep or args.database:
             print(f"database kept: {url}")
         else:
@@ -198,14 +201,13 @@ def main() -> None:
 
 
 def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
-    import json
 
     import functions_framework
 
     from shared import db, usage
     from shared.config import get_settings
     from shared.history import list_reviews
-    from shared.history_schemas import HistoryItem
+    from shared.history_schemas import HistoryItem, HistoryPage
     from shared.http import Call, endpoint
     from shared.ids import cuid
     from shared.models import utcnow
@@ -226,7 +228,7 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
 
     def handler(query: dict) -> Callable[[], None]:
         first = history.get("/", query_string=query, headers=as_big)
-        assert first.status_code == 200 and len(first.json["items"]) == LIMIT, first.status_code
+        assert first.status_code == 200 and len(first.json["history"]) == LIMIT, first.status_code
 
         def call() -> None:  # the body is read (by the client), not parsed: that is the caller's cost
             assert history.get("/", query_string=query, headers=as_big).status_code == 200
@@ -244,7 +246,7 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
         page, _ = list_reviews(session, big, LIMIT, None)
 
     def serialise_step() -> None:
-        json.dumps({"items": [HistoryItem.from_row(row).model_dump() for row in page], "nextCursor": "x"})
+        HistoryPage(history=[HistoryItem.from_row(row) for row in page], nextCursor="x").model_dump_json()
 
     @endpoint("bench_shell", methods=("GET",))
     def shell(call: Call):

@@ -23,21 +23,37 @@ MAX_FEEDBACK_CHARS = 500_000
 SAME_REVIEW_WINDOW = timedelta(minutes=10)
 
 
+def _page_queries() -> tuple[sa.Select, sa.Select]:
+    table = ReviewHistory.__table__
+    newest_first = (table.c.timestamp.desc(), table.c.id.desc())
+    first = (
+        sa.select(table)
+        .where(table.c.userId == sa.bindparam("user_id"))
+        .order_by(*newest_first)
+        .limit(sa.bindparam("rows"))
+    )
+    # (timestamp, id) is unique, so the order is total and a page never repeats or skips a row
+    # that shares its timestamp with the previous page's last one.
+    after = first.where(
+        sa.tuple_(table.c.timestamp, table.c.id) < sa.tuple_(sa.bindparam("after_time"), sa.bindparam("after_id"))
+    )
+    return first, after
+
+
+# Built once: building a statement and its cache key costs more than running it on a warm connection.
+_FIRST_PAGE, _PAGE_AFTER = _page_queries()
+
+
 def list_reviews(
     session: Session | Connection, user_id: str, limit: int, cursor: str | None
 ) -> tuple[list[sa.Row], str | None]:
     """A page of plain rows (attribute access by column name: row.id, row.feedback, ...), read with
     SQLAlchemy Core: building ORM entities for a list that is only serialised costs more than the
     query. One statement, so `db.statement()` serves it."""
-    table = ReviewHistory.__table__
-    query = sa.select(table).where(table.c.userId == user_id)
+    params: dict = {"user_id": user_id, "rows": limit + 1}
     if cursor:
-        after_time, after_id = _decode_cursor(cursor)
-        # (timestamp, id) is unique, so the order is total and a page never repeats or skips a row
-        # that shares its timestamp with the previous page's last one.
-        query = query.where(sa.tuple_(table.c.timestamp, table.c.id) < (after_time, after_id))
-    query = query.order_by(table.c.timestamp.desc(), table.c.id.desc()).limit(limit + 1)
-    rows = session.execute(query).all()
+        params["after_time"], params["after_id"] = _decode_cursor(cursor)
+    rows = session.execute(_PAGE_AFTER if cursor else _FIRST_PAGE, params).all()
     page, more = rows[:limit], len(rows) > limit
     next_cursor = _encode_cursor(page[-1]) if more else None
     return page, next_cursor
