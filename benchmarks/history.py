@@ -10,7 +10,8 @@ Prints p50s for:
   needs (psycopg, no ORM), with the ratio handler / (SELECT + one limiter decision);
 - the steps: query (list_reviews on db.statement()), serialisation (HistoryPage to JSON),
   usage row (what the request pays; the batch write per row is shown apart), limiter (enforce),
-  shell (an endpoint whose handler returns {}, without a limit);
+  shell (an endpoint whose handler returns {}, without a limit), and the same shell answering the
+  first page's JSON, already serialised (what the answer's size costs the WSGI path);
 - a cached review (review_code, fake Gemini filled the cache) against the raw cache lookup plus the
   history INSERT it needs plus one limiter decision.
 The database is made for the run and dropped after it (--keep keeps it for another run)."""
@@ -252,10 +253,17 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
     def shell(call: Call):
         return {}
 
+    answer = history.get("/", headers=as_big).get_data()
+
+    @endpoint("bench_shell_answer", methods=("GET",))
+    def shell_answer(call: Call):
+        return flask.Response(answer, mimetype="application/json")
+
     import flask
 
     app = flask.Flask("bench_shell")  # through a Flask test client, as the handler is
     app.add_url_rule("/", "shell", lambda: shell(flask.request), methods=["GET"])
+    app.add_url_rule("/answer", "answer", lambda: shell_answer(flask.request), methods=["GET"])
     shell_client = app.test_client()
 
     limiter = get_limiter()
@@ -270,6 +278,7 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
         "step: usage row": lambda: usage.record_call(big, "/history", 1, 200, None),
         "step: limiter (enforce)": lambda: enforce("history", big),
         "step: shell": lambda: shell_client.get("/", headers=as_big),
+        f"step: shell with the answer ({len(answer) // 1024} KB)": lambda: shell_client.get("/answer", headers=as_big),
     }
     timings = interleaved(steps, args.rounds)
     usage.flush()
