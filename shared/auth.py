@@ -25,8 +25,19 @@ JWKS_MIN_REFRESH_SECONDS = 60  # an unknown kid refreshes the set, but not more 
 _DEV_USER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 
 
-def authenticate(request: flask.Request) -> str:
-    """The caller's Clerk user id, or ApiError 401."""
+API_KEY_PREFIX = "sk_live_"  # noqa: S105  (the prefix of every key, not a key)
+
+
+def authenticate(request: flask.Request, *, api_keys: bool = False) -> str:
+    """The caller's Clerk user id, or ApiError 401. With `api_keys`, a `Bearer sk_live_...` key
+    signs in as its user; a key that does not is 401, never retried as a session or X-Dev-User."""
+    key = _api_key(request)
+    if key is not None:
+        if not api_keys:
+            raise unauthorized("API keys cannot be used here; sign in to the web app instead.")
+        from shared.keys.signin import user_of_key  # loaded at start by the endpoints that take keys
+
+        return user_of_key(key)
     settings = get_settings()
     if settings.dev_auth:
         return _dev_user(request)
@@ -63,6 +74,12 @@ def verify_session_token(token: str, settings: Settings) -> str:
     if settings.clerk_authorized_parties and azp and azp not in settings.clerk_authorized_parties:
         raise unauthorized("Session token was issued for another origin.")
     return claims["sub"]
+
+
+def _api_key(request: flask.Request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    value = value.strip()
+    return value if scheme.lower() == "bearer" and value.startswith(API_KEY_PREFIX) else None
 
 
 def _session_token(request: flask.Request) -> str | None:

@@ -23,6 +23,8 @@ RATE_LIMITS: dict[str, dict[str, int]] = {
     "review_repo": {"free": 5, "pro": 30},
     "generate_diff": {"free": 15, "pro": 75},
     "history": {"free": 120, "pro": 600},
+    # Web-vitals beacons, per client address rather than per user: plans do not apply.
+    "metrics": {"free": 120},
 }
 
 log = logging.getLogger("coderevai.config")
@@ -49,6 +51,8 @@ class Settings(BaseSettings):
     rate_limit_timeout_seconds: float = 0.5
     rate_limit_breaker_seconds: float = 15.0
     plan_cache_seconds: float = 60.0
+    api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    trusted_proxy_hops: int = Field(default=1, ge=1, le=5)
 
     gemini_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"

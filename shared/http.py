@@ -93,23 +93,31 @@ def endpoint(
     max_body: int = MAX_BODY_BYTES,
     limit: str | None = None,
     too_large: str = "FILE_TOO_LARGE",
+    limit_by: str = "user",
+    api_keys: bool = False,
 ) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
-    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers.
-    `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo)."""
+    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers;
+    `limit_by="address"` counts per client address instead (no sign-in needed, plans do not apply).
+    `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo).
+    `api_keys`: `Authorization: Bearer sk_live_...` keys sign in too (shared.keys)."""
     allowed = tuple(m.upper() for m in methods)
-    if limit is not None and not authenticated:
-        raise ValueError("rate limits are per user: `limit` needs authenticated=True")
+    if limit is not None and not authenticated and limit_by != "address":
+        raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
     # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
     # the instance rather than its first request); the unauthenticated webhook loads none of them.
     if authenticated:
         from shared.auth import authenticate
         from shared.usage import record_call
+    if api_keys:
+        from shared.keys import signin  # noqa: F401  (loaded at start, as sign-in is)
     if limit is not None:
         from shared.ratelimit import check_route, enforce
 
         check_route(limit)
+    if limit_by == "address":
+        from shared.addresses import client_address
     path = "/" + name.replace("_", "-")
 
     def wrap(handler: Callable[[Call], Any]) -> Callable[[flask.Request], flask.Response]:
@@ -136,8 +144,10 @@ def endpoint(
                 else:
                     if authenticated:
                         _require_allowed_origin(request, settings)
-                        call.user_id = authenticate(request)
-                    if limit is not None:
+                        call.user_id = authenticate(request, api_keys=api_keys)
+                    if limit is not None and limit_by == "address":
+                        call.headers.update(enforce(limit, client_address(request), plan="free"))
+                    elif limit is not None:
                         call.headers.update(enforce(limit, call.user_id))
                     response = _to_response(handler(call))
             except ApiError as exc:

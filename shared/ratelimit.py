@@ -121,6 +121,8 @@ class Backend(Protocol):
         """`earlier`: ages (ms) of requests admitted without the store, for it to count too."""
         ...
 
+    def ping(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -155,6 +157,9 @@ class RedisBackend:
             result = self.client.eval(SLIDING_WINDOW, 1, key, *args)
         return _decision(result, self.name, limit)
 
+    def ping(self) -> None:
+        self.client.ping()
+
     def close(self) -> None:
         self.client.close()
 
@@ -188,6 +193,9 @@ class UpstashBackend:
                 raise
             result = self.client.eval(SLIDING_WINDOW, keys=[key], args=args)
         return _decision(result, self.name, limit)
+
+    def ping(self) -> None:
+        self.client.ping()
 
     def close(self) -> None:
         self.client.close()
@@ -402,10 +410,11 @@ def check_route(route: str) -> None:
 _unknown_plans: set[tuple[str, str]] = set()
 
 
-def decide(route: str, user_id: str) -> Decision:
+def decide(route: str, user_id: str, plan: str | None = None) -> Decision:
+    """`plan` given: limit `user_id` (any identity, e.g. a client address) as that plan, no lookup."""
     settings = get_settings()
     limits = settings.rate_limits[route]
-    plan = plan_of_user(user_id)
+    plan = plan or plan_of_user(user_id)
     if plan not in limits:
         if (plan, route) not in _unknown_plans:
             _unknown_plans.add((plan, route))
@@ -415,9 +424,9 @@ def decide(route: str, user_id: str) -> Decision:
     return get_limiter().decide(f"{settings.rate_limit_prefix}{route}:{user_id}", limits[plan], window_ms)
 
 
-def enforce(route: str, user_id: str) -> dict[str, str]:
+def enforce(route: str, user_id: str, plan: str | None = None) -> dict[str, str]:
     """The X-RateLimit-* headers for an allowed request, or ApiError 429 with them and Retry-After."""
-    decision = decide(route, user_id)
+    decision = decide(route, user_id, plan)
     if decision.allowed:
         return decision.headers()
     window = get_settings().rate_limit_window_seconds

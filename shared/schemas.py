@@ -61,3 +61,8 @@ def _holds_nul(value: Any) -> bool:
 def epoch_ms(moment: datetime) -> int:
     """Naive UTC (as stored) to milliseconds since the epoch, as the front end's Date.now()."""
     return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
+
+
+def iso(moment: datetime) -> str:
+    """Naive UTC (as stored) as JSON.stringify writes a Date, which the front end parses back."""
+    return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -34,7 +34,7 @@ APP_VARIABLES = (
 ).split()
 APP_VARIABLES += (
     "GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES "
-    "REVIEW_REPO_PARALLELISM"
+    "REVIEW_REPO_PARALLELISM API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS"
 ).split()
 GATEWAY_TOKEN = "test-gateway-token"
 
@@ -195,3 +195,28 @@ def upstash_gateway():
 def redis_prefix() -> str:
     """A key prefix of this test's own: tests and other users of the shared Redis stay apart."""
     return f"crv:test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+def app_logs():
+    """Every line the app logs during the test, at every level, formatted as in production."""
+    import logging
+
+    from shared.logs import JsonFormatter, configure
+
+    configure()  # once per process; done first, so its level does not replace ours below
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            lines.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("coderevai")
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield lines
+    root.removeHandler(handler)
+    root.setLevel(level)

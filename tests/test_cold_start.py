@@ -36,6 +36,9 @@ EXPECTATIONS = {
         {"STRIPE_WEBHOOK_SECRET": "whsec_x", "STRIPE_PRICE_ID_PRO": "price_x"},
     ),
     "review_repo": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
+    "keys": ({GENAI, STRIPE, CLERK, SECRETS}, ("GET", "/")),
+    "health": ({GENAI, STRIPE, CLERK, SECRETS}, ("GET", "/")),
+    "metrics": ({GENAI, STRIPE, CLERK, SECRETS}, ("POST", "/")),
 }
 
 PROBE = """
@@ -75,13 +78,18 @@ def test_every_function_has_expectations():
 
 # function -> the tables it maps at start (each costs SQLAlchemy and pydantic ~3 ms): the ones it
 # touches on every call, and no others.
+# The functions that take API keys (shared.keys.signin) map ApiKey too.
 TABLES_AT_START = {
     "billing": {"user_subscription", "api_usage"},
-    "generate_diff": {"user_subscription", "api_usage"},
-    "history": {"user_subscription", "api_usage", "review_history", "review_feedback"},
-    "review_code": {"user_subscription", "api_usage", "review_history", "review_cache"},
-    "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache"},
+    "generate_diff": {"user_subscription", "api_usage", "api_key"},
+    "history": {"user_subscription", "api_usage", "review_history", "review_feedback", "api_key"},
+    "review_code": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
+    "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
     "stripe_webhook": {"user_subscription", "stripe_event"},
+    "keys": {"api_usage", "api_key"},
+    "health": {"user_subscription"},  # the limiter, probed for its store, imports the plans
+    # The limiter (per address here) imports the plans, and with them UserSubscription.
+    "metrics": {"user_subscription"},
 }
 # Each area's services and bodies; a function loads its own area's and no other's.
 AREAS = {
@@ -91,6 +99,10 @@ AREAS = {
     "review_code": {"shared.review.engine"},
     "review_repo": {"shared.repo_review", "shared.review.engine"},
     "stripe_webhook": {"shared.stripe_events", "shared.billing"},
+    # Key sign-in (shared.keys.signin and its service) is shared like shared.auth; the bodies are the keys' own.
+    "keys": {"shared.keys.schemas"},
+    "health": {"shared.health"},
+    "metrics": {"shared.web_vitals"},
 }
 
 MODULES_AT_START = """

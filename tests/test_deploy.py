@@ -312,6 +312,15 @@ def lb_deploy(tmp_path_factory):
     return deploy(tmp / "first", *LB_ARGS, "--skip-migrations", env=LB_ENV, state=tmp / "state.json"), tmp
 
 
+def test_behind_the_load_balancer_the_client_address_skips_its_hop(lb_deploy, full_deploy):
+    (_, calls, _), _ = lb_deploy
+    [history] = [c for c in calls if c[:3] == ["functions", "deploy", "history"]]
+    assert 'TRUSTED_PROXY_HOPS: "2"' in (ROOT / flag(history, "--env-vars-file")).read_text()
+    _, direct, _ = full_deploy
+    [history] = [c for c in direct if c[:3] == ["functions", "deploy", "history"]]
+    assert "TRUSTED_PROXY_HOPS" not in (ROOT / flag(history, "--env-vars-file")).read_text()
+
+
 def test_the_load_balancer_is_built_in_order_after_the_functions(lb_deploy):
     (result, calls, _), _ = lb_deploy
     assert result.returncode == 0, result.stderr

@@ -9,22 +9,26 @@ from alembic import command
 from tests.conftest import ROOT, alembic_config, function_client, migrate
 
 PRISMA_TABLES = ("UserSubscription", "ReviewHistory", "ReviewFeedback", "ApiUsage")
+# The newer front end's schema.prisma adds ApiKey (our migration 0003).
+NEWER_PRISMA_TABLES = ("ApiKey",)
 BASELINE = "0001_prisma_baseline"
+PRISMA_SQL = ("prisma_migration.sql",)
+NEWER_PRISMA_SQL = ("prisma_migration.sql", "prisma_api_key.sql")
 
 
-def schema_of(url: str) -> dict:
+def schema_of(url: str, tables: tuple[str, ...] = PRISMA_TABLES) -> dict:
     """Columns (type, precision, nullability, default), indexes and constraints of Prisma's tables."""
     with psycopg.connect(url) as conn:
         columns = conn.execute(
             """SELECT table_name, column_name, data_type, udt_name, datetime_precision, is_nullable, column_default
                FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ANY(%s)
                ORDER BY table_name, ordinal_position""",
-            (list(PRISMA_TABLES),),
+            (list(tables),),
         ).fetchall()
         indexes = conn.execute(
             "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY(%s)"
             " ORDER BY indexname",
-            (list(PRISMA_TABLES),),
+            (list(tables),),
         ).fetchall()
         constraints = conn.execute(
             """SELECT conrelid::regclass::text, conname, contype FROM pg_constraint
@@ -33,27 +37,38 @@ def schema_of(url: str) -> dict:
     return {"columns": columns, "indexes": indexes, "constraints": constraints}
 
 
-def prisma_database(url: str) -> None:
+def prisma_database(url: str, files: tuple[str, ...] = PRISMA_SQL) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute((ROOT / "tests/fixtures/prisma_migration.sql").read_text())
+        for name in files:
+            conn.execute((ROOT / "tests/fixtures" / name).read_text())
+
+
+def prisma_reference(files: tuple[str, ...], tables: tuple[str, ...]):
+    from tests.conftest import create_database, drop_database
+
+    reference = create_database("crv_prisma")
+    try:
+        prisma_database(reference, files)
+        yield schema_of(reference, tables)
+    finally:
+        drop_database(reference)
 
 
 @pytest.fixture(scope="module")
 def prisma_schema():
     """The schema of a database built by Prisma's own migration SQL."""
-    from tests.conftest import create_database, drop_database
-
-    reference = create_database("crv_prisma")
-    try:
-        prisma_database(reference)
-        yield schema_of(reference)
-    finally:
-        drop_database(reference)
+    yield from prisma_reference(PRISMA_SQL, PRISMA_TABLES)
 
 
-def prisma_constraints(schema: dict) -> list:
-    tables = {f'"{name}"' for name in PRISMA_TABLES}
-    return [c for c in schema["constraints"] if c[0] in tables]
+@pytest.fixture(scope="module")
+def newer_prisma_schema():
+    """The ApiKey table as the newer front end's Prisma migration builds it."""
+    yield from prisma_reference(NEWER_PRISMA_SQL, NEWER_PRISMA_TABLES)
+
+
+def prisma_constraints(schema: dict, tables: tuple[str, ...] = PRISMA_TABLES) -> list:
+    quoted = {f'"{name}"' for name in tables}
+    return [c for c in schema["constraints"] if c[0] in quoted]
 
 
 @pytest.mark.parametrize("revision", [BASELINE, "head"])
@@ -77,6 +92,35 @@ def test_migrations_build_prismas_schema_exactly(empty_pg_url, prisma_schema, re
     assert columns[("UserSubscription", "cancelAtPeriodEnd")][3:] == ("NO", "false")
     names = {name for _, name, _ in ours["indexes"]}
     assert {"ReviewHistory_userId_timestamp_idx", "UserSubscription_userId_key", "ApiUsage_pkey"} <= names
+
+
+def test_api_key_table_is_built_as_prismas(empty_pg_url, newer_prisma_schema):
+    migrate(empty_pg_url)
+    ours = schema_of(empty_pg_url, NEWER_PRISMA_TABLES)
+    assert ours["columns"] == newer_prisma_schema["columns"]
+    assert ours["indexes"] == newer_prisma_schema["indexes"]
+    assert prisma_constraints(ours, NEWER_PRISMA_TABLES) == prisma_constraints(newer_prisma_schema, NEWER_PRISMA_TABLES)
+    names = {name for _, name, _ in ours["indexes"]}
+    assert names == {"ApiKey_pkey", "ApiKey_keyHash_key", "ApiKey_userId_idx", "ApiKey_keyHash_idx"}
+    columns = {c: (null, default) for _, c, _, _, _, null, default in ours["columns"]}
+    assert columns["isActive"] == ("NO", "true")
+    assert columns["lastUsed"] == ("YES", None)
+
+
+def test_newer_prisma_database_keeps_its_api_keys(empty_pg_url, newer_prisma_schema):
+    """A database the newer front end made already has ApiKey: 0003 adopts it, rows and all."""
+    prisma_database(empty_pg_url, NEWER_PRISMA_SQL)
+    with psycopg.connect(empty_pg_url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO "ApiKey" ("id", "userId", "keyHash", "name")
+               VALUES ('cl0key00000000000000000', 'user_adopt', 'abc123', 'CI')"""
+        )
+    config = alembic_config(empty_pg_url)
+    command.stamp(config, BASELINE)
+    command.upgrade(config, "head")
+    assert schema_of(empty_pg_url, NEWER_PRISMA_TABLES)["columns"] == newer_prisma_schema["columns"]
+    with psycopg.connect(empty_pg_url) as conn:
+        assert conn.execute('SELECT "name", "isActive" FROM "ApiKey"').fetchall() == [("CI", True)]
 
 
 def test_prisma_created_database_is_adopted_and_read(empty_pg_url, settings_env):
@@ -169,4 +213,4 @@ def test_migration_job_runs_with_only_what_deploy_gives_it(empty_pg_url):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     with psycopg.connect(empty_pg_url) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0002")
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0003")

@@ -6,6 +6,8 @@ answer is also checked against openapi.yaml."""
 from __future__ import annotations
 
 import io
+import json
+import re
 import uuid
 
 import psycopg
@@ -371,3 +373,83 @@ def test_billing_outage_is_payment_error(browser, stripe_server):
     stripe_server.failing_with = 500
     response = browser.call("POST", "/api/create-checkout-session", json={"priceId": PRICE_PRO, "plan": "pro"})
     assert response.status_code == 502 and response.json["code"] == "PAYMENT_ERROR"
+
+
+# --- the key manager (ApiKeyManager.tsx), a script using its key, health, the web-vitals beacon -----
+
+
+def script() -> Client:
+    from scripts.local_server import build_app
+
+    return Client(build_app())
+
+
+def test_key_manager_creates_lists_and_revokes_and_a_script_uses_the_key(browser):
+    # createKey(): POST {name} with a JSON content type; it shows data.key once and re-fetches.
+    created = browser.call("POST", "/api/keys", json={"name": "Make.com Integration"})
+    assert created.ok
+    key, key_id = created.json["key"], created.json["keyId"]
+    assert re.fullmatch(r"sk_live_[0-9a-f]{48}", key)
+    # fetchKeys(): the answer is the array itself; the table reads name, createdAt, lastUsed, id.
+    listed = browser.call("GET", "/api/keys")
+    assert listed.ok and isinstance(listed.json, list)
+    [row] = listed.json
+    assert (row["id"], row["name"], row["lastUsed"]) == (key_id, "Make.com Integration", None)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row["createdAt"])  # new Date() parses it
+    assert key not in listed.text
+
+    # The script: base URL https://<instance>/api, the key as a Bearer token, no cookie, no Origin.
+    body = {"code": "console.log(userInput)", "language": "javascript", "reviewModes": ["security"]}
+    reviewed = script().post("/api/review-code", json=body, headers={"Authorization": f"Bearer {key}"})
+    assert reviewed.status_code == 200 and reviewed.json["feedback"]
+    assert browser.call("GET", "/api/keys").json[0]["lastUsed"] is not None
+
+    # revokeKey(): DELETE /api/keys?id=...; only res.ok is read.
+    revoked = browser.call("DELETE", f"/api/keys?id={key_id}")
+    assert revoked.ok and revoked.json == {"success": True}
+    assert browser.call("GET", "/api/keys").json == []
+
+
+def test_key_manager_errors_carry_the_web_apps_codes(browser):
+    too_long = browser.call("POST", "/api/keys", json={"name": "x" * 51})
+    assert (too_long.status_code, too_long.json["code"]) == (400, "INVALID_INPUT")
+    unknown = browser.call("DELETE", "/api/keys?id=c0notmine00000000000000")
+    assert (unknown.status_code, unknown.json["code"]) == (404, "NOT_FOUND")
+    # A cookie-signed POST from another site is refused here as on every state-changing call.
+    forged = browser.call("POST", "/api/keys", json={"name": "forged"}, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+    assert browser.call("GET", "/api/keys").json == []
+
+
+def test_a_bad_key_is_unauthorized_for_the_script(web_env):
+    response = script().post(
+        "/api/review-code",
+        json={"code": "x", "language": "python", "reviewModes": ["security"]},
+        headers={"Authorization": "Bearer sk_live_" + "0" * 48},
+    )
+    assert response.status_code == 401
+    assert response.json["code"] == "UNAUTHORIZED" and response.json["message"]
+
+
+def test_health_for_an_uptime_check(web_env):
+    response = script().get("/api/health")
+    assert response.status_code == 200
+    assert response.json["status"] == "healthy"
+    assert set(response.json["checks"]) == {"database", "redis"}
+
+
+def test_a_web_vitals_beacon(browser):
+    # navigator.sendBeacon(url, JSON.stringify(metric)): text/plain, with the page's cookie and Origin.
+    metric = {
+        "name": "INP",
+        "value": 72,
+        "rating": "good",
+        "delta": 72,
+        "id": "v4-1-2",
+        "entries": [],
+        "navigationType": "reload",
+    }
+    response = browser.call(
+        "POST", "/api/metrics", data=json.dumps(metric), headers={"Content-Type": "text/plain;charset=UTF-8"}
+    )
+    assert response.status_code == 204

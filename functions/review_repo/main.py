@@ -13,7 +13,14 @@ get_settings()  # a missing required variable stops the instance at start, namin
 
 
 @functions_framework.http
-@endpoint("review_repo", methods=("POST",), max_body=MAX_REQUEST_BYTES, limit="review_repo", too_large="REPO_TOO_LARGE")
+@endpoint(
+    "review_repo",
+    methods=("POST",),
+    max_body=MAX_REQUEST_BYTES,
+    limit="review_repo",
+    too_large="REPO_TOO_LARGE",
+    api_keys=True,
+)
 def review_repo(call: Call):
     request = call.json(ReviewRepoRequest)
     review = review_request(request)

@@ -24,7 +24,15 @@ Timestamp = sa.DateTime().with_variant(postgresql.TIMESTAMP(precision=3), "postg
 TextArray = sa.JSON().with_variant(postgresql.ARRAY(sa.Text()), "postgresql")
 NOW = sa.text("CURRENT_TIMESTAMP")
 
-TABLES = ("user_subscription", "review_history", "review_feedback", "api_usage", "stripe_event", "review_cache")
+TABLES = (
+    "user_subscription",
+    "review_history",
+    "review_feedback",
+    "api_usage",
+    "stripe_event",
+    "review_cache",
+    "api_key",
+)
 
 
 class TableModel(SQLModel):
