@@ -6,6 +6,7 @@ the PEM from CLERK_JWT_KEY (networkless) or Clerk's JWKS, fetched once per insta
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -14,7 +15,7 @@ import time
 import flask
 import jwt
 
-from shared.config import Settings, get_settings, note_default
+from shared.config import ConfigError, Settings, get_settings, note_default
 from shared.errors import ApiError, unauthorized
 
 log = logging.getLogger("coderevai.auth")
@@ -54,7 +55,7 @@ def verify_session_token(token: str, settings: Settings) -> str:
         raise unauthorized("Malformed session token.") from None
     if header.get("alg") != "RS256":
         raise unauthorized("Session token must be signed with RS256.")
-    key = settings.clerk_jwt_key or _jwks.key_for(header.get("kid"), settings)
+    key = _pem_key(settings.clerk_jwt_key) if settings.clerk_jwt_key else _jwks.key_for(header.get("kid"), settings)
     try:
         claims = jwt.decode(
             token,
@@ -74,6 +75,29 @@ def verify_session_token(token: str, settings: Settings) -> str:
     if settings.clerk_authorized_parties and azp and azp not in settings.clerk_authorized_parties:
         raise unauthorized("Session token was issued for another origin.")
     return claims["sub"]
+
+
+def check_jwt_key(settings: Settings) -> None:
+    """Run at start: a CLERK_JWT_KEY that does not parse stops the instance, naming the variable,
+    rather than letting it start and answer 500 to every request."""
+    if settings.clerk_jwt_key:
+        _pem_key(settings.clerk_jwt_key)
+
+
+@functools.cache
+def _pem_key(pem: str):
+    """The parsed key, once per instance (PyJWT would parse the PEM text on every request)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        key = load_pem_public_key(pem.encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        key = None
+    if not isinstance(key, RSAPublicKey):
+        raise ConfigError("CLERK_JWT_KEY is not a PEM RSA public key (Clerk Dashboard > API keys > JWT public key)")
+    return key
 
 
 def _api_key(request: flask.Request) -> str | None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import select
+import threading
 from collections.abc import Iterator
+from contextvars import ContextVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
 from shared.config import get_settings, note_default
@@ -19,6 +22,7 @@ log = logging.getLogger("coderevai.db")
 _engine: Engine | None = None
 _autocommit: Engine | None = None
 _engine_url: str | None = None
+_joined: ContextVar[tuple[Session, int] | None] = ContextVar("joined_session", default=None)
 
 
 def get_engine() -> Engine:
@@ -77,9 +81,16 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 @contextlib.contextmanager
-def session() -> Iterator[Session]:
+def session(*, own: bool = False) -> Iterator[Session]:
     """A session that commits on success, rolls back on error, and answers 503 when the database
-    cannot be reached (connection refused, timed out, dropped mid-request)."""
+    cannot be reached (connection refused, timed out, dropped mid-request). Inside
+    `one_transaction()`, in its thread, it is that transaction's session, committed by its owner;
+    `own=True` keeps a transaction of its own there (best-effort side stores such as the review
+    cache, which must neither hold locks for the whole request nor abort it when they fail)."""
+    joined = _joined.get()
+    if joined is not None and not own and joined[1] == threading.get_ident():
+        yield joined[0]
+        return
     engine = get_engine()
     with _outage_is_503():
         with Session(engine, expire_on_commit=False) as db:
@@ -88,11 +99,17 @@ def session() -> Iterator[Session]:
 
 
 @contextlib.contextmanager
-def statement() -> Iterator[Connection]:
+def statement(*, own: bool = False) -> Iterator[Connection | Session]:
     """A Core connection in autocommit, for work that is one statement (a page of rows, a lookup,
     one INSERT), atomic on its own: no BEGIN or COMMIT round trips, and none of the ORM session's
     bookkeeping (about 0.4 ms a request). Never for several writes that must land together.
-    Service functions take it where they take a session: both have `execute`."""
+    Service functions take it where they take a session: both have `execute`. Inside
+    `one_transaction()` (in its thread) it is that transaction's session, unless `own=True`, as
+    for `session()`."""
+    joined = _joined.get()
+    if joined is not None and not own and joined[1] == threading.get_ident():
+        yield joined[0]
+        return
     get_engine()
     with _outage_is_503():
         with _autocommit.connect() as connection:
@@ -111,3 +128,25 @@ def _outage_is_503() -> Iterator[None]:
             log.error("database connection lost")
             raise database_unavailable() from None
         raise
+
+
+@contextlib.contextmanager
+def one_transaction() -> Iterator[Session]:
+    """Every `session()` opened inside (in this thread) joins one transaction, committed at the end:
+    an idempotent request's writes and its kept answer land together or not at all."""
+    with session() as db:
+        # Worker threads that copy the request's context must not share the session: not thread-safe.
+        token = _joined.set((db, threading.get_ident()))
+        try:
+            yield db
+        finally:
+            _joined.reset(token)
+
+
+def upsert_into(session: Session, table: Table) -> Insert:
+    """An INSERT that takes ON CONFLICT clauses, for the database in use (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

@@ -1,12 +1,15 @@
 """Ratings of reviews (ReviewFeedback): one per user and review, for one of the caller's own
-reviews; rating again replaces the earlier rating."""
+reviews; rating again replaces the earlier rating (a unique index and an upsert keep it one row
+even when ratings arrive at the same moment)."""
 
 from __future__ import annotations
 
 from pydantic import Field
 from sqlmodel import Session, select
 
+from shared import db
 from shared.errors import not_found
+from shared.ids import cuid
 from shared.models import utcnow
 from shared.models.review_feedback import ReviewFeedback
 from shared.models.review_history import ReviewHistory
@@ -26,16 +29,14 @@ def rate_review(session: Session, user_id: str, item: NewFeedback) -> tuple[str,
     ).first()
     if review is None:
         raise not_found(f"No review {item.reviewId} in your history.")
-    existing = session.exec(
-        select(ReviewFeedback).where(ReviewFeedback.userId == user_id, ReviewFeedback.reviewId == item.reviewId)
-    ).first()
-    if existing is not None:
-        existing.rating, existing.comment, existing.timestamp = item.rating, item.comment, utcnow()
-        session.add(existing)
-        return existing.id, False
-    row = ReviewFeedback(
-        userId=user_id, reviewId=item.reviewId, rating=item.rating, comment=item.comment, reviewType=review.type
+    # One statement: simultaneous first ratings meet at the unique (userId, reviewId) index and the
+    # later ones update the row the first inserted, instead of each inserting its own.
+    fresh_id = cuid()
+    table = ReviewFeedback.__table__
+    values = {"rating": item.rating, "comment": item.comment, "timestamp": utcnow()}
+    insert = db.upsert_into(session, table).values(
+        id=fresh_id, userId=user_id, reviewId=item.reviewId, reviewType=review.type, **values
     )
-    session.add(row)
-    session.flush()
-    return row.id, True
+    upsert = insert.on_conflict_do_update(index_elements=[table.c.userId, table.c.reviewId], set_=values)
+    feedback_id = session.execute(upsert.returning(table.c.id)).scalar_one()
+    return feedback_id, feedback_id == fresh_id

@@ -26,8 +26,10 @@ MAX_PATH_CHARS = 1024  # as for files sent by the client
 # Hand-written as one regex over the raw string rather than urlsplit + checks: parsers disagree on
 # user-info, backslashes, tabs and percent-escapes, and a whole-string match leaves nothing to argue
 # about. Names follow GitHub's own rules (owner: letters, digits, single hyphens; repo: [\w.-]).
+# Case folds in ASCII only (`a`): a Unicode-aware (?i) matches "ı", "İ" and "ſ" as i and s, so
+# https://gıthub.com would pass; parse_repo_url also refuses any non-ASCII address outright.
 _REPO_URL = re.compile(
-    r"(?i:https://github\.com)"
+    r"(?ai:https://github\.com)"
     r"/(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})"
     r"/(?P<name>[A-Za-z0-9._-]{1,100})"
     r"(?:/tree/(?P<ref>[A-Za-z0-9._/-]{1,255}))?"
@@ -58,6 +60,8 @@ def parse_repo_url(url: str) -> RepoRef:
     """Accept only https://github.com/<owner>/<repo>[.git][/][/tree/<ref>]; anything else is a 400."""
     if len(url) > MAX_URL_CHARS:
         raise invalid_repo_url(f"longer than {MAX_URL_CHARS} characters")
+    if not url.isascii():
+        raise invalid_repo_url("not a github.com repository address (only ASCII letters are allowed)")
     match = _REPO_URL.fullmatch(url)
     if not match:
         raise invalid_repo_url("not a github.com repository address")

@@ -29,7 +29,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # database that is down cannot take one.
 _NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After"
+_EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed"
 
 
 @dataclass
@@ -95,21 +95,27 @@ def endpoint(
     too_large: str = "FILE_TOO_LARGE",
     limit_by: str = "user",
     api_keys: bool = False,
+    idempotent: bool = False,
 ) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
     per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers;
     `limit_by="address"` counts per client address instead (no sign-in needed, plans do not apply).
     `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo).
-    `api_keys`: `Authorization: Bearer sk_live_...` keys sign in too (shared.keys)."""
+    `api_keys`: `Authorization: Bearer sk_live_...` keys sign in too (shared.keys).
+    `idempotent` honours an Idempotency-Key header on POST (shared.idempotency)."""
     allowed = tuple(m.upper() for m in methods)
     if limit is not None and not authenticated and limit_by != "address":
         raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
+    if idempotent and not authenticated:
+        raise ValueError("idempotency keys are per user: `idempotent` needs authenticated=True")
     # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
     # the instance rather than its first request); the unauthenticated webhook loads none of them.
     if authenticated:
-        from shared.auth import authenticate
+        from shared.auth import authenticate, check_jwt_key
         from shared.usage import record_call
+
+        check_jwt_key(get_settings())
     if api_keys:
         from shared.keys import signin  # noqa: F401  (loaded at start, as sign-in is)
     if limit is not None:
@@ -149,7 +155,12 @@ def endpoint(
                         call.headers.update(enforce(limit, client_address(request), plan="free"))
                     elif limit is not None:
                         call.headers.update(enforce(limit, call.user_id))
-                    response = _to_response(handler(call))
+                    if idempotent and request.method == "POST" and "Idempotency-Key" in request.headers:
+                        from shared.idempotency import run_once  # on first use: only keyed calls need its table
+
+                        response = run_once(request, call.user_id, call.body(), lambda: _to_response(handler(call)))
+                    else:
+                        response = _to_response(handler(call))
             except ApiError as exc:
                 error = exc
             except Exception:
@@ -259,7 +270,7 @@ def _preflight(request: flask.Request, cors: dict[str, str], allowed: tuple[str,
     response.headers.update(
         {
             "Access-Control-Allow-Methods": ", ".join((*allowed, "OPTIONS")),
-            "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-ID",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, X-Request-ID, Idempotency-Key",
             "Access-Control-Max-Age": "3600",
         }
     )

@@ -18,29 +18,41 @@ applied. Stripe's `created` has one-second resolution and a sign-up produces a b
 the same second, so ties are broken by what each type can mean at that moment (`_SAME_SECOND_RANK`):
 `created` is a subscription's first event, an `updated` snapshot is the most complete word, and a
 `deleted` is final. Ended subscriptions (canceled, incomplete_expired) never change again: Stripe
-cannot revive them. Two `updated` events in the same second apply in arrival order."""
+cannot revive them. Two `updated` events in the same second apply in arrival order.
+
+Held. An event that names no user and matches no row (a subscription made without our `userId`
+metadata, whose events can come before the checkout that names its user) is recorded with its
+facts (`heldFacts`) and acknowledged, never dropped: Stripe does not redeliver an acknowledged
+event. The first event of that subscription that finds its user applies the held ones and itself
+in the order above, in one transaction, and Clerk hears the resulting plan once. Held events no one
+claims within HELD_FOR are removed. Why holding rather than retrieving the subscription from Stripe
+or answering non-2xx: docs/reliability.md."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from shared import db
 from shared.billing import billing_disabled, plan_from_price, price_for
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input
+from shared.models import utcnow
 from shared.models.stripe_event import StripeEvent
 from shared.models.user_subscription import UserSubscription
 from shared.plans import FREE, PLAN_KEEPING_STATUSES
 
 log = logging.getLogger("coderevai.stripe_events")
 
+TOLERANCE_SECONDS = 300  # Stripe's default: a signature older than this is a replay
+HELD_FOR = timedelta(days=30)  # Stripe keeps events 30 days; a subscription unclaimed by then is not ours
 ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 _SAME_SECOND_RANK = {
     "customer.subscription.created": 0,
@@ -168,20 +180,29 @@ def verify(payload: bytes, signature: str | None) -> VerifiedEvent:
     import stripe
 
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.stripe_webhook_secret)
-        return VerifiedEvent.model_validate(event.to_dict())
+        stripe.WebhookSignature.verify_header(payload, signature, settings.stripe_webhook_secret, TOLERANCE_SECONDS)
     except stripe.SignatureVerificationError:
         raise ApiError(400, "INVALID_SIGNATURE", "The Stripe-Signature header is missing, wrong or too old.") from None
-    except (ValueError, ValidationError):  # not JSON, or not shaped like an event
+    except UnicodeDecodeError:
+        raise invalid_input("The body is not UTF-8 text.") from None
+    # Parsed by pydantic rather than stripe.Webhook.construct_event: its json.loads takes any JSON
+    # (`[]`, `42`, 10,000 nested arrays) and fails later as AttributeError or RecursionError; pydantic
+    # wants an object and stops at 200 levels of nesting.
+    try:
+        return VerifiedEvent.model_validate_json(payload)
+    except ValidationError:
         raise invalid_input("The body is not a Stripe event.") from None
 
 
 def process(event: VerifiedEvent, on_plan_change: PlanListener) -> str:
-    """Apply one verified event: "applied", "duplicate", "stale" or "ignored"."""
+    """Apply one verified event: "applied", "held", "duplicate", "stale" or "ignored"."""
     handler = HANDLERS.get(event.type)
     if handler is None:
         return "ignored"
-    facts = handler(event.data.object)
+    try:
+        facts = handler(event.data.object)
+    except (AttributeError, TypeError, KeyError, ValueError):  # a field of an unexpected type
+        raise invalid_input(f"The {event.type} event's object is not shaped as Stripe documents it.") from None
     if facts is None:
         log.info("event %s (%s) names no subscription or no known plan; ignored", event.id, event.type)
         return "ignored"
@@ -218,26 +239,71 @@ def _apply_once(session: Session, event: VerifiedEvent, facts: Facts, on_plan_ch
     _lock(session, f"stripe-subscription:{facts.subscription_id}")
     if session.get(StripeEvent, event.id) is not None:
         return "duplicate"
+    created = datetime.fromtimestamp(event.created, UTC).replace(tzinfo=None)
     found = _find_row(session, facts)
     user_id = found.userId if found else facts.user_id
     if not user_id or not (found or facts.customer_id):
-        log.warning("event %s (%s) names no user and matches no row; ignored", event.id, event.type)
-        return "ignored"
+        _hold(session, event, facts, created)
+        return "held"
     _lock(session, f"stripe-user:{user_id}")  # two subscriptions of one user share its row and its Clerk plan
     row = session.exec(select(UserSubscription).where(UserSubscription.userId == user_id)).first()
-    created = datetime.fromtimestamp(event.created, UTC).replace(tzinfo=None)
-    reason = _superseded(session, facts, created, event.type) or _held_elsewhere(row, facts)
-    session.add(StripeEvent(id=event.id, type=event.type, subscriptionId=facts.subscription_id, eventCreatedAt=created))
-    if reason:
-        log.info("event %s (%s) not applied: %s", event.id, event.type, reason)
-        session.flush()
-        return "stale"
     plan_before = row.plan if row else FREE
-    row = _write(session, row, user_id, facts)
-    session.flush()
-    if row.plan != plan_before:
+    # This event, and any its subscription's earlier events held for want of a user, in Stripe's order.
+    held = session.exec(select(StripeEvent).where(_of(facts.subscription_id), col(StripeEvent.heldFacts).is_not(None)))
+    steps = [(record, _load_facts(record.heldFacts)) for record in held]
+    steps.append(
+        (StripeEvent(id=event.id, type=event.type, subscriptionId=facts.subscription_id, eventCreatedAt=created), facts)
+    )
+    steps.sort(key=lambda step: (step[0].eventCreatedAt, _SAME_SECOND_RANK[step[0].type]))
+    outcome = "stale"
+    for record, step_facts in steps:
+        reason = _superseded(session, step_facts, record.eventCreatedAt, record.type) or _held_elsewhere(
+            row, step_facts
+        )
+        record.heldFacts = None
+        session.add(record)
+        if reason:
+            log.info("event %s (%s) not applied: %s", record.id, record.type, reason)
+        else:
+            row = _write(session, row, user_id, step_facts)
+            outcome = "applied" if record.id == event.id else outcome
+        session.flush()
+    if row is not None and row.plan != plan_before:
         on_plan_change(user_id, row.plan, plan_before)  # before the commit: a failure rolls all back
-    return "applied"
+    return outcome
+
+
+def _hold(session: Session, event: VerifiedEvent, facts: Facts, created: datetime) -> None:
+    """Keep an event no one can be found for yet (a subscription made without our userId metadata,
+    ahead of the checkout that names its user): acknowledged, and applied when its user is known."""
+    log.info(
+        "event %s (%s) names no user yet; held until an event of %s does", event.id, event.type, facts.subscription_id
+    )
+    cutoff = utcnow() - HELD_FOR
+    session.execute(
+        sa.delete(StripeEvent).where(col(StripeEvent.heldFacts).is_not(None), col(StripeEvent.processedAt) < cutoff)
+    )
+    session.add(
+        StripeEvent(
+            id=event.id,
+            type=event.type,
+            subscriptionId=facts.subscription_id,
+            eventCreatedAt=created,
+            heldFacts=json.dumps(facts._asdict(), default=datetime.isoformat),
+        )
+    )
+    session.flush()
+
+
+def _load_facts(text: str) -> Facts:
+    fields = json.loads(text)
+    for name in ("period_start", "period_end"):
+        fields[name] = datetime.fromisoformat(fields[name]) if fields[name] else None
+    return Facts(**fields)
+
+
+def _of(subscription_id: str):
+    return StripeEvent.subscriptionId == subscription_id
 
 
 def _lock(session: Session, key: str) -> None:
@@ -261,7 +327,7 @@ def _find_row(session: Session, facts: Facts) -> UserSubscription | None:
 
 
 def _superseded(session: Session, facts: Facts, created: datetime, event_type: str) -> str | None:
-    of_subscription = StripeEvent.subscriptionId == facts.subscription_id
+    of_subscription = sa.and_(_of(facts.subscription_id), col(StripeEvent.heldFacts).is_(None))  # applied ones
     newest = session.exec(select(func.max(StripeEvent.eventCreatedAt)).where(of_subscription)).one()
     if newest is None or created > newest:
         return None

@@ -60,7 +60,7 @@ class UsageBuffer:
             if not rows:
                 return 0
             try:
-                with db.statement() as session:  # one statement: atomic on its own
+                with db.statement(own=True) as session:  # one statement: atomic on its own
                     session.execute(sa.insert(ApiUsage.__table__).values(rows))
             except Exception as exc:
                 log.warning("%d usage rows not recorded: %s", len(rows), getattr(exc, "code", type(exc).__name__))

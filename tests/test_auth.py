@@ -99,6 +99,32 @@ def test_production_never_takes_the_dev_header(settings_env, pg_url, clerk_keys)
     assert client.get("/", headers=bearer(clerk_keys.token("user_prod"))).status_code == 200
 
 
+def _ec_public_pem() -> str:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "not a pem",
+        "-----BEGIN PUBLIC KEY-----\\nabc\\n-----END PUBLIC KEY-----",
+        "pk_test_Y2xlcmsuZXhhbXBsZS5jb20k",  # a publishable key pasted into the wrong variable
+        "ec",
+    ],
+    ids=["text", "truncated-pem", "publishable-key", "ec-key"],
+)
+def test_a_clerk_key_that_does_not_parse_stops_the_instance_at_start(db_env, clerk_keys, key):
+    from shared.config import ConfigError
+
+    db_env(CLERK_JWT_KEY=_ec_public_pem() if key == "ec" else key)
+    with pytest.raises(ConfigError, match="CLERK_JWT_KEY"):
+        function_client("history")
+
+
 def test_jwks_is_fetched_once_and_cached(db_env):
     keys = ClerkKeys(kid="ins_jwks_key")
     with FakeServer() as clerk:

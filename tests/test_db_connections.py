@@ -3,6 +3,8 @@ for a fresh one at checkout, so the request that draws it still succeeds."""
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 import sqlalchemy as sa
 
@@ -35,3 +37,25 @@ def test_a_statement_connection_sends_no_transaction(db_env):
     with db.session() as session:
         session.execute(sa.text("SELECT pg_sleep(0.01)"))
         assert not session.execute(sa.text("SELECT now() = statement_timestamp()")).scalar_one()
+
+
+def test_a_statement_inside_one_transaction_lands_with_it_or_not_at_all(db_env):
+    from shared.history import add_review, list_reviews
+
+    user = f"joined_{os.urandom(4).hex()}"
+    try:
+        with db.one_transaction():
+            with db.statement() as session:
+                add_review(session, user, type="code", feedback="kept only if the transaction commits")
+            raise RuntimeError("the request failed after its INSERT")
+    except RuntimeError:
+        pass
+    with db.statement() as session:
+        assert list_reviews(session, user, 10, None) == ([], None)
+    with db.one_transaction():
+        with db.statement() as session:
+            add_review(session, user, type="code", feedback="committed with the transaction")
+        with db.statement(own=True) as session:  # its own connection: cannot see it before COMMIT
+            assert list_reviews(session, user, 10, None) == ([], None)
+    with db.statement() as session:
+        assert [row.feedback for row in list_reviews(session, user, 10, None)[0]] == ["committed with the transaction"]

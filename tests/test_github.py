@@ -12,7 +12,7 @@ import zlib
 import pytest
 
 from shared.errors import ApiError
-from shared.github import ArchiveLimits, RepoRef, fetch_repository, parse_repo_url
+from shared.github import ArchiveLimits, RepoRef, fetch_repository, label_repo_url, parse_repo_url
 from tests.fakes.github import FakeGitHub, build_tarball
 from tests.fakes.server import FakeServer, Reply
 
@@ -78,6 +78,33 @@ def test_accepted_repository_addresses(url, expected):
 def test_rejected_repository_addresses(url):
     with pytest.raises(ApiError) as raised:
         parse_repo_url(url)
+    assert (raised.value.status, raised.value.code) == (400, "INVALID_REPO_URL")
+
+
+# Letters that fold to ASCII under Unicode case-insensitive matching, homoglyphs, and the IDNA forms
+# they would take on the wire: none of them is github.com.
+LOOK_ALIKE_URLS = [
+    "https://g\u0131thub.com/octo/demo",  # dotless i
+    "https://g\u0130thub.com/octo/demo",  # dotted capital I
+    "https://GİTHUB.COM/octo/demo",
+    "http\u017f://github.com/octo/demo",  # long s
+    "https://github.com/octo/\u017fecret",
+    "https://github.com/\u212aelvin/demo",  # Kelvin sign, folds to k
+    "https://g\u0456thub.com/octo/demo",  # Cyrillic i
+    "https://github.\u0441om/octo/demo",  # Cyrillic es
+    "https://githu\u03b2.com/octo/demo",  # Greek beta
+    "https://\u0261ithub.com/octo/demo",  # Latin script g
+    "https://xn--gthub-n4a.com/octo/demo",  # punycode of gıthub.com
+    "https://xn--gthub-n2e.com/octo/demo",  # punycode of gіthub.com (Cyrillic i)
+    "https://ｇｉｔｈｕｂ.com/octo/demo",  # fullwidth
+]
+
+
+@pytest.mark.parametrize("url", LOOK_ALIKE_URLS)
+@pytest.mark.parametrize("check", [parse_repo_url, label_repo_url], ids=["fetched", "label"])
+def test_look_alike_letters_are_not_github(url, check):
+    with pytest.raises(ApiError) as raised:
+        check(url)
     assert (raised.value.status, raised.value.code) == (400, "INVALID_REPO_URL")
 
 

@@ -14,6 +14,12 @@ NEWER_PRISMA_TABLES = ("ApiKey",)
 BASELINE = "0001_prisma_baseline"
 PRISMA_SQL = ("prisma_migration.sql",)
 NEWER_PRISMA_SQL = ("prisma_migration.sql", "prisma_api_key.sql")
+# What later revisions add to Prisma's tables (additions only: nothing of Prisma's changes).
+OUR_INDEXES = {
+    ("ReviewFeedback", "ReviewFeedback_userId_reviewId_key"): (
+        'CREATE UNIQUE INDEX "ReviewFeedback_userId_reviewId_key" ON public."ReviewFeedback" USING btree ("userId", "reviewId")'
+    ),
+}
 
 
 def schema_of(url: str, tables: tuple[str, ...] = PRISMA_TABLES) -> dict:
@@ -77,7 +83,9 @@ def test_migrations_build_prismas_schema_exactly(empty_pg_url, prisma_schema, re
     migrate(empty_pg_url, revision)
     ours = schema_of(empty_pg_url)
     assert ours["columns"] == prisma_schema["columns"]
-    assert ours["indexes"] == prisma_schema["indexes"]
+    added = {(table, name): sql for table, name, sql in ours["indexes"] if (table, name) in OUR_INDEXES}
+    assert added == ({} if revision == BASELINE else OUR_INDEXES)
+    assert [index for index in ours["indexes"] if index[:2] not in OUR_INDEXES] == prisma_schema["indexes"]
     assert prisma_constraints(ours) == prisma_constraints(prisma_schema)
     # Spot checks that make a failure easy to read.
     columns = {(t, c): (dt, udt, prec, null, default) for t, c, dt, udt, prec, null, default in ours["columns"]}
@@ -169,6 +177,35 @@ def test_prisma_created_database_is_adopted_and_read(empty_pg_url, settings_env)
     assert stamp.microsecond % 1000 == 0
 
 
+def test_adopting_a_database_with_duplicate_ratings_keeps_the_newest(empty_pg_url, capsys):
+    prisma_database(empty_pg_url)
+    ratings = [
+        ("fb_old", "user_dup", "rev_1", 2, "2025-01-01 10:00:00"),
+        ("fb_new", "user_dup", "rev_1", 5, "2025-01-02 10:00:00"),
+        ("fb_mid", "user_dup", "rev_1", 3, "2025-01-01 12:00:00"),
+        ("fb_tie_a", "user_dup", "rev_2", 1, "2025-01-03 10:00:00"),
+        ("fb_tie_b", "user_dup", "rev_2", 4, "2025-01-03 10:00:00"),
+        ("fb_other", "user_other", "rev_1", 4, "2025-01-01 10:00:00"),
+        ("fb_none_1", "user_dup", None, 1, "2025-01-01 10:00:00"),
+        ("fb_none_2", "user_dup", None, 2, "2025-01-01 11:00:00"),
+    ]
+    with psycopg.connect(empty_pg_url, autocommit=True) as conn:
+        for row in ratings:
+            conn.execute(
+                'INSERT INTO "ReviewFeedback" (id, "userId", "reviewId", rating, "reviewType", "timestamp")'
+                " VALUES (%s, %s, %s, %s, 'code', %s)",
+                row,
+            )
+    config = alembic_config(empty_pg_url)
+    command.stamp(config, BASELINE)
+    command.upgrade(config, "head")
+    with psycopg.connect(empty_pg_url) as conn:
+        kept = {row[0] for row in conn.execute('SELECT id FROM "ReviewFeedback"')}
+    # rows without a review are not duplicates of each other (NULLs are distinct, as in Prisma)
+    assert kept == {"fb_new", "fb_tie_b", "fb_other", "fb_none_1", "fb_none_2"}
+    assert "removed 3 older duplicate rating(s)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("target", ["head"])
 def test_migrations_run_on_sqlite(tmp_path, target):
     import sqlite3
@@ -213,4 +250,4 @@ def test_migration_job_runs_with_only_what_deploy_gives_it(empty_pg_url):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     with psycopg.connect(empty_pg_url) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0003")
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0004")

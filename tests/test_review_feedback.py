@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import psycopg
@@ -71,3 +72,26 @@ def test_feedback_needs_sign_in_and_post(client):
     assert client.post("/feedback", json={"reviewId": "x", "rating": 3}).status_code == 401
     response = client.get("/feedback", headers=new_user())
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
+
+
+def test_simultaneous_first_ratings_leave_one_row(client, pg_url):
+    headers = new_user()
+    review = add_review(client, headers)
+    start = threading.Barrier(20)
+    answers: list[tuple[int, str]] = []
+
+    def rate(stars: int) -> None:
+        own_client = function_client("history")
+        start.wait()
+        response = own_client.post("/feedback", json={"reviewId": review, "rating": stars}, headers=headers)
+        answers.append((response.status_code, response.json["id"]))
+
+    threads = [threading.Thread(target=rate, args=(n % 5 + 1,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = feedback_rows(pg_url, headers["X-Dev-User"])
+    assert len(rows) == 1
+    assert sorted(status for status, _ in answers) == [200] * 19 + [201]
+    assert {feedback_id for _, feedback_id in answers} == {answers[0][1]}

@@ -274,22 +274,123 @@ def test_other_event_types_are_acknowledged_and_ignored(webhook, clerk, pg_url):
 @pytest.mark.parametrize(
     "evt",
     [
+        event("checkout.session.completed", checkout_session(new_id("sub"), new_id("cus"), user=None), T0),
+        event("invoice.paid", {**invoice("sub_x", "cus_x", PRICE_PRO, True, P1, user=None), "parent": None}, T0),
+    ],
+    ids=["checkout-not-ours", "one-off-invoice"],
+)
+def test_events_that_are_not_ours_are_acknowledged_and_nothing_is_written(webhook, clerk, pg_url, evt):
+    response = deliver(webhook, evt)
+    assert response.status_code == 200 and response.json["outcome"] == "ignored"
+    assert recorded(pg_url, evt["id"]) == 0
+    assert clerk.updates == []
+
+
+@pytest.mark.parametrize(
+    "evt",
+    [
         event(
             "customer.subscription.created",
             subscription(new_id("sub"), new_id("cus"), PRICE_PRO, "active", P1, user=None),
             T0,
         ),
-        event("checkout.session.completed", checkout_session(new_id("sub"), new_id("cus"), user=None), T0),
         event("invoice.paid", invoice(new_id("sub"), new_id("cus"), PRICE_PRO, True, P1, user=None), T0),
-        event("invoice.paid", {**invoice("sub_x", "cus_x", PRICE_PRO, True, P1, user=None), "parent": None}, T0),
     ],
-    ids=["subscription", "checkout", "invoice", "one-off-invoice"],
+    ids=["subscription", "invoice"],
 )
-def test_missing_metadata_is_acknowledged_and_nothing_is_written(webhook, clerk, pg_url, evt):
+def test_an_event_naming_no_user_yet_is_held_not_dropped(webhook, clerk, pg_url, evt):
     response = deliver(webhook, evt)
-    assert response.status_code == 200 and response.json["outcome"] == "ignored"
-    assert recorded(pg_url, evt["id"]) == 0
+    assert response.status_code == 200 and response.json["outcome"] == "held"
+    assert recorded(pg_url, evt["id"]) == 1
+    assert deliver(webhook, evt).json["outcome"] == "duplicate"
+    with psycopg.connect(pg_url) as conn:
+        assert (
+            conn.execute(
+                'SELECT count(*) FROM "UserSubscription" WHERE "stripeSubscriptionId" = %s',
+                (
+                    evt["data"]["object"].get("id")
+                    if evt["type"].startswith("customer")
+                    else evt["data"]["object"]["parent"]["subscription_details"]["subscription"],
+                ),
+            ).fetchone()[0]
+            == 0
+        )
     assert clerk.updates == []
+
+
+def test_events_held_longer_than_30_days_are_removed(webhook, clerk, pg_url):
+    old, recent = Lifecycle(), Lifecycle()
+    stale_hold = five_events(old, metadata=False)[1]
+    assert deliver(webhook, stale_hold).json["outcome"] == "held"
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(
+            """UPDATE "StripeEvent" SET "processedAt" = now() - interval '31 days' WHERE id = %s""", (stale_hold["id"],)
+        )
+    assert deliver(webhook, five_events(recent, metadata=False)[1]).json["outcome"] == "held"
+    assert recorded(pg_url, stale_hold["id"]) == 0
+
+
+def five_events(life: Lifecycle, *, metadata: bool) -> list[dict]:
+    """checkout, created, invoice paid, updated, deleted: the subscription's own events carry our
+    userId only when `metadata` (a Dashboard or payment-link subscription does not)."""
+    user = life.user if metadata else None
+
+    def sub(kind: str, status: str, when: int) -> dict:
+        obj = subscription(life.sub, life.customer, PRICE_PRO, status, P1, user=user)
+        return event(f"customer.subscription.{kind}", obj, when)
+
+    paid = invoice(life.sub, life.customer, PRICE_PRO, True, P1, user=user)
+    return [
+        life.checkout_event(when=T0),
+        sub("created", "incomplete", T0),
+        event("invoice.paid", paid, T0),
+        sub("updated", "active", T0),
+        sub("deleted", "canceled", T0 + 30 * DAY),
+    ]
+
+
+@pytest.mark.parametrize("metadata", [True, False], ids=["metadata", "no-metadata"])
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_five_events_three_times_in_any_order_end_canceled_and_free(webhook, clerk, pg_url, seed, metadata):
+    """Stripe never redelivers an event it got a 2xx for: each answer must be final. A non-2xx
+    answer is redelivered later (here: at the end of the queue)."""
+    life = Lifecycle()
+    queue = five_events(life, metadata=metadata) * 3
+    random.Random(seed).shuffle(queue)
+    outcomes: dict[str, set[str]] = {}
+    for _ in range(200):
+        if not queue:
+            break
+        evt = queue.pop(0)
+        response = deliver(webhook, evt)
+        if response.status_code // 100 != 2:
+            queue.append(evt)
+            continue
+        outcomes.setdefault(evt["id"], set()).add(response.json["outcome"])
+    assert not queue
+    row = stored(pg_url, life.user)
+    assert (row["status"], row["plan"], row["stripeSubscriptionId"]) == ("canceled", "free", life.sub)
+    plans = [public["plan"] for user, public in clerk.updates if user == life.user]
+    assert plans.count("free") <= 1 and (clerk.plan_of(life.user) or "free") == "free"
+    assert all(a != b for a, b in zip(plans, plans[1:], strict=False))  # never the same plan twice
+    assert all(seen - {"duplicate"} <= {"applied", "held", "stale"} for seen in outcomes.values())
+    with psycopg.connect(pg_url) as conn:
+        held = conn.execute(
+            'SELECT count(*) FROM "StripeEvent" WHERE "subscriptionId" = %s AND "heldFacts" IS NOT NULL', (life.sub,)
+        ).fetchone()[0]
+    assert held == 0  # every held event was applied once checkout named the user
+
+
+def test_held_events_are_applied_in_order_when_checkout_names_the_user(webhook, clerk, pg_url):
+    life = Lifecycle()
+    checkout, created, paid, updated, deleted = five_events(life, metadata=False)
+    for evt in (deleted, updated, paid, created):
+        assert deliver(webhook, evt).json["outcome"] == "held"
+    assert stored(pg_url, life.user) is None
+    assert deliver(webhook, checkout).json["outcome"] == "applied"  # in its place, before those it released
+    row = stored(pg_url, life.user)
+    assert (row["status"], row["plan"]) == ("canceled", "free")
+    assert clerk.updates == []  # the user was never pro, so Clerk's default plan stands
 
 
 def test_events_without_metadata_follow_the_row_their_subscription_already_has(webhook, clerk, pg_url):
@@ -452,6 +553,42 @@ def test_a_signed_body_that_is_not_an_event_is_refused(webhook, clerk, pg_url):
     for payload in ("not json", json.dumps({"id": "evt_1", "type": "invoice.paid"})):
         response = webhook.post("/", data=payload, headers={"Stripe-Signature": sign(payload, SECRET)})
         assert response.status_code == 400 and response.json["code"] == "INVALID_INPUT"
+
+
+def table_sizes(pg_url: str) -> tuple[int, int]:
+    with psycopg.connect(pg_url) as conn:
+        return tuple(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] for table in TABLES)
+
+
+TABLES = ("StripeEvent", "UserSubscription")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[]",
+        "42",
+        "null",
+        '"evt"',
+        "[" * 10_000 + "]" * 10_000,
+        f'{{"id": "evt_deep", "type": "invoice.paid", "created": {T0}, "data": {{"object": {{"lines": '
+        + "[" * 10_000
+        + "]" * 10_000
+        + "}}}",
+        json.dumps({"id": "evt_list", "type": "invoice.paid", "created": T0, "data": {"object": []}}),
+        json.dumps(
+            event("customer.subscription.updated", {"id": "sub_x", "metadata": [], "items": "x", "status": 1}, T0)
+        ),
+        json.dumps(event("invoice.paid", {"id": "in_x", "parent": {"subscription_details": 7}}, T0)),
+    ],
+    ids=["list", "number", "null", "string", "deep-list", "deep-object", "object-list", "bad-fields", "bad-parent"],
+)
+def test_a_signed_body_that_is_not_an_event_object_is_400_and_writes_nothing(webhook, clerk, pg_url, payload):
+    before = table_sizes(pg_url)
+    response = webhook.post("/", data=payload, headers={"Stripe-Signature": sign(payload, SECRET)})
+    assert response.status_code == 400, response.json
+    assert response.json["code"] == "INVALID_INPUT"
+    assert table_sizes(pg_url) == before and clerk.updates == []
 
 
 def test_without_a_webhook_secret_the_webhook_is_disabled(db_env, clerk):

@@ -12,7 +12,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
 
 
 @functions_framework.http
-@endpoint("billing", methods=("GET", "POST"))
+@endpoint("billing", methods=("GET", "POST"), idempotent=True)
 def billing(call: Call):
     require_billing()
     path = call.request.path.rstrip("/") or "/"

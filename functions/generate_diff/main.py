@@ -12,7 +12,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
 
 
 @functions_framework.http
-@endpoint("generate_diff", methods=("POST",), limit="generate_diff", api_keys=True)
+@endpoint("generate_diff", methods=("POST",), limit="generate_diff", api_keys=True, idempotent=True)
 def generate_diff(call: Call):
     body = call.json(GenerateDiffRequest).check_sizes()
     outcome = fix_code(body.originalCode, body.language, body.feedback)

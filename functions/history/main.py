@@ -17,7 +17,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
 
 
 @functions_framework.http
-@endpoint("history", methods=("GET", "POST", "DELETE"), limit="history", api_keys=True)
+@endpoint("history", methods=("GET", "POST", "DELETE"), limit="history", api_keys=True, idempotent=True)
 def history(call: Call):
     method = call.request.method
     if call.request.path.rstrip("/") == "/feedback":

@@ -14,7 +14,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
 
 
 @functions_framework.http
-@endpoint("keys", methods=("GET", "POST", "DELETE"), max_body=4096)
+@endpoint("keys", methods=("GET", "POST", "DELETE"), max_body=4096, idempotent=True)
 def keys(call: Call):
     method = call.request.method
     if method == "GET":

@@ -15,7 +15,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
 
 
 @functions_framework.http
-@endpoint("review_code", methods=("POST",), limit="review_code", api_keys=True)
+@endpoint("review_code", methods=("POST",), limit="review_code", api_keys=True, idempotent=True)
 def review_code(call: Call):
     body = call.json(ReviewCodeRequest).check_sizes()
     modes = normalise_modes(body.reviewModes)

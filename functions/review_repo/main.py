@@ -20,6 +20,7 @@ get_settings()  # a missing required variable stops the instance at start, namin
     limit="review_repo",
     too_large="REPO_TOO_LARGE",
     api_keys=True,
+    idempotent=True,
 )
 def review_repo(call: Call):
     request = call.json(ReviewRepoRequest)

@@ -32,6 +32,7 @@ TABLES = (
     "stripe_event",
     "review_cache",
     "api_key",
+    "idempotency_key",
 )
 
 

@@ -51,7 +51,7 @@ def lookup(key: str) -> ReviewOutcome | None:
         return None
     table = ReviewCache.__table__
     try:
-        with db.statement() as session:  # one indexed read
+        with db.statement(own=True) as session:  # one indexed read, outside any request transaction
             response = session.execute(
                 sa.select(table.c.response).where(table.c.key == key, table.c.expiresAt > utcnow())
             ).scalar()
@@ -70,7 +70,7 @@ def store(key: str, outcome: ReviewOutcome) -> None:
         return
     now = utcnow()
     try:
-        with db.session() as session:
+        with db.session(own=True) as session:
             # Expired rows are dead weight; the expiresAt index keeps this sweep cheap.
             session.execute(sa.delete(ReviewCache).where(col(ReviewCache.expiresAt) <= now))
             session.merge(
