@@ -1,5 +1,6 @@
 """Pooled connections are not pinged before use: one the server ended while it sat idle is swapped
-for a fresh one at checkout, so the request that draws it still succeeds."""
+for a fresh one at checkout, so the request that draws it still succeeds. `db.statement()` sends
+no transaction of its own, and joins `one_transaction()` when inside one."""
 
 from __future__ import annotations
 
