@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from pydantic import Field
 
+from shared.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.github import fetch_repository, label_repo_url, parse_repo_url
@@ -41,6 +42,8 @@ class RepoFileIn(Body):
 
     path: str = Field(min_length=1, max_length=1024)
     content: str  # size caps are checked by the service, to answer 413 naming the cap
+    # A change's review: the file's changed lines (from a diff); absent, the whole file is reviewed.
+    changedLines: list[LineRange] | None = Field(default=None, max_length=MAX_RANGES_PER_FILE)
 
 
 class ReviewRepoRequest(Body):
@@ -80,7 +83,10 @@ def review_request(request: ReviewRepoRequest) -> RepoReview:
         files, skipped_before, repo_url = archive.files, archive.skipped, repo.url
     else:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
-    review = review_repository(files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before)
+    changed = {file.path: file.changedLines for file in request.files if file.changedLines is not None}
+    review = review_repository(
+        files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before, changed=changed
+    )
     return review._replace(repo_url=repo_url, modes=modes)
 
 
@@ -108,8 +114,13 @@ def review_repository(
     modes: tuple[str, ...],
     custom_prompt: str | None,
     skipped_before: Iterable[tuple[str, str]] = (),
+    changed: ChangedLines | None = None,
 ) -> RepoReview:
+    """`changed`: for a change's review, each file's changed lines; the model is asked to focus on
+    them and only findings on or near them are kept."""
     settings = get_settings()
+    changed = changed or {}
+    custom_prompt = with_focus(custom_prompt, changed)
     selection = select(files)
     skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
     if not selection.files:
@@ -119,7 +130,7 @@ def review_repository(
         )
     language = main_language(selection.files)
     if not gemini.configured():
-        return _static_review(selection.files, skipped, language)
+        return _static_review(selection.files, skipped, language, changed)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -131,7 +142,7 @@ def review_repository(
             "There is nothing to review: no file fits one model call (see skippedFiles).",
             data=_skipped_details(skipped + plan.not_reviewed),
         )
-    key = cache_key(selection.files, language, modes, custom_prompt, settings)
+    key = cache_key(selection.files, language, modes, custom_prompt, settings, changed)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
             feedback=hit.feedback,
@@ -147,7 +158,7 @@ def review_repository(
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
-    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt)
+    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt, changed)
     if review.complete:  # a partial review is not worth keeping: the next try may do better
         cache.store(
             key,
@@ -171,8 +182,11 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(files: list[RepoFile], skipped: list[Skipped], language: str | None) -> RepoReview:
-    outcome = engine.static_review(_source_files(files), language="")  # as static_pass: Python by extension
+def _static_review(
+    files: list[RepoFile], skipped: list[Skipped], language: str | None, changed: ChangedLines
+) -> RepoReview:
+    found = on_changed_lines(static_pass(files), changed)
+    outcome = engine.static_review(_source_files(files), language="", static_findings=found)
     return RepoReview(
         feedback=cut_to(outcome.feedback, MAX_FEEDBACK_CHARS),
         findings=outcome.findings,
@@ -258,6 +272,7 @@ def _merge(
     language: str | None,
     modes: tuple[str, ...],
     custom_prompt: str | None,
+    changed: ChangedLines,
 ) -> RepoReview:
     usage = Usage()
     model_findings: list[Finding] = []
@@ -293,6 +308,7 @@ def _merge(
             usage += summary.usage
             overview = summary.parsed.feedback
             findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
+    findings = on_changed_lines(findings, changed)
 
     return RepoReview(
         feedback=_feedback(overview, reviewed, not_reviewed, findings),
@@ -324,10 +340,15 @@ def _feedback(overview: str, reviewed: list[str], not_reviewed: list[Skipped], f
 
 
 def cache_key(
-    files: list[RepoFile], language: str | None, modes: tuple[str, ...], custom_prompt: str | None, settings
+    files: list[RepoFile],
+    language: str | None,
+    modes: tuple[str, ...],
+    custom_prompt: str | None,
+    settings,
+    changed: ChangedLines | None = None,
 ) -> str:
     """Everything that shapes a repository review: the selected files, modes, notes, model, both
-    prompts' versions and the budget (another budget makes other batches)."""
+    prompts' versions, the budget (another budget makes other batches) and the changed lines kept."""
     return cache.cache_key(
         _source_files(files),
         language or "",
@@ -337,4 +358,9 @@ def cache_key(
         kind="repository",
         synthesisVersion=SYNTHESIS_VERSION,
         budget=[settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+        **(
+            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in changed.items()}}
+            if changed
+            else {}
+        ),
     )

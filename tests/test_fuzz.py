@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
+from tests import server_process
 from tests.conftest import ROOT
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation
 from tests.fakes.server import Reply, Seen
 from tests.fakes.stripe_api import FakeStripe
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def answer_any_schema(seen: Seen) -> Reply:
@@ -57,33 +49,16 @@ def upstreams():
 
 @pytest.fixture
 def local_server(pg_url, tmp_path, upstreams):
-    port = free_port()
     generous = {route: {"free": 100_000} for route in ("review_code", "review_repo", "generate_diff", "history")}
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "DATABASE_URL": pg_url,
         "LOG_LEVEL": "ERROR",
         "RATE_LIMITS": json.dumps(generous),
         "GITHUB_API_URL": "http://127.0.0.1:1",  # nothing listens: a fetched repository is an upstream outage
-        "HOME": str(tmp_path),
         **upstreams,
     }
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [sys.executable, "scripts/local_server.py", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url + "/history", timeout=1)  # noqa: S310
-        except urllib.error.HTTPError:
-            break  # 401: it answers
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    server.terminate()
-    server.wait(timeout=10)
-    log.close()
+    with server_process.local_server(env, tmp_path / "server.log") as url:
+        yield url
 
 
 def test_fuzzed_requests_get_no_server_error_and_match_the_document(local_server, tmp_path):

@@ -37,6 +37,11 @@ def review_repo(call: Call):
             feedback=review.feedback,
             repoUrl=review.repo_url,
         )
+    if (
+        call.request.accept_mimetypes.best_match(["application/json", "application/sarif+json"])
+        == "application/sarif+json"
+    ):
+        return _sarif(review, review_id)
     return {
         "reviewId": review_id,
         "feedback": review.feedback,
@@ -47,3 +52,20 @@ def review_repo(call: Call):
         "usage": review.usage.model_dump(),
         "cached": review.cached,
     }
+
+
+def _sarif(review, review_id: str):
+    """The findings as a SARIF 2.1.0 log, for code scanning (loaded only when a caller asks for it)."""
+    from shared.http import json_response
+    from shared.sarif import MEDIA_TYPE, to_sarif
+
+    properties = {
+        "reviewId": review_id,
+        "model": review.model,
+        "cached": review.cached,
+        "reviewedFiles": review.reviewed_files,
+        "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
+    }
+    response = json_response(to_sarif(review.findings, properties=properties))
+    response.mimetype = MEDIA_TYPE
+    return response

@@ -1,0 +1,3 @@
+from coderevai.main import main
+
+main()

@@ -1,0 +1,180 @@
+"""`coderevai review`: files, folders or a branch's diff reviewed by a CodeRevAI server, for a
+terminal or a CI job. Exit codes: 0 done, 1 a finding at or above --fail-on remains, 2 usage,
+sign-in or server error."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from rich.console import Console
+
+from coderevai import __version__, report, selection
+from coderevai.client import Client, ServerError
+from coderevai.files import Collected, LocalFile, Skipped, UsageError, collect, read_file
+from coderevai.gitdiff import changed_lines
+from coderevai.review import send_all
+
+FAIL_ON = ("critical", "high", "medium", "low", "never")
+EXIT_FINDINGS, EXIT_ERROR = 1, 2
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="coderevai",
+        description="CodeRevAI code reviews from a terminal or a CI job. Reads CODEREVAI_API_URL "
+        "(https://<instance>/api) and CODEREVAI_API_KEY (an sk_live_ key).",
+    )
+    top.add_argument("--version", action="version", version=f"coderevai {__version__}")
+    commands = top.add_subparsers(dest="command", required=True)
+    review = commands.add_parser("review", help="review files, folders or a branch's diff")
+    review.add_argument("paths", nargs="*", metavar="PATH", help="files and folders (default: the current folder)")
+    review.add_argument(
+        "--diff", metavar="REF", help="review only what changed since the branch left REF (e.g. origin/main)"
+    )
+    review.add_argument(
+        "--all-findings",
+        action="store_true",
+        help="with --diff: every finding in the changed files, not only on changed lines",
+    )
+    review.add_argument(
+        "--modes",
+        type=_modes,
+        default=[],
+        help="comma-separated review modes, at most 5: comprehensive (the default), security, bug_fixes, performance, best_practices, test_generation, production_ready",
+    )
+    review.add_argument("--custom-prompt", metavar="TEXT", help="what the review should pay attention to")
+    review.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
+    review.add_argument("--output", metavar="FILE", help="write the review here instead of standard output")
+    review.add_argument(
+        "--fail-on", choices=FAIL_ON, default="never", help="exit 1 when a finding at or above this severity remains"
+    )
+    review.add_argument("--parallel", type=_positive, default=4, help="requests in flight at once (default 4)")
+    review.add_argument(
+        "--max-wait",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="longest total wait on rate limits per request (default 120)",
+    )
+    review.add_argument("--max-files-per-request", type=_positive, default=selection.MAX_FILES, help=argparse.SUPPRESS)
+    review.add_argument(
+        "--max-bytes-per-request", type=_positive, default=selection.MAX_TOTAL_BYTES, help=argparse.SUPPRESS
+    )
+    return top
+
+
+def _modes(text: str) -> list[str]:
+    """The server checks the names (and answers 400 naming a wrong one), so its list is the only one."""
+    return [mode.strip() for mode in text.split(",") if mode.strip()]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    errors = Console(stderr=True)
+    try:
+        sys.exit(review(args, errors))
+    except (UsageError, ServerError) as exc:
+        print(f"coderevai: {exc}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def review(args: argparse.Namespace, errors: Console) -> int:
+    base_url, key = _server()
+    entries, skipped = _entries(args, Path.cwd())
+    sarif = args.format == "sarif"
+    answers: list[dict] = []
+    if entries:
+        client = Client(base_url, key, sarif=sarif, max_wait=args.max_wait)
+        options = {"reviewModes": args.modes, **({"customPrompt": args.custom_prompt} if args.custom_prompt else {})}
+        try:
+            sent = send_all(
+                entries,
+                client,
+                options=options,
+                parallel=args.parallel,
+                console=errors,
+                max_files=args.max_files_per_request,
+                max_bytes=args.max_bytes_per_request,
+            )
+        finally:
+            client.close()
+        answers, skipped = sent.answers, skipped + sent.skipped
+    else:
+        since = f" (no file changed since {args.diff})" if args.diff else ""
+        print(f"coderevai: nothing to review{since}", file=sys.stderr)
+    merged = report.merge_sarif(answers, skipped) if sarif else report.merge_json(answers, skipped)
+    found = _write(merged, sarif, args)
+    if report.fails(found, args.fail_on):
+        print(f"coderevai: failing: a finding at or above {args.fail_on} remains", file=sys.stderr)
+        return EXIT_FINDINGS
+    return 0
+
+
+def _server() -> tuple[str, str]:
+    base_url = os.environ.get("CODEREVAI_API_URL", "").strip()
+    key = os.environ.get("CODEREVAI_API_KEY", "").strip()
+    if not key:
+        raise UsageError("CODEREVAI_API_KEY is not set: create a key in the web app (API keys) and export it.")
+    if not base_url:
+        raise UsageError("CODEREVAI_API_URL is not set: export the server's API base, e.g. https://<instance>/api.")
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"CODEREVAI_API_URL must start with http:// or https://, not {base_url!r}")
+    return base_url, key
+
+
+def _entries(args: argparse.Namespace, cwd: Path) -> tuple[list[dict], list[dict]]:
+    """The files to send (with their changed lines for a diff's review), and those skipped with why."""
+    collected = _changed_files(args, cwd) if args.diff else collect(args.paths or ["."], cwd)
+    entries = [{"path": f.path, "content": f.content} for f in collected.files]
+    if args.diff and not args.all_findings:
+        for entry in entries:
+            entry["changedLines"] = [{"start": a, "end": b} for a, b in collected.changed[entry["path"]]]
+    return entries, [{"path": s.path, "reason": s.reason} for s in collected.skipped]
+
+
+def _write(merged: dict, sarif: bool, args: argparse.Namespace) -> list[str]:
+    """The review where it was asked for, skipped files on standard error; the findings' severities."""
+    text = report.render(merged, args.format)
+    review = report.as_review(merged, sarif)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        if args.format != "text":  # the file for tools, the job's log for people
+            sys.stdout.write(report.render(review, "text"))
+    else:
+        sys.stdout.write(text)
+    for item in review["skippedFiles"]:
+        print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
+    return [finding["severity"] for finding in review["findings"]]
+
+
+class DiffFiles(NamedTuple):
+    files: list[LocalFile]
+    skipped: list[Skipped]
+    changed: dict[str, list[tuple[int, int]]]
+
+
+def _changed_files(args: argparse.Namespace, cwd: Path) -> DiffFiles:
+    """The files changed since the branch left REF, read from the working tree, with their line ranges."""
+    changed = changed_lines(args.diff, args.paths, cwd)
+    collected = Collected([], [])
+    for name, ranges in sorted(changed.items()):
+        if not (cwd / name).is_file():  # a submodule, or something else that is not a plain file
+            collected.skipped.append(Skipped(name, "not a regular file"))
+        elif not ranges and not args.all_findings:
+            collected.skipped.append(Skipped(name, "no added or changed lines (only deletions, or binary)"))
+        else:
+            read_file(cwd / name, name, collected)
+    return DiffFiles(collected.files, collected.skipped, changed)

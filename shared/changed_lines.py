@@ -1,0 +1,66 @@
+"""A review of a change: each file may name its changed line ranges (`files[].changedLines`, from a
+branch's diff). The model is asked to focus on them, and only findings on them, or a few lines
+around them, are kept; a file sent without ranges is reviewed whole."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.review.findings import Finding
+
+CONTEXT_LINES = 3  # a finding this close to a changed line is about the change (a call's arguments, its guard)
+MAX_RANGES_PER_FILE = 10_000
+MAX_RANGES_IN_NOTE = 50  # per file, in the note to the model; the findings filter uses them all
+
+
+class LineRange(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    start: int = Field(ge=1)
+    end: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LineRange:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+ChangedLines = Mapping[str, Sequence[LineRange]]  # path -> its changed ranges; absent: the whole file
+
+
+def on_changed_lines(findings: list[Finding], changed: ChangedLines) -> list[Finding]:
+    """The findings about the change: in a file without ranges, all; in a file with ranges, those
+    within CONTEXT_LINES of one (a finding about the whole file, with no line, stays)."""
+    return [finding for finding in findings if _about_change(finding, changed)]
+
+
+def _about_change(finding: Finding, changed: ChangedLines) -> bool:
+    ranges = changed.get(finding.file or "")
+    if ranges is None or finding.line is None:
+        return True
+    return any(r.start - CONTEXT_LINES <= finding.line <= r.end + CONTEXT_LINES for r in ranges)
+
+
+def focus_note(changed: ChangedLines) -> str:
+    """What the requester wants looked at, added to their notes (which the prompt treats as a wish
+    about focus, never as instructions)."""
+    lines = ["This is a review of a change. Focus on the changed lines, and on the code around them only as far as it bears on the change:"]  # fmt: skip
+    for path, ranges in changed.items():
+        shown = ", ".join(_range_text(r) for r in ranges[:MAX_RANGES_IN_NOTE])
+        more = f" and {len(ranges) - MAX_RANGES_IN_NOTE} more ranges" if len(ranges) > MAX_RANGES_IN_NOTE else ""
+        lines.append(f"- {path}: {shown or 'no added lines'}{more}")
+    return "\n".join(lines)
+
+
+def _range_text(r: LineRange) -> str:
+    return f"line {r.start}" if r.start == r.end else f"lines {r.start}-{r.end}"
+
+
+def with_focus(custom_prompt: str | None, changed: ChangedLines) -> str | None:
+    if not changed:
+        return custom_prompt
+    note = focus_note(changed)
+    return f"{custom_prompt.strip()}\n\n{note}" if custom_prompt and custom_prompt.strip() else note
