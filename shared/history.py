@@ -8,9 +8,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import Connection
 from sqlmodel import Session, col, select
 
 from shared.errors import invalid_input, not_found
+from shared.ids import cuid
+from shared.models import utcnow
 from shared.models.review_history import ReviewHistory
 
 SNIPPET_CHARS = 500  # a history row keeps the start of the code, as the original app did
@@ -20,24 +23,44 @@ MAX_FEEDBACK_CHARS = 500_000
 SAME_REVIEW_WINDOW = timedelta(minutes=10)
 
 
+def _page_queries() -> tuple[sa.Select, sa.Select]:
+    table = ReviewHistory.__table__
+    newest_first = (table.c.timestamp.desc(), table.c.id.desc())
+    first = (
+        sa.select(table)
+        .where(table.c.userId == sa.bindparam("user_id"))
+        .order_by(*newest_first)
+        .limit(sa.bindparam("rows"))
+    )
+    # (timestamp, id) is unique, so the order is total and a page never repeats or skips a row
+    # that shares its timestamp with the previous page's last one.
+    after = first.where(
+        sa.tuple_(table.c.timestamp, table.c.id) < sa.tuple_(sa.bindparam("after_time"), sa.bindparam("after_id"))
+    )
+    return first, after
+
+
+# Built once: building a statement and its cache key costs more than running it on a warm connection.
+_FIRST_PAGE, _PAGE_AFTER = _page_queries()
+
+
 def list_reviews(
-    session: Session, user_id: str, limit: int, cursor: str | None
-) -> tuple[list[ReviewHistory], str | None]:
-    query = select(ReviewHistory).where(ReviewHistory.userId == user_id)
+    session: Session | Connection, user_id: str, limit: int, cursor: str | None
+) -> tuple[list[sa.Row], str | None]:
+    """A page of plain rows (attribute access by column name: row.id, row.feedback, ...), read with
+    SQLAlchemy Core: building ORM entities for a list that is only serialised costs more than the
+    query. One statement, so `db.statement()` serves it."""
+    params: dict = {"user_id": user_id, "rows": limit + 1}
     if cursor:
-        after_time, after_id = _decode_cursor(cursor)
-        # (timestamp, id) is unique, so the order is total and a page never repeats or skips a row
-        # that shares its timestamp with the previous page's last one.
-        query = query.where(sa.tuple_(col(ReviewHistory.timestamp), col(ReviewHistory.id)) < (after_time, after_id))
-    query = query.order_by(col(ReviewHistory.timestamp).desc(), col(ReviewHistory.id).desc()).limit(limit + 1)
-    rows = session.exec(query).all()
+        params["after_time"], params["after_id"] = _decode_cursor(cursor)
+    rows = session.execute(_PAGE_AFTER if cursor else _FIRST_PAGE, params).all()
     page, more = rows[:limit], len(rows) > limit
     next_cursor = _encode_cursor(page[-1]) if more else None
     return page, next_cursor
 
 
 def add_review(
-    session: Session,
+    session: Session | Connection,
     user_id: str,
     *,
     type: str,
@@ -49,22 +72,26 @@ def add_review(
     fileName: str | None = None,
     timestamp: int | None = None,
 ) -> str:
-    """Keyword names are the columns' (and the wire's); `timestamp` is ms since the epoch."""
-    row = ReviewHistory(
-        userId=user_id,
-        type=type,
-        language=language,
-        reviewModes=list(reviewModes),
-        codeSnippet=codeSnippet[:SNIPPET_CHARS] if codeSnippet is not None else None,
-        feedback=feedback,
-        repoUrl=repoUrl,
-        fileName=fileName,
+    """Keyword names are the columns' (and the wire's); `timestamp` is ms since the epoch. One
+    INSERT (Core: the ORM's unit of work costs more than the statement)."""
+    review_id = cuid()
+    session.execute(
+        sa.insert(ReviewHistory.__table__).values(
+            id=review_id,
+            userId=user_id,
+            type=type,
+            language=language,
+            reviewModes=list(reviewModes),
+            codeSnippet=codeSnippet[:SNIPPET_CHARS] if codeSnippet is not None else None,
+            feedback=feedback,
+            repoUrl=repoUrl,
+            fileName=fileName,
+            timestamp=utcnow()
+            if timestamp is None
+            else datetime.fromtimestamp(timestamp / 1000, UTC).replace(tzinfo=None),
+        )
     )
-    if timestamp is not None:
-        row.timestamp = datetime.fromtimestamp(timestamp / 1000, UTC).replace(tzinfo=None)
-    session.add(row)
-    session.flush()
-    return row.id
+    return review_id
 
 
 def find_saved_review(
@@ -101,7 +128,7 @@ def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int
     return deleted
 
 
-def _encode_cursor(row: ReviewHistory) -> str:
+def _encode_cursor(row: sa.Row) -> str:
     raw = f"{row.timestamp.isoformat()}|{row.id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

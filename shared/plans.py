@@ -47,8 +47,8 @@ def plan_of_user(user_id: str) -> str:
 
 
 def _read_plan(user_id: str) -> str:
-    with db.session() as session:
-        row = session.exec(
+    with db.statement() as session:
+        row = session.execute(
             select(UserSubscription.plan, UserSubscription.status).where(UserSubscription.userId == user_id)
         ).first()
     if row is None or row.status not in PLAN_KEEPING_STATUSES:

@@ -1,12 +1,13 @@
 """Rate limits per route, user and plan: an exact sliding window decided by one Lua script in Redis
 (Upstash REST in production, a plain Redis URL elsewhere), one round trip per request.
 
-The script reads the store's clock (TIME), drops entries older than the window, and records the
-request under a unique member only when it is allowed, so a burst is counted exactly, instances
+The script reads the store's clock (TIME), keeps the times of the requests admitted within the
+window, and records a request only when it is allowed, so a burst is counted exactly, instances
 cannot interleave, retries while blocked do not extend the block, and `reset` is the moment the
 oldest counted request leaves the window. When the store fails, a circuit breaker sends decisions
-to a per-instance limiter with the same limits for RATE_LIMIT_BREAKER_SECONDS, so an outage neither
-opens the gate nor adds a timeout to every request."""
+to a per-instance fallback for RATE_LIMIT_BREAKER_SECONDS, which starts from the store's last count
+for the key (a full window when it has none) and hands what it admitted back to the store once it
+answers, so an outage neither opens the gate nor adds a timeout to every request."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ import logging
 import math
 import threading
 import time
-import uuid
 from collections import deque
+from collections.abc import Sequence
 from typing import NamedTuple, Protocol
 
 from shared.config import RATE_LIMITS, Settings, get_settings, note_default
@@ -25,26 +26,69 @@ from shared.plans import FREE, plan_of_user
 
 log = logging.getLogger("coderevai.ratelimit")
 
-# KEYS[1] the window's sorted set; ARGV: limit, window (ms), a unique member for this request.
-# Scores are the store's clock in ms; members are unique, so equal timestamps all count.
+# KEYS[1] the window: the admitted requests' times (the store's clock, ms) as 13-digit records,
+# oldest first, in one string value. ARGV: limit, window (ms), and optionally the ages (ms before
+# now, comma separated) of requests this instance admitted while the store was unreachable.
+# TIME, GET and (when something changes) one SET with PX: at most 3 commands per decision, where a
+# sorted set needs TIME, ZREMRANGEBYSCORE, ZCARD, ZADD, PEXPIRE and ZRANGE. A binary search finds
+# the first record inside the window; the records stay sorted because a new one is never earlier
+# than the last. A key left from the sorted-set version (WRONGTYPE) is converted on first use.
 SLIDING_WINDOW = """
 local key = KEYS[1]
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-local count = redis.call('ZCARD', key)
+local W = 13
+local function record(t)
+  local digits = tostring(t)
+  return string.rep('0', W - #digits) .. digits
+end
+local changed = false
+local stored = redis.pcall('GET', key)
+if type(stored) == 'table' and stored.err then
+  local old = redis.call('ZRANGEBYSCORE', key, now - window + 1, '+inf', 'WITHSCORES')
+  stored, changed = '', true
+  for i = 2, #old, 2 do stored = stored .. record(tonumber(old[i])) end
+end
+stored = stored or ''
+if ARGV[3] and ARGV[3] ~= '' then
+  local times = {}
+  for i = 1, #stored / W do times[#times + 1] = tonumber(string.sub(stored, (i - 1) * W + 1, i * W)) end
+  for age in string.gmatch(ARGV[3], '%d+') do times[#times + 1] = now - tonumber(age) end
+  table.sort(times)
+  local parts = {}
+  for i = 1, #times do parts[i] = record(times[i]) end
+  stored, changed = table.concat(parts), true
+end
+local n = #stored / W
+local function at(i) return tonumber(string.sub(stored, (i - 1) * W + 1, i * W)) end
+local lo, hi = 1, n + 1
+while lo < hi do
+  local mid = math.floor((lo + hi) / 2)
+  if at(mid) > now - window then hi = mid else lo = mid + 1 end
+end
+local count = n - lo + 1
+local live = string.sub(stored, (lo - 1) * W + 1)
 local allowed = 0
+local newest = now
+if count > 0 then newest = math.max(now, at(n)) end
 if count < limit then
-  redis.call('ZADD', key, now, ARGV[3])
-  redis.call('PEXPIRE', key, window)
-  count = count + 1
-  allowed = 1
+  live = live .. record(newest)
+  count, allowed, changed = count + 1, 1, true
+end
+if changed then
+  if count > 0 then
+    redis.call('SET', key, live, 'PX', newest - now + window)
+  else
+    redis.call('DEL', key)
+  end
 end
 local reset = now + window
-local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-if oldest[2] then reset = tonumber(oldest[2]) + window end
+if count > 0 then
+  local slot = math.max(count - limit + 1, 1)
+  reset = tonumber(string.sub(live, (slot - 1) * W + 1, slot * W)) + window
+end
 return {allowed, math.max(limit - count, 0), reset, now}
 """
 SLIDING_WINDOW_SHA = hashlib.sha1(SLIDING_WINDOW.encode(), usedforsecurity=False).hexdigest()
@@ -73,7 +117,9 @@ class Decision(NamedTuple):
 class Backend(Protocol):
     name: str
 
-    def decide(self, key: str, limit: int, window_ms: int) -> Decision: ...
+    def decide(self, key: str, limit: int, window_ms: int, earlier: Sequence[int] = ()) -> Decision:
+        """`earlier`: ages (ms) of requests admitted without the store, for it to count too."""
+        ...
 
     def ping(self) -> None: ...
 
@@ -103,8 +149,8 @@ class RedisBackend:
         self.client = redis.Redis(connection_pool=pool)
         self._no_script = redis.exceptions.NoScriptError
 
-    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
-        args = (limit, window_ms, uuid.uuid4().hex)
+    def decide(self, key: str, limit: int, window_ms: int, earlier: Sequence[int] = ()) -> Decision:
+        args = (limit, window_ms, ",".join(map(str, earlier)))
         try:
             result = self.client.evalsha(SLIDING_WINDOW_SHA, 1, key, *args)
         except self._no_script:
@@ -138,8 +184,8 @@ class UpstashBackend:
         http.timeout = httpx.Timeout(timeout)
         self._error = UpstashError
 
-    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
-        args = [str(limit), str(window_ms), uuid.uuid4().hex]
+    def decide(self, key: str, limit: int, window_ms: int, earlier: Sequence[int] = ()) -> Decision:
+        args = [str(limit), str(window_ms), ",".join(map(str, earlier))]
         try:
             result = self.client.evalsha(SLIDING_WINDOW_SHA, keys=[key], args=args)
         except self._error as exc:
@@ -156,8 +202,7 @@ class UpstashBackend:
 
 
 class InProcessBackend:
-    """The same sliding window in this instance's memory: the development default, and the
-    fallback while the shared store is unreachable."""
+    """The same sliding window in this instance's memory: the development default (no store)."""
 
     name = "local"
     SWEEP_EVERY = 1000  # decisions; drops windows with nothing left in them
@@ -192,25 +237,98 @@ class InProcessBackend:
         self._windows.clear()
 
 
+class Fallback:
+    """Per-instance decisions while the store is unreachable, starting from what the store last
+    reported for the key (its count; its oldest request and the report's time bound when they
+    leave), or from a full window when it reported nothing, so that switching to it never admits
+    more than the limit in one window. What it admits is handed to the store once it answers again,
+    so switching back does not either."""
+
+    SWEEP_EVERY = 1000  # decisions; drops what is older than its window
+
+    def __init__(self) -> None:
+        # key -> (count, oldest, latest, window): store reports on this instance's clock (ms)
+        self._reports: dict[str, tuple[int, int, int, int]] = {}
+        self._admitted: dict[str, list[int]] = {}  # key -> times this fallback admitted, not yet told
+        self._lock = threading.Lock()
+        self._calls = 0
+
+    def reported(self, key: str, decision: Decision, window_ms: int, told: Sequence[int]) -> None:
+        """The store decided (and counted `told`, this fallback's admissions it was sent)."""
+        local_now = _now_ms()
+        count = decision.limit - decision.remaining
+        oldest = decision.reset_ms - window_ms - decision.now_ms + local_now
+        with self._lock:
+            self._reports[key] = (count, min(oldest, local_now), local_now, window_ms)
+            if told and key in self._admitted:
+                sent = set(told)
+                self._admitted[key] = [moment for moment in self._admitted[key] if moment not in sent]
+            self._count_call(local_now)
+
+    def untold(self, key: str) -> list[int]:
+        """The times (ms) of this fallback's admissions the store has not counted yet."""
+        with self._lock:
+            return list(self._admitted.get(key, ()))
+
+    def decide(self, key: str, limit: int, window_ms: int) -> Decision:
+        now = _now_ms()
+        with self._lock:
+            if key not in self._reports:  # nothing known: assume the window is full, from now
+                self._reports[key] = (limit, now, now, window_ms)
+            count, oldest, latest, _ = self._reports[key]
+            # The store's requests fall between its oldest and the report: expire them late, never early.
+            seeded = ([oldest] if count else []) + [latest] * max(count - 1, 0)
+            admitted = self._admitted.setdefault(key, [])
+            admitted[:] = [moment for moment in admitted if moment > now - window_ms]
+            live = sorted(moment for moment in seeded + admitted if moment > now - window_ms)
+            allowed = len(live) < limit
+            if allowed:
+                admitted.append(now)
+                live.append(now)
+            slot = max(len(live) - limit, 0)
+            reset = live[slot] + window_ms if live else now + window_ms
+            self._count_call(now)
+        return Decision(allowed, limit, max(limit - len(live), 0), reset, now, "local")
+
+    def _count_call(self, now: int) -> None:
+        self._calls += 1
+        if self._calls % self.SWEEP_EVERY:
+            return
+        for key in [k for k, (_, _, latest, window) in self._reports.items() if latest <= now - 10 * window]:
+            del self._reports[key]  # long idle: a full window is assumed again, the safe side
+        for key in [k for k, times in self._admitted.items() if not times]:
+            del self._admitted[key]
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 class RateLimiter:
-    """The shared backend behind a circuit breaker, with the per-instance limiter behind that."""
+    """The shared backend behind a circuit breaker, with the per-instance fallback behind that."""
 
     def __init__(self, shared: Backend | None, breaker_seconds: float) -> None:
         self.shared = shared
         self.local = InProcessBackend()
+        self.fallback = Fallback()
         self.breaker_seconds = breaker_seconds
         self._open_until: float | None = None  # None: closed (use the shared backend)
         self._probing = False
         self._lock = threading.Lock()
 
     def decide(self, key: str, limit: int, window_ms: int) -> Decision:
-        if self.shared is None or not self._may_try():
+        if self.shared is None:
             return self.local.decide(key, limit, window_ms)
+        if not self._may_try():
+            return self.fallback.decide(key, limit, window_ms)
+        untold = self.fallback.untold(key)
+        now = _now_ms()
         try:
-            decision = self.shared.decide(key, limit, window_ms)
+            decision = self.shared.decide(key, limit, window_ms, [now - moment for moment in untold])
         except Exception as exc:
             self._trip(exc)
-            return self.local.decide(key, limit, window_ms)
+            return self.fallback.decide(key, limit, window_ms)
+        self.fallback.reported(key, decision, window_ms, untold)
         self._recover()
         return decision
 

@@ -5,6 +5,7 @@ functions-framework exactly as Cloud Functions builds them."""
 from __future__ import annotations
 
 import os
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -89,6 +90,7 @@ def settings_env(monkeypatch):
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
 
     def apply(**values: str | None) -> None:
+        flush_usage()
         for name, value in values.items():
             if value is None:
                 monkeypatch.delenv(name, raising=False)
@@ -98,7 +100,15 @@ def settings_env(monkeypatch):
 
     apply()
     yield apply
+    flush_usage()
     get_settings.cache_clear()
+
+
+def flush_usage() -> None:
+    """Usage rows are written in batches: write the waiting ones to the database they belong to
+    before the settings point elsewhere."""
+    if "shared.usage" in sys.modules:
+        sys.modules["shared.usage"].flush()
 
 
 @pytest.fixture

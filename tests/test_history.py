@@ -7,6 +7,7 @@ import json
 import psycopg
 import pytest
 
+from shared import usage
 from tests.conftest import function_client
 
 
@@ -220,6 +221,7 @@ def test_each_call_records_usage(client, pg_url):
     add(client, user)
     client.get("/", headers=as_user(user))
     client.get("/", query_string={"limit": 0}, headers=as_user(user))
+    usage.flush()  # rows are written in batches, off the request's path
     with psycopg.connect(pg_url) as conn:
         rows = conn.execute(
             'SELECT endpoint, "statusCode", duration FROM "ApiUsage" WHERE "userId" = %s ORDER BY timestamp', (user,)

@@ -116,6 +116,21 @@ def test_a_lowered_limit_reports_no_negative_remaining(store, redis_prefix):
     assert (lowered.limit, lowered.remaining) == (2, 0)
 
 
+def test_a_window_kept_as_a_sorted_set_by_the_previous_version_still_counts(store, redis_prefix):
+    import redis
+
+    key, direct = f"{redis_prefix}zset", redis.Redis.from_url(REDIS_URL)
+    seconds, micros = direct.time()
+    now = seconds * 1000 + micros // 1000
+    direct.zadd(key, {"old": now - 20_000, "a": now - 3_000, "b": now - 2_000, "c": now - 1_000})
+    limiter = ratelimit.get_limiter()
+    converted = limiter.decide(key, 4, 10_000)  # "old" has left the window; a, b, c count
+    assert (converted.backend, converted.allowed, converted.remaining) == (store, True, 0)
+    assert converted.reset_ms == now - 3_000 + 10_000
+    assert not limiter.decide(key, 4, 10_000).allowed
+    assert direct.type(key) == b"string" and 0 < direct.pttl(key) <= 10_000
+
+
 def test_unknown_routes_and_bad_limit_tables_are_refused(settings_env):
     from pydantic import ValidationError
 

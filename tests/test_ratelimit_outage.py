@@ -1,5 +1,7 @@
-"""When the shared store is down, silent or drops an answer: per-instance limits still hold, the
-breaker spares later requests the timeout, the store comes back, and a script is never resent."""
+"""When the shared store is down, silent or drops an answer: per-instance limits still hold, starting
+from the store's last count (or a full window when it reported none), the breaker spares later
+requests the timeout, the store comes back and counts what was admitted meanwhile, and a script is
+never resent."""
 
 from __future__ import annotations
 
@@ -136,7 +138,9 @@ def test_a_closed_port_falls_back_to_per_instance_limits_at_once(store, settings
     started = time.perf_counter()
     decisions = [limiter.decide(f"{redis_prefix}down", 5, 60_000) for _ in range(12)]
     elapsed = time.perf_counter() - started
-    assert [d.allowed for d in decisions] == [True] * 5 + [False] * 7  # never open, never shut
+    # The store never reported on this key: another instance may have used the window up, so it
+    # counts as full (never open) until a window has passed (not shut for longer).
+    assert [d.allowed for d in decisions] == [False] * 12
     assert {d.backend for d in decisions} == {"local"}
     assert decisions[-1].retry_after >= 59
     assert limiter.open
@@ -161,7 +165,7 @@ def test_a_silent_store_costs_one_timeout_then_none(store, settings_env, redis_p
         first = within(5, lambda: limiter.decide(key, 3, 60_000))
         first_took = time.perf_counter() - started
         assert 0.25 <= first_took < 1.5  # our timeout, not the client's default (none)
-        assert first.allowed and first.backend == "local"
+        assert first.backend == "local" and not first.allowed  # nothing reported: a full window
 
         timings, decisions = [], []
         for _ in range(10):
@@ -169,7 +173,7 @@ def test_a_silent_store_costs_one_timeout_then_none(store, settings_env, redis_p
             decisions.append(limiter.decide(key, 3, 60_000))
             timings.append(time.perf_counter() - started)
         assert max(timings) < 0.05  # the breaker is open: no request waits for the store
-        assert [d.allowed for d in decisions] == [True, True] + [False] * 8
+        assert not any(d.allowed for d in decisions)
 
 
 def test_the_store_is_used_again_once_it_is_back(settings_env, redis_prefix, limiter_log):
@@ -186,13 +190,14 @@ def test_the_store_is_used_again_once_it_is_back(settings_env, redis_prefix, lim
         gateway.stop()
         during = [limiter.decide(key, 4, 60_000) for _ in range(6)]
         assert {d.backend for d in during} == {"local"}
-        assert [d.allowed for d in during] == [True] * 4 + [False] * 2
+        assert [d.allowed for d in during] == [True] * 2 + [False] * 4  # the store's 2 still count
 
         gateway = Gateway(REDIS_URL, GATEWAY_TOKEN, port=port).start()
         assert limiter.decide(key, 4, 60_000).backend == "local"  # still within the breaker's pause
         time.sleep(0.6)
         after = limiter.decide(key, 4, 60_000)
-        assert (after.backend, after.allowed, after.remaining) == ("upstash", True, 1)  # the 2 before still count
+        # the store now counts the 2 admitted without it as well as its own 2
+        assert (after.backend, after.allowed, after.remaining) == ("upstash", False, 0)
         assert not limiter.open
         assert sum("store failed" in m for m in limiter_log) == 1
         assert sum("reachable again" in m for m in limiter_log) == 1
@@ -207,8 +212,26 @@ def test_a_script_call_whose_answer_is_lost_is_not_sent_again(store, settings_en
         settings_env(**store_at(store, drop.address), RATE_LIMIT_PREFIX=redis_prefix, RATE_LIMIT_TIMEOUT_SECONDS="2")
         limiter = get_limiter()
         decision = within(10, lambda: limiter.decide(f"{redis_prefix}lost", 3, 60_000))
-        assert decision.backend == "local" and decision.allowed
+        assert decision.backend == "local"
         time.sleep(0.2)
         assert drop.scripts == 1
     finally:
         drop.close()
+
+
+def test_a_switch_mid_window_admits_no_more_than_the_limit(settings_env, redis_prefix):
+    """The store admits 6 of 10, then goes away: the instance admits 4 more, not a fresh 10."""
+    gateway = Gateway(REDIS_URL, GATEWAY_TOKEN).start()
+    settings_env(**store_at("upstash", f"127.0.0.1:{gateway.server.server_address[1]}"), RATE_LIMIT_PREFIX=redis_prefix)
+    limiter, key = get_limiter(), f"{redis_prefix}switch"
+    try:
+        before = [limiter.decide(key, 10, 60_000) for _ in range(6)]
+        assert {d.backend for d in before} == {"upstash"} and all(d.allowed for d in before)
+    finally:
+        gateway.stop()
+    during = [limiter.decide(key, 10, 60_000) for _ in range(10)]
+    assert {d.backend for d in during} == {"local"}
+    assert sum(d.allowed for d in during) == 4
+    assert [d.remaining for d in during[:5]] == [3, 2, 1, 0, 0]
+    # refused until the store's first request leaves the window, as the store would have said
+    assert abs(during[-1].reset_ms - before[0].reset_ms) < 1000

@@ -9,6 +9,7 @@ import uuid
 import psycopg
 import pytest
 
+from shared import usage
 from shared.review.modes import ALL_MODES, INSTRUCTIONS
 from tests.conftest import function_client
 from tests.fakes.gemini import FakeGemini, failure, generation
@@ -35,6 +36,7 @@ def user() -> dict[str, str]:
 
 
 def rows(pg_url: str, sql: str, *args) -> list[tuple]:
+    usage.flush()  # usage rows are written in batches, off the request's path
     with psycopg.connect(pg_url) as conn:
         return conn.execute(sql, args).fetchall()
 

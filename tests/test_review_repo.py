@@ -9,6 +9,7 @@ import uuid
 import psycopg
 import pytest
 
+from shared import usage
 from tests.conftest import function_client
 from tests.fakes.github import FakeGitHub, build_tarball
 from tests.test_github import REJECTED_URLS
@@ -64,6 +65,7 @@ def history_rows(pg_url, who):
 
 
 def usage_rows(pg_url, who):
+    usage.flush()  # rows are written in batches, off the request's path
     with psycopg.connect(pg_url) as conn:
         return conn.execute(
             'SELECT endpoint, "statusCode", "tokensUsed" FROM "ApiUsage" WHERE "userId" = %s', (who,)

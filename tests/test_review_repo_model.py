@@ -11,6 +11,7 @@ import uuid
 import psycopg
 import pytest
 
+from shared import usage
 from tests.conftest import function_client
 from tests.fakes.gemini import FakeGemini, failure, generation
 from tests.fakes.server import Seen
@@ -129,6 +130,7 @@ def test_a_repository_over_one_calls_budget_is_split_and_merged(gemini, pg_url):
     }
     assert body["feedback"].startswith("## Repository review")
     assert "The modules agree on little." in body["feedback"]
+    usage.flush()  # rows are written in batches, off the request's path
     with psycopg.connect(pg_url) as conn:
         tokens = conn.execute('SELECT "tokensUsed" FROM "ApiUsage" WHERE "userId" = %s', (who,)).fetchone()[0]
     assert tokens == body["usage"]["totalTokens"]

@@ -2,6 +2,7 @@
 POST adds one (the web app's POST of a review our review function already saved finds that row
 instead of adding a second), DELETE clears all or one by `id`; POST /feedback rates one of them."""
 
+import flask
 import functions_framework
 
 from shared import db
@@ -9,7 +10,7 @@ from shared.config import get_settings
 from shared.errors import ApiError
 from shared.feedback import NewFeedback, rate_review
 from shared.history import add_review, delete_reviews, find_saved_review, list_reviews
-from shared.history_schemas import DeleteQuery, HistoryItem, HistoryQuery, NewHistoryItem
+from shared.history_schemas import DeleteQuery, HistoryItem, HistoryPage, HistoryQuery, NewHistoryItem
 from shared.http import Call, endpoint
 
 get_settings()  # a missing required variable stops the instance at start, naming it
@@ -23,10 +24,10 @@ def history(call: Call):
         return feedback(call)
     if method == "GET":
         query = call.query(HistoryQuery)
-        with db.session() as session:
+        with db.statement() as session:  # one SELECT
             rows, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
-            items = [HistoryItem.from_row(row).model_dump() for row in rows]
-        return {"history": items, "nextCursor": next_cursor}
+        page = HistoryPage(history=[HistoryItem.from_row(row) for row in rows], nextCursor=next_cursor)
+        return flask.Response(page.model_dump_json(), mimetype="application/json")
     if method == "POST":
         item = call.json(NewHistoryItem)
         columns = item.columns()

@@ -23,7 +23,7 @@ def review_code(call: Call):
         body.code, language=body.language, modes=modes, custom_prompt=body.customPrompt, file_name=body.fileName
     )
     call.tokens_used = outcome.usage.totalTokens
-    with db.session() as session:
+    with db.statement() as session:  # one INSERT
         review_id = add_review(
             session,
             call.user_id,

@@ -49,12 +49,15 @@ def lookup(key: str) -> ReviewOutcome | None:
     """The cached review, marked cached and costing 0 tokens; None when absent or expired."""
     if get_settings().review_cache_ttl_seconds == 0:
         return None
+    table = ReviewCache.__table__
     try:
-        with db.session(own=True) as session:
-            row = session.get(ReviewCache, key)
-            if row is None or row.expiresAt <= utcnow():
-                return None
-            stored = ReviewOutcome.model_validate_json(row.response)
+        with db.statement(own=True) as session:  # one indexed read, outside any request transaction
+            response = session.execute(
+                sa.select(table.c.response).where(table.c.key == key, table.c.expiresAt > utcnow())
+            ).scalar()
+        if response is None:
+            return None
+        stored = ReviewOutcome.model_validate_json(response)
     except (ApiError, SQLAlchemyError, ValueError) as exc:
         log.warning("review cache unreadable: %s", type(exc).__name__)
         return None
