@@ -8,7 +8,7 @@ Prints p50s for:
 - the history GET handler (through the endpoint: sign-in, limiter, query, shaping, usage row,
   log line) on the big user's first page and on a page 90% deep by cursor, and the raw SELECT each
   needs (psycopg, no ORM), with the ratio handler / (SELECT + one limiter decision);
-- the steps: query (list_reviews on db.statement()), serialisation (HistoryPage to JSON),
+- the steps: query (list_reviews on db.statement()), serialisation (history_page_json),
   usage row (what the request pays; the batch write per row is shown apart), limiter (enforce),
   shell (an endpoint whose handler returns {}, without a limit), and the same shell answering the
   first page's JSON, already serialised (what the answer's size costs the WSGI path);
@@ -208,7 +208,7 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
     from shared import db, usage
     from shared.config import get_settings
     from shared.history import list_reviews
-    from shared.history_schemas import HistoryItem, HistoryPage
+    from shared.history_schemas import history_page_json
     from shared.http import Call, endpoint
     from shared.ids import cuid
     from shared.models import utcnow
@@ -247,7 +247,7 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
         page, _ = list_reviews(session, big, LIMIT, None)
 
     def serialise_step() -> None:
-        HistoryPage(history=[HistoryItem.from_row(row) for row in page], nextCursor="x").model_dump_json()
+        history_page_json(page, "x")
 
     @endpoint("bench_shell", methods=("GET",))
     def shell(call: Call):

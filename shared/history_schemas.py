@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
+from pydantic_core import to_json
 
 from shared.history import MAX_FEEDBACK_CHARS
 from shared.schemas import MAX_MODES, Body, ModeName, epoch_ms
@@ -16,50 +17,32 @@ from shared.schemas import MAX_MODES, Body, ModeName, epoch_ms
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime holds
 
 
-class HistoryItem(BaseModel):
-    id: str
-    timestamp: int  # milliseconds since the epoch, as the front end's Date.now()
-    feedback: str
-    language: str
-    # the web app's fields
-    fileName: str  # the file's path, or the repository's URL for a repository review
-    code: str
-    mode: list[str]
-    reviewType: Literal["file", "repo"]
-    # the database's fields
-    type: str
-    reviewModes: list[str]
-    codeSnippet: str | None
-    repoUrl: str | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> HistoryItem:
-        """`row`: anything with the ReviewHistory columns as attributes (an entity or a Core row).
-        Built without validation: every field comes from a typed column (a page of 50 saves ~0.3 ms)."""
-        modes = list(row.reviewModes or [])
-        repository = row.type == "repository"
-        return cls.model_construct(
-            id=row.id,
-            timestamp=epoch_ms(row.timestamp),
-            feedback=row.feedback,
-            # As the web app's own server mapped its rows (historyServiceDB.ts).
-            language=row.language or "text",
-            fileName=row.fileName or row.repoUrl or "Unknown",
-            code="" if repository else row.codeSnippet or "",  # a repository review lists its files there
-            mode=modes,
-            reviewType="repo" if repository else "file",
-            type=row.type,
-            reviewModes=modes,
-            codeSnippet=row.codeSnippet,
-            repoUrl=row.repoUrl,
-        )
+def history_item(row: Any) -> dict[str, Any]:
+    """One listed review. `row`: anything with the ReviewHistory columns as attributes (an entity or
+    a Core row). A plain dict, not a model: every value comes from a typed column, and building 50
+    models cost twice what the SELECT did."""
+    modes = list(row.reviewModes or [])
+    repository = row.type == "repository"
+    return {
+        "id": row.id,
+        "timestamp": epoch_ms(row.timestamp),
+        "feedback": row.feedback,
+        # As the web app's own server mapped its rows (historyServiceDB.ts).
+        "language": row.language or "text",
+        "fileName": row.fileName or row.repoUrl or "Unknown",
+        "code": "" if repository else row.codeSnippet or "",  # a repository review lists its files there
+        "mode": modes,
+        "reviewType": "repo" if repository else "file",
+        "type": row.type,
+        "reviewModes": modes,
+        "codeSnippet": row.codeSnippet,
+        "repoUrl": row.repoUrl,
+    }
 
 
-class HistoryPage(BaseModel):
-    """The GET's answer, serialised by pydantic in one call (faster than dumping to dicts for json)."""
-
-    history: list[HistoryItem]
-    nextCursor: str | None
+def history_page_json(rows: list[Any], next_cursor: str | None) -> bytes:
+    """The GET's answer, `{history, nextCursor}`, serialised by pydantic-core in one call."""
+    return to_json({"history": [history_item(row) for row in rows], "nextCursor": next_cursor})
 
 
 class NewHistoryItem(Body):

@@ -4,7 +4,7 @@ billing, repo_review, feedback, review.schemas), so a function builds only the m
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
@@ -58,9 +58,14 @@ def _holds_nul(value: Any) -> bool:
     return False
 
 
+_EPOCH = datetime(1970, 1, 1)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def epoch_ms(moment: datetime) -> int:
-    """Naive UTC (as stored) to milliseconds since the epoch, as the front end's Date.now()."""
-    return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
+    """Naive UTC (as stored) to milliseconds since the epoch, as the front end's Date.now(); exact
+    integer arithmetic (a float timestamp costs more and can round a millisecond away)."""
+    return (moment.replace(tzinfo=None) - _EPOCH) // _MILLISECOND
 
 
 def iso(moment: datetime) -> str:

@@ -10,7 +10,7 @@ from shared.config import get_settings
 from shared.errors import ApiError
 from shared.feedback import NewFeedback, rate_review
 from shared.history import add_review, delete_reviews, find_saved_review, list_reviews
-from shared.history_schemas import DeleteQuery, HistoryItem, HistoryPage, HistoryQuery, NewHistoryItem
+from shared.history_schemas import DeleteQuery, HistoryQuery, NewHistoryItem, history_page_json
 from shared.http import Call, endpoint
 
 get_settings()  # a missing required variable stops the instance at start, naming it
@@ -26,8 +26,7 @@ def history(call: Call):
         query = call.query(HistoryQuery)
         with db.statement() as session:  # one SELECT
             rows, next_cursor = list_reviews(session, call.user_id, query.limit, query.cursor)
-        page = HistoryPage(history=[HistoryItem.from_row(row) for row in rows], nextCursor=next_cursor)
-        return flask.Response(page.model_dump_json(), mimetype="application/json")
+        return flask.Response(history_page_json(rows, next_cursor), mimetype="application/json")
     if method == "POST":
         item = call.json(NewHistoryItem)
         columns = item.columns()
