@@ -19,11 +19,17 @@ _TOOL_CODE = re.compile(r"^(ruff|bandit) ([A-Za-z0-9-]+)")
 
 
 def rule_id(finding: Finding) -> str:
-    """The analyser's own rule code when it has one (bandit/B307, ruff/S605), else source/category."""
+    """The analyser's own rule id when it has one (bandit/B307, ruff/S605, rules/python-ssrf,
+    secrets/aws-access-key), else source/category."""
+    if finding.rule:
+        return f"{finding.source}/{_slug(finding.rule)}"
     if match := _TOOL_CODE.match(finding.detail):
         return f"{match.group(1)}/{match.group(2)}"
-    category = re.sub(r"[^a-z0-9]+", "-", finding.category.lower()).strip("-") or "general"
-    return f"{finding.source}/{category}"
+    return f"{finding.source}/{_slug(finding.category.lower())}"
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "general"
 
 
 def to_sarif(findings: list[Finding], *, properties: dict | None = None) -> dict:

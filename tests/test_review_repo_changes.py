@@ -82,6 +82,7 @@ def test_sarif_answer_validates_and_holds_every_finding(db_env, pg_url):
         {"path": "app.py", "content": APP_PY},
         {"path": "src/my util.py", "content": "import os\npassword = 'hunter2hunter2'\n"},
         {"path": ".env", "content": "A=1\n"},
+        {"path": "web/run.js", "content": "app.post('/run', (req, res) => res.send(eval(req.body.code)));\n"},
     ]
     as_json = post({"files": files}, user()).json
     who = user()
@@ -103,7 +104,10 @@ def test_sarif_answer_validates_and_holds_every_finding(db_env, pg_url):
     }
     assert "eval" in eval_result["message"]["text"]
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
-    assert uris == {"app.py", "src/my%20util.py"}
+    assert uris == {"app.py", "src/my%20util.py", "web/run.js"}
+    # our own rules and the secrets check name their rule, as ruff and bandit do
+    assert "rules/js-code-injection" in {r["ruleId"] for r in results}
+    assert any(r["ruleId"].startswith("secrets/") and r["ruleId"] != "secrets/secrets" for r in results)
     rules = run["tool"]["driver"]["rules"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
     assert len({rule["id"] for rule in rules}) == len(rules)
@@ -111,7 +115,7 @@ def test_sarif_answer_validates_and_holds_every_finding(db_env, pg_url):
     assert run["properties"]["skippedFiles"] == [
         {"path": ".env", "reason": "holds secrets (environment file): scanned here, never sent to the model"}
     ]
-    assert run["properties"]["reviewedFiles"] == ["app.py", "src/my util.py"]
+    assert run["properties"]["reviewedFiles"] == ["app.py", "src/my util.py", "web/run.js"]
     with psycopg.connect(pg_url) as conn:
         [(review_id,)] = conn.execute('SELECT id FROM "ReviewHistory" WHERE "userId" = %s', (who,)).fetchall()
     assert run["properties"]["reviewId"] == review_id
