@@ -148,7 +148,7 @@ def cursor_at(url: str, user: str, offset: int) -> str:
             "OFFSET %s LIMIT 1",
             (user, offset),
         ).fetchone()
-    # the cursor format list_reviews hands out (shared/history.py)
+    # the cursor format list_reviews hands out (shared/history/service.py)
     return base64.urlsafe_b64encode(f"{moment.isoformat()}|{review_id}".encode()).decode().rstrip("=")
 
 
@@ -207,8 +207,8 @@ def run(url: str, big: str, args: argparse.Namespace, prefix: str) -> None:
 
     from shared import db, usage
     from shared.config import get_settings
-    from shared.history import list_reviews
-    from shared.history_schemas import history_page_json
+    from shared.history.schemas import history_page_json
+    from shared.history.service import list_reviews
     from shared.http import Call, endpoint
     from shared.ids import cuid
     from shared.models import utcnow

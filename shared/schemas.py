@@ -1,6 +1,6 @@
 """What every body on the wire shares: camelCase keys, as the TypeScript front end uses them, the
-`Body` rules for requests, the review modes. Each area's own bodies sit with it (history_schemas,
-billing, repo_review, feedback, review.schemas), so a function builds only the models it serves."""
+`Body` rules for requests, the review modes. Each area's own bodies sit with it (history.schemas,
+billing.service, repo.review, history.feedback, review.schemas), so a function builds only the models it serves."""
 
 from __future__ import annotations
 

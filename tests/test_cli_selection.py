@@ -1,5 +1,5 @@
 """The client's copy of the server's selection rules (cli/coderevai/selection.py mirrors
-shared/repo_files.py and the caps of shared/repo_review.py) agrees with the server's, and folders
+shared/repo/files.py and the caps of shared/repo/review.py) agrees with the server's, and folders
 are walked with their .gitignore files as git reads them."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from coderevai import selection
 from coderevai.batches import pack
 from coderevai.files import collect
 
-from shared import repo_files, repo_review
+from shared.repo import files as repo_files
+from shared.repo import review as repo_review
 
 SAMPLE_PATHS = [
     "app.py", "src/main.ts", "README.md", "Dockerfile", "LICENSE", ".gitignore",

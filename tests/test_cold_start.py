@@ -96,12 +96,12 @@ TABLES_AT_START = {
 }
 # Each area's services and bodies; a function loads its own area's and no other's.
 AREAS = {
-    "billing": {"shared.billing"},
+    "billing": {"shared.billing.service"},
     "generate_diff": {"shared.review.fix"},
-    "history": {"shared.history_schemas", "shared.feedback"},
+    "history": {"shared.history.schemas", "shared.history.feedback"},
     "review_code": {"shared.review.engine"},
-    "review_repo": {"shared.repo_review", "shared.review.engine"},
-    "stripe_webhook": {"shared.stripe_events", "shared.billing"},
+    "review_repo": {"shared.repo.review", "shared.review.engine"},
+    "stripe_webhook": {"shared.billing.stripe_events", "shared.billing.service"},
     # Key sign-in (shared.keys.signin and its service) is shared like shared.auth; the bodies are the keys' own.
     "keys": {"shared.keys.schemas"},
     "health": {"shared.health"},

@@ -41,7 +41,7 @@ def test_a_statement_connection_sends_no_transaction(db_env):
 
 
 def test_a_statement_inside_one_transaction_lands_with_it_or_not_at_all(db_env):
-    from shared.history import add_review, list_reviews
+    from shared.history.service import add_review, list_reviews
 
     user = f"joined_{os.urandom(4).hex()}"
     try:

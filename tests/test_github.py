@@ -12,7 +12,7 @@ import zlib
 import pytest
 
 from shared.errors import ApiError
-from shared.github import ArchiveLimits, RepoRef, fetch_repository, label_repo_url, parse_repo_url
+from shared.repo.github import ArchiveLimits, RepoRef, fetch_repository, label_repo_url, parse_repo_url
 from tests.fakes.github import FakeGitHub, build_tarball
 from tests.fakes.server import FakeServer, Reply
 
@@ -275,7 +275,7 @@ def test_build_tarball_has_githubs_layout():
 
 
 def test_files_skipped_by_path_are_never_read(github):
-    from shared.repo_files import skip_reason
+    from shared.repo.files import skip_reason
 
     github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n", "node_modules/a/index.js": "y" * 5000}))
     archive = fetch_repository(RepoRef("octo", "demo"), ArchiveLimits(file_bytes=1000), skip=skip_reason)
@@ -301,7 +301,7 @@ def test_skipped_paths_are_cut_to_1024_characters(github):
         "octo-demo-0123abc/" + "c" * 5000 + ".py": b"z = 3\n",
     }
     github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n"}, raw_names=names))
-    from shared.repo_files import skip_reason
+    from shared.repo.files import skip_reason
 
     archive = fetch_repository(RepoRef("octo", "demo"), skip=skip_reason)
     assert [(len(path), reason) for path, reason in archive.skipped] == [

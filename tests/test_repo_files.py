@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.repo_files import estimate_tokens, fetch_skip_reason, plan_batches, select, skip_reason
+from shared.repo.files import estimate_tokens, fetch_skip_reason, plan_batches, select, skip_reason
 
 
 @pytest.mark.parametrize(

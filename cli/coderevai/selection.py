@@ -2,8 +2,8 @@
 server would skip (above all secret-bearing files, which never leave the machine) and every request
 fits the server's caps.
 
-These mirror shared/repo_files.py (`skip_reason`, text or binary, empty) and the caps of
-shared/repo_review.py in CodeRevAI Functions. The client installs alone, so it cannot import them;
+These mirror shared/repo/files.py (`skip_reason`, text or binary, empty) and the caps of
+shared/repo/review.py in CodeRevAI Functions. The client installs alone, so it cannot import them;
 tests/test_cli_selection.py checks that both agree on a set of sample paths and on the caps."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-# The caps of one review-repo request (shared/repo_review.py).
+# The caps of one review-repo request (shared/repo/review.py).
 MAX_FILES = 1000
 MAX_FILE_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 8 * 1024 * 1024

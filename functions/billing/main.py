@@ -3,7 +3,7 @@
 import functions_framework
 
 from shared import db
-from shared.billing import CheckoutRequest, open_portal, require_billing, start_checkout, subscription_view
+from shared.billing.service import CheckoutRequest, open_portal, require_billing, start_checkout, subscription_view
 from shared.config import get_settings
 from shared.errors import not_found
 from shared.http import Call, endpoint

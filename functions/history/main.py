@@ -8,9 +8,9 @@ import functions_framework
 from shared import db
 from shared.config import get_settings
 from shared.errors import ApiError
-from shared.feedback import NewFeedback, rate_review
-from shared.history import add_review, delete_reviews, find_saved_review, list_reviews
-from shared.history_schemas import DeleteQuery, HistoryQuery, NewHistoryItem, history_page_json
+from shared.history.feedback import NewFeedback, rate_review
+from shared.history.schemas import DeleteQuery, HistoryQuery, NewHistoryItem, history_page_json
+from shared.history.service import add_review, delete_reviews, find_saved_review, list_reviews
 from shared.http import Call, endpoint
 
 get_settings()  # a missing required variable stops the instance at start, naming it

@@ -5,7 +5,7 @@ import functions_framework
 
 from shared import db
 from shared.config import get_settings
-from shared.history import add_review
+from shared.history.service import add_review
 from shared.http import Call, endpoint
 from shared.review.engine import review_snippet
 from shared.review.modes import normalise_modes

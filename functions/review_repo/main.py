@@ -5,9 +5,9 @@ import functions_framework
 
 from shared import db
 from shared.config import get_settings
-from shared.history import SNIPPET_CHARS, add_review
+from shared.history.service import SNIPPET_CHARS, add_review
 from shared.http import Call, endpoint
-from shared.repo_review import MAX_REQUEST_BYTES, ReviewRepoRequest, review_request
+from shared.repo.review import MAX_REQUEST_BYTES, ReviewRepoRequest, review_request
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 
@@ -57,7 +57,7 @@ def review_repo(call: Call):
 def _sarif(review, review_id: str):
     """The findings as a SARIF 2.1.0 log, for code scanning (loaded only when a caller asks for it)."""
     from shared.http import json_response
-    from shared.sarif import MEDIA_TYPE, to_sarif
+    from shared.repo.sarif import MEDIA_TYPE, to_sarif
 
     properties = {
         "reviewId": review_id,

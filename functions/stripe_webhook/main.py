@@ -4,10 +4,10 @@ makes Stripe deliver the event again."""
 
 import functions_framework
 
-from shared.clerk_sync import set_plan
+from shared.billing.clerk_sync import set_plan
+from shared.billing.stripe_events import process, verify
 from shared.config import get_settings
 from shared.http import Call, endpoint
-from shared.stripe_events import process, verify
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 

@@ -58,7 +58,7 @@ class Rule(NamedTuple):
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
     """The language of a source file no analyser here covers (Ruby, PHP, Rust, C#, ...), else None."""
-    from shared.repo_files import language_of
+    from shared.repo.files import language_of
 
     if PurePosixPath(file.path).suffix:
         return language_of(file.path)

@@ -1,5 +1,5 @@
 """The caller's review history: newest first with keyset paging, add one, clear all or one.
-Rows in and out; the history function's wire bodies are in shared/history_schemas.py."""
+Rows in and out; the history function's wire bodies are in shared/history/schemas.py."""
 
 from __future__ import annotations
 

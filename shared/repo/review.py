@@ -13,13 +13,13 @@ from typing import NamedTuple
 
 from pydantic import Field
 
-from shared.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
-from shared.github import fetch_repository, label_repo_url, parse_repo_url
-from shared.history import MAX_FEEDBACK_CHARS
-from shared.repo_files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
-from shared.repo_synthesis import SYNTHESIS_VERSION, synthesize, to_findings
+from shared.history.service import MAX_FEEDBACK_CHARS
+from shared.repo.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
+from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
+from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
+from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import cache, engine, gemini, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes

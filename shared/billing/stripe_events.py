@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, func, select
 
 from shared import db
-from shared.billing import billing_disabled, plan_from_price, price_for
+from shared.billing.service import billing_disabled, plan_from_price, price_for
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input
 from shared.models import utcnow

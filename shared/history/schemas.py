@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from pydantic_core import to_json
 
-from shared.history import MAX_FEEDBACK_CHARS
+from shared.history.service import MAX_FEEDBACK_CHARS
 from shared.schemas import MAX_MODES, Body, ModeName, epoch_ms
 
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime holds
@@ -80,7 +80,7 @@ class NewHistoryItem(Body):
         return self.type is None
 
     def columns(self) -> dict[str, Any]:
-        """The row's columns, keyword names as shared.history.add_review takes them."""
+        """The row's columns, keyword names as shared.history.service.add_review takes them."""
         repository = self.type == "repository" or (self.type is None and self.reviewType == "repo")
         modes = self.reviewModes if self.reviewModes is not None else self.mode
         location = self.repoUrl or (self.fileName if repository else None)
