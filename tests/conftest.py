@@ -182,6 +182,25 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def stripe_server():
+    """The fake of Stripe's API (tests/fakes/stripe_api.py), one for the run."""
+    from tests.fakes.stripe_api import FakeStripe
+
+    fake = FakeStripe()
+    with fake.server:
+        yield fake
+
+
+@pytest.fixture
+def fake_stripe(stripe_server):
+    """The fake Stripe with nothing recorded and not failing."""
+    stripe_server.checkouts.clear()
+    stripe_server.portals.clear()
+    stripe_server.failing_with = None
+    return stripe_server
+
+
+@pytest.fixture(scope="session")
 def upstash_gateway():
     """The Upstash-compatible REST gateway (scripts/upstash_gateway.py) over the test Redis."""
     from scripts.upstash_gateway import Gateway

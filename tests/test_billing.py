@@ -10,26 +10,10 @@ import psycopg
 import pytest
 
 from tests.conftest import function_client
-from tests.fakes.stripe_api import FakeStripe
 
 PRICE_PRO = "price_1ProMonthly"
 SUCCESS_URL = "https://app.example.com/billing/success"
 CANCEL_URL = "https://app.example.com/billing"
-
-
-@pytest.fixture(scope="module")
-def stripe_server():
-    fake = FakeStripe()
-    with fake.server:
-        yield fake
-
-
-@pytest.fixture
-def fake_stripe(stripe_server):
-    stripe_server.checkouts.clear()
-    stripe_server.portals.clear()
-    stripe_server.failing_with = None
-    return stripe_server
 
 
 @pytest.fixture

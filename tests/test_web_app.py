@@ -17,7 +17,6 @@ from werkzeug.wrappers import Request
 
 from shared.errors import PUBLIC_CODES
 from tests.fakes.gemini import FakeGemini, failure
-from tests.fakes.stripe_api import FakeStripe
 
 APP = "https://app.example.com"
 PRICE_PRO = "price_1ProMonthly"
@@ -62,23 +61,15 @@ def check_documented(response) -> None:
     _spec().validate_response(WerkzeugOpenAPIRequest(Request(environ)), WerkzeugOpenAPIResponse(response))
 
 
-@pytest.fixture(scope="module")
-def stripe_server():
-    fake = FakeStripe()
-    with fake.server:
-        yield fake
-
-
 @pytest.fixture
-def web_env(auth_env, stripe_server, redis_prefix):
-    stripe_server.failing_with = None
+def web_env(auth_env, fake_stripe, redis_prefix):
     auth_env(
         ALLOWED_ORIGINS=APP,
         REDIS_URL="redis://127.0.0.1:6379/0",
         RATE_LIMIT_PREFIX=redis_prefix,
         STRIPE_SECRET_KEY="sk_test_billing",
         STRIPE_PRICE_ID_PRO=PRICE_PRO,
-        STRIPE_API_BASE=stripe_server.url,
+        STRIPE_API_BASE=fake_stripe.url,
         BILLING_SUCCESS_URL=f"{APP}/billing/success",
         BILLING_CANCEL_URL=f"{APP}/billing",
     )
@@ -247,13 +238,13 @@ def test_every_language_value_and_label_is_reviewed(browser, language):
 # --- billing --------------------------------------------------------------------------------------
 
 
-def test_billing_page_subscription_checkout_and_portal(browser, stripe_server, user_id):
+def test_billing_page_subscription_checkout_and_portal(browser, fake_stripe, user_id):
     assert browser.call("GET", "/api/subscription").json == {"subscription": None}
 
     # redirectToCheckout (stripeUtils.ts) sends the price it knows; the server picks its own.
     checkout = browser.call("POST", "/api/create-checkout-session", json={"priceId": "price_attacker", "plan": "pro"})
     assert checkout.status_code == 200 and checkout.json["url"].startswith("https://")
-    assert stripe_server.checkouts[-1]["line_items[0][price]"] == PRICE_PRO
+    assert fake_stripe.checkouts[-1]["line_items[0][price]"] == PRICE_PRO
 
     # the billing page posts a JSON content type and no body
     portal = browser.call("POST", "/api/customer-portal", headers={"Content-Type": "application/json"})
@@ -369,8 +360,8 @@ def test_model_outage_is_ai_service_error_and_retryable(browser, web_env):
     assert response.json["code"] == "AI_SERVICE_ERROR" and response.json["retryable"] is True
 
 
-def test_billing_outage_is_payment_error(browser, stripe_server):
-    stripe_server.failing_with = 500
+def test_billing_outage_is_payment_error(browser, fake_stripe):
+    fake_stripe.failing_with = 500
     response = browser.call("POST", "/api/create-checkout-session", json={"priceId": PRICE_PRO, "plan": "pro"})
     assert response.status_code == 502 and response.json["code"] == "PAYMENT_ERROR"
 
