@@ -143,3 +143,35 @@ def test_numbered_masking_puts_each_secret_back_where_the_rewrite_keeps_it():
     assert masked == 'a = "[REDACTED-1]"\nb = "[REDACTED-2]"\n'
     rewrite = 'b = "[REDACTED-2]"\n'  # the first secret dropped, the second moved up
     assert secret_scan.unmask(rewrite, values) == 'b = "AKIAIOSFODNN7EXAMPLQ"\n'
+
+
+def test_bandit_runs_in_its_worker_process_on_large_files_with_the_same_findings():
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from shared.review.static import python_tools
+
+    code = "import subprocess\n\n" + "".join(
+        f"\ndef run_{n}(command):\n    return subprocess.call(command, shell=True)\n" for n in range(1500)
+    )
+    assert len(code) > python_tools.BANDIT_WORKER_MIN_CHARS
+    big = SourceFile(path="big.py", content=code)
+    with tempfile.TemporaryDirectory() as workdir:
+        root = Path(workdir)
+        names = python_tools.write_copies([(0, big)], root)
+        started = python_tools.start_bandit(root, names)
+        assert started is not None
+        in_worker = python_tools.bandit_findings(root, names, started)
+        here = python_tools.bandit_findings(root, names)
+        (root / "s").mkdir()
+        small = python_tools.write_copies([(0, SourceFile(path="small.py", content="import os\n"))], root / "s")
+        assert python_tools.start_bandit(root / "s", small) is None  # a snippet stays in-process
+        assert in_worker == here
+        assert sum(finding.rule == "B602" for finding in here) == 1500
+        worker = python_tools._worker
+        assert worker is not None and worker.process.poll() is None and worker.process.pid != os.getpid()
+        worker.process.kill()  # out of memory, say: the next large scan starts another
+        worker.process.wait()
+        assert python_tools.bandit_findings(root, names, python_tools.start_bandit(root, names)) == here
+        assert python_tools._worker is not worker and python_tools._worker.process.poll() is None

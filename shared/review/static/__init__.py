@@ -2,8 +2,9 @@
 JavaScript/TypeScript, Go, Java and HTML templates, and the secrets check on every file. Runs before
 any model call; its findings ground the prompt, and with no model they are the whole review.
 
-ruff runs as one native subprocess alongside bandit and the rule engine, which run in this process
-(imported on first use), one after the other. Their findings then pass through `noise.calibrate`: lint grouped
+ruff runs as one native subprocess alongside bandit and the rule engine. The rules run in this
+process; bandit too on a snippet, and in a worker process of its own on large files, so that it
+runs alongside them (python_tools). Their findings then pass through `noise.calibrate`: lint grouped
 per rule and file, repeats capped, suppressed or test-code findings ranked lower."""
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ def analyse(files: list[SourceFile], language: str) -> list[Finding]:
         root = Path(workdir)
         names = python_tools.write_copies(python, root) if python else {}
         ruff = python_tools.start_ruff(root) if python else None  # its own process, from here on
-        # bandit and the rule engine both hold this process's GIL while they work (ast-grep-py does
-        # not release it), so threads would only interleave them: they run one after the other,
-        # both alongside ruff.
+        # bandit and the rule engine both hold a process's GIL while they work (ast-grep-py does
+        # not release it), so threads would only interleave them: on large files bandit runs in
+        # the worker process meanwhile, on snippets here after them.
+        bandit = python_tools.start_bandit(root, names) if python else None
         findings = [leak for file in files for leak in secret_scan.findings(file.content, file.path)]
         findings += rules.scan(structural)
         if python:
-            findings += python_tools.bandit_findings(root, names)
+            findings += python_tools.bandit_findings(root, names, bandit)
             findings += python_tools.ruff_findings(ruff, root, names)
     return noise.calibrate(findings, files)
 

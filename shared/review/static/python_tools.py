@@ -1,20 +1,26 @@
 """ruff and bandit on Python files.
 
-ruff is one native binary: a subprocess call costs a few milliseconds. bandit is Python, so it runs
-in this process (imported on first use: functions that never review keep their cold start); a
-process of its own cost ~140 ms of interpreter start for ~5 ms of analysis on a snippet, and on a
-5,000-line file it measured 1.5-2.4 s against 0.9-1.3 s in-process. Both read a private
+ruff is one native binary: a subprocess call costs a few milliseconds. bandit is Python: on a
+snippet it runs in this process (imported on first use: functions that never review keep their
+cold start), since a process started for it cost ~140 ms of interpreter start for ~5 ms of
+analysis. On more than BANDIT_WORKER_MIN_CHARS of Python it runs in one long-lived worker process
+(started on first need, bandit imported there once), alongside the structural rules in this one:
+bandit and ast-grep both hold the GIL, so in one process their times add (the static pass of a
+5,000-line file took 1.22-1.28x bandit alone). Both read a private
 temporary copy of the files with suppression comments switched off: the author's `# noqa` /
 `# nosec` lower a finding's severity (see noise.py), they do not hide it."""
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import logging
 import re
 import subprocess
+import sys
 import threading
+from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 
 from shared.review.findings import Finding, Severity
@@ -26,17 +32,20 @@ TOOL_TIMEOUT_SECONDS = 30
 PYTHON_SUFFIXES = {".py", ".pyi"}
 # Correctness, likely bugs, performance traps and needless complexity; not formatting (a formatter's job).
 RUFF_RULES = "F,E4,E7,E9,B,PLE,PERF,SIM,C4"
-BANDIT_SKIPS = ("B101",)
-# Above this much Python, bandit gets a process of its own (see the module's docstring).
-BANDIT_IN_PROCESS_MAX_CHARS = 64 * 1024  # assert statements: noise in tests, which reviews often include
+BANDIT_SKIPS = ("B101",)  # assert statements: noise in tests, which reviews often include
+# Above this much Python, bandit runs in the worker process (see the module's docstring).
+BANDIT_WORKER_MIN_CHARS = 64 * 1024
 
 _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B": "bugs", "PERF": "performance"}
 _RUFF_HIGH = {"F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B008", "B012"}
 _RUFF_LOW = {"F401", "F841", "F541"}
 _BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
 _BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
+_BANDIT_FIELDS = ("filename", "test_id", "test_name", "issue_text", "issue_severity", "issue_confidence", "line_number")
 _bandit_lock = threading.Lock()
 _bandit_config = None
+_worker_lock = threading.Lock()
+_worker: _BanditWorker | None = None
 
 
 def write_copies(files: list[tuple[int, SourceFile]], root: Path) -> dict[str, SourceFile]:
@@ -68,7 +77,53 @@ def ruff_findings(process: subprocess.Popen[bytes], root: Path, names: dict[str,
     return findings
 
 
-def bandit_findings(root: Path, names: dict[str, SourceFile]) -> list[Finding]:
+def start_bandit(root: Path, names: dict[str, SourceFile]) -> Future | None:
+    """bandit on the worker process when the files are large (a Future of its issues, for
+    bandit_findings), else None: bandit_findings then runs it here."""
+    if sum(len(file.content) for file in names.values()) <= BANDIT_WORKER_MIN_CHARS:
+        return None
+    future: Future = Future()
+    paths = [str(root / name) for name in names]
+    threading.Thread(target=_scan_on_worker, args=(paths, future), daemon=True).start()
+    return future
+
+
+def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | None = None) -> list[Finding]:
+    items = None
+    if started is not None:
+        try:
+            items = started.result()
+        except Exception:  # no worker could start, or it died (out of memory, killed): run here
+            log.warning("bandit worker failed; bandit runs in-process", exc_info=True)
+    if items is None:
+        items = bandit_items([str(root / name) for name in names])
+    findings = []
+    for item in items:
+        file = names.get(_relative(item["filename"], root))
+        if file is not None:
+            findings.append(_from_bandit(item, file))
+    return findings
+
+
+def _scan_on_worker(paths: list[str], future: Future) -> None:
+    global _worker
+    try:
+        with _worker_lock:  # one scan at a time on the worker
+            if _worker is None or _worker.process.poll() is not None:
+                _worker = _BanditWorker()  # started on first need, and again after it died
+            try:
+                _worker.send(paths)
+                items = _worker.receive()
+            except Exception:
+                _worker.stop()
+                raise
+        future.set_result(items)
+    except Exception as exc:
+        future.set_exception(exc)
+
+
+def bandit_items(paths: list[str]) -> list[dict]:
+    """bandit's issues on these files, as dicts (what crosses from the worker process)."""
     from bandit.core import config, docs_utils, manager
 
     global _bandit_config
@@ -78,19 +133,49 @@ def bandit_findings(root: Path, names: dict[str, SourceFile]) -> list[Finding]:
         scan = manager.BanditManager(
             _bandit_config, "file", quiet=True, ignore_nosec=True, profile={"exclude": list(BANDIT_SKIPS)}
         )
-    scan.files_list = [str(root / name) for name in names]
+    scan.files_list = paths
     try:
         scan.run_tests()
     except Exception:  # one odd file must not cost the whole static pass
         log.warning("bandit failed; static pass continues without it", exc_info=True)
         return []
-    findings = []
+    items = []
     for issue in scan.get_issue_list():
-        file = names.get(_relative(issue.fname, root))
-        if file is not None:
-            item = issue.as_dict(with_code=False)
-            findings.append(_from_bandit({**item, "more_info": docs_utils.get_url(item["test_id"])}, file))
-    return findings
+        item = issue.as_dict(with_code=False)
+        kept = {key: item.get(key) for key in _BANDIT_FIELDS}  # what _from_bandit reads: less to send
+        kept["issue_cwe"] = {"id": (item.get("issue_cwe") or {}).get("id")}
+        items.append({**kept, "more_info": docs_utils.get_url(item["test_id"])})
+    return items
+
+
+class _BanditWorker:
+    """The worker process (shared/review/static/bandit_worker.py), started on first need."""
+
+    def __init__(self) -> None:
+        root = Path(__file__).resolve().parents[3]  # the folder that holds the `shared` package
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.review.static.bandit_worker"],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        atexit.register(self.stop)
+
+    def send(self, paths: list[str]) -> None:
+        self.process.stdin.write(json.dumps(paths) + "\n")
+        self.process.stdin.flush()
+
+    def receive(self) -> list[dict]:
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bandit worker exited ({self.process.poll()})")
+        return json.loads(line)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def _from_ruff(item: dict, file: SourceFile) -> Finding:
