@@ -181,6 +181,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture
+def gemini(db_env):
+    """The fake Gemini (tests/fakes/gemini.py) configured as the model: three attempts, short backoff."""
+    from tests.fakes.gemini import FakeGemini
+
+    with FakeGemini() as fake:
+        db_env(GEMINI_API_KEY="test-gemini-key", GEMINI_BASE_URL=fake.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
+        yield fake
+
+
 @pytest.fixture(scope="session")
 def stripe_server():
     """The fake of Stripe's API (tests/fakes/stripe_api.py), one for the run."""

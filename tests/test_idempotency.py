@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from tests.conftest import function_client
-from tests.fakes.gemini import FakeGemini, failure, generation
+from tests.fakes.gemini import failure, generation
 from tests.fakes.pg_proxy import CommitDroppingProxy
 from tests.test_billing import as_user, billing_env  # noqa: F401
 
@@ -34,13 +34,6 @@ def history_rows(pg_url: str, user: str) -> list[str]:
 @pytest.fixture
 def history(db_env):
     return function_client("history")
-
-
-@pytest.fixture
-def gemini(db_env):
-    with FakeGemini() as fake:
-        db_env(GEMINI_API_KEY="test-gemini-key", GEMINI_BASE_URL=fake.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
-        yield fake
 
 
 def snippet() -> dict:

@@ -50,18 +50,6 @@ def client(db_env):
     return function_client("review_code")
 
 
-@pytest.fixture
-def gemini(db_env):
-    with FakeGemini() as fake:
-        db_env(
-            GEMINI_API_KEY="test-gemini-key",
-            GEMINI_BASE_URL=fake.url,
-            GEMINI_MAX_ATTEMPTS="3",
-            GEMINI_RETRY_DELAY_SECONDS="0.01",
-        )
-        yield fake
-
-
 # --- offline: no key, the static pass is the whole review --------------------------------------
 
 

@@ -11,14 +11,7 @@ from pydantic import BaseModel
 from shared.errors import ApiError
 from shared.review import gemini as gemini_layer
 from shared.review.engine import Finding, SourceFile, review_files
-from tests.fakes.gemini import FakeGemini, generation
-
-
-@pytest.fixture
-def gemini(db_env):
-    with FakeGemini() as fake:
-        db_env(GEMINI_API_KEY="k", GEMINI_BASE_URL=fake.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
-        yield fake
+from tests.fakes.gemini import generation
 
 
 def batch() -> list[SourceFile]:
