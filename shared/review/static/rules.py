@@ -393,12 +393,16 @@ class Sources:
         if any(name in self.values.get(scope, ()) for scope in scopes):
             return True
         member_read = parent is not None and parent.kind() in MEMBER_KINDS and _first_named(parent) == node
-        return member_read and any(name in self.objects.get(scope, ()) for scope in scopes)
+        if not member_read or CONTEXT_MEMBER.match(parent.text()[len(name) :]):
+            return False
+        return any(name in self.objects.get(scope, ()) for scope in scopes)
 
 
 # Nodes whose first child is an object and whose other identifiers name its members or keywords.
 MEMBER_KINDS = {"attribute", "member_expression", "selector_expression", "field_access", "method_invocation",
                 "subscript", "subscript_expression", "index_expression"}  # fmt: skip
+# A request object's context (r.Context(), c.Request.Context()) carries deadlines, not the sender's data.
+CONTEXT_MEMBER = re.compile(r"^\s*\.\s*(Request\s*\.\s*)?(Context|context|ctx)\b")
 _NOT_VALUES = {"attribute", "field_access", "method_invocation"}  # their later identifiers are member names
 
 
