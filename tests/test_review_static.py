@@ -86,6 +86,10 @@ def test_bandit_injection_tests_are_high_only_when_a_source_reaches_the_line():
         ("B301", 20): "low",
     }
     assert "check where this value comes from" in rated[("B608", 11)].detail
+    weak = "import hashlib\ndef etag(body):\n    return hashlib.md5(body).hexdigest()\n"
+    weak += "def store(password):\n    return hashlib.md5(password.encode()).hexdigest()\n"
+    hashes = [f for f in analyse([SourceFile(path="a.py", content=weak)], "python") if f.rule == "B324"]
+    assert [(f.line, f.severity) for f in hashes] == [(3, "low"), (5, "high")]  # as js/java-weak-hash
     assert "check where" not in rated[("B608", 7)].detail
 
 

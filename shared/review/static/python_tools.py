@@ -57,6 +57,7 @@ BANDIT_SINKS: dict[str, Severity] = {
     "B310": "high",  # urlopen of a URL (SSRF, file://)
 }
 _STATEMENTS = ("expression_statement", "return_statement")
+_PASSWORD = re.compile(r"pass|pwd", re.I)
 _BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 _BANDIT_FIELDS = ("filename", "test_id", "test_name", "issue_text", "issue_severity", "issue_confidence", "line_number")
 _bandit_lock = threading.Lock()
@@ -251,6 +252,8 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
     detail = f"bandit {item.get('test_id')} ({item.get('test_name')}"
     detail += f", CWE-{cwe}" if cwe else ""
     detail += f", confidence {str(item.get('issue_confidence', '')).lower()}): {text}"
+    if item.get("test_id") == "B324":  # MD5/SHA-1: as our rules rate them, high for passwords only
+        severity = "high" if _PASSWORD.search(_line(file.content, item.get("line_number"))) else "low"
     if item.get("test_id") in BANDIT_SINKS:  # rated as our rules' sinks are: by what reaches them
         if reached:
             severity = BANDIT_SINKS[item["test_id"]]
@@ -269,6 +272,11 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
         source="bandit",
         rule=item.get("test_id"),
     )
+
+
+def _line(content: str, number: int | None) -> str:
+    lines = content.split("\n")
+    return lines[number - 1] if number and 1 <= number <= len(lines) else ""
 
 
 def _safe_name(path: str) -> str:
