@@ -395,8 +395,7 @@ class Sources:
                 if names and not _within(self.positions, span, skip=target.range()):
                     continue  # a name of the same spelling, bound in another function
                 seen.add(key)
-                targets = [target] if target.kind() in self.family.identifiers else target.children()
-                bound = {node.text() for node in targets if node.kind() in self.family.identifiers}
+                bound = _target_names(target, self.family.identifiers)
                 scope = self._scope_of(binding)
                 if bound - self.values.get(scope, set()):
                     self.values.setdefault(scope, set()).update(bound)
@@ -469,6 +468,20 @@ def _first_named(node: Any) -> Any:
     return next((child for child in node.children() if child.is_named()), None)
 
 
+# Targets that bind several names: a, b = ...; const { a, b } = ...; x, y := ...
+_DESTRUCTURING = {"pattern_list", "tuple_pattern", "list_pattern", "expression_list", "object_pattern", "array_pattern"}
+
+
+def _target_names(target: Any, kinds: tuple[str, ...]) -> set[str]:
+    """The name a binding binds, or each name of a tuple, list or object pattern; never the parts of
+    an attribute or a subscript (self.x = ... or d[KEY] = ... binds neither `self` nor `KEY`)."""
+    if target.kind() in kinds:
+        return {target.text()}
+    if target.kind() in _DESTRUCTURING:
+        return {node.text() for node in target.children() if node.kind() in kinds}
+    return set()
+
+
 def _names_util(names: set[str], kinds: tuple[str, ...]) -> dict[str, Any]:
     """Identifiers spelled as one of the names (none: a rule that never matches)."""
     alternation = "|".join(re.escape(name) for name in sorted(names)) or r"\x00"  # no identifier is a NUL
@@ -481,10 +494,7 @@ def _bound_names(root: Any, config: dict[str, Any], field: str, kinds: tuple[str
         target = binding.field(field)
         if target is None:
             continue
-        # The name itself, or each name of a tuple or list target (a, b = ...); never the parts
-        # of an attribute (self.x = ... must not make `self` bound).
-        targets = [target] if target.kind() in kinds else target.children()
-        names.update(node.text() for node in targets if node.kind() in kinds)
+        names |= _target_names(target, kinds)
         if len(names) >= MAX_TAINTED_NAMES:
             break
     return names
