@@ -18,11 +18,13 @@ target_metadata = load_all()  # every table, registered on SQLModel's metadata
 
 def _url() -> str:
     # The migration job has DATABASE_URL and nothing else: reading it directly keeps the job free
-    # of the functions' other production requirements (Redis, Clerk).
+    # of the functions' other production requirements (Redis, Clerk). DIRECT_URL, when set, is
+    # PostgreSQL itself where DATABASE_URL is a pooler: migrations go direct (docs/deploy.md).
     if config.attributes.get("url"):
         return config.attributes["url"]
-    if os.environ.get("DATABASE_URL"):
-        return normalize_database_url(os.environ["DATABASE_URL"])
+    for name in ("DIRECT_URL", "DATABASE_URL"):
+        if os.environ.get(name):
+            return normalize_database_url(os.environ[name])
     return get_settings().sqlalchemy_url
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 
 from shared import db
@@ -60,3 +61,26 @@ def test_a_statement_inside_one_transaction_lands_with_it_or_not_at_all(db_env):
             assert list_reviews(session, user, 10, None) == ([], None)
     with db.statement() as session:
         assert [row.feedback for row in list_reviews(session, user, 10, None)[0]] == ["committed with the transaction"]
+
+
+def test_a_saturated_pool_waits_then_answers_503_with_retry_after(db_env):
+    from tests.conftest import function_client
+
+    db_env(DATABASE_POOL_SIZE="1", DATABASE_MAX_OVERFLOW="0", DATABASE_POOL_TIMEOUT_SECONDS="0.3")
+    client = function_client("history")
+    headers = {"X-Dev-User": f"waiting_{os.urandom(4).hex()}"}
+    with db.statement() as held:  # the pool's only connection, busy elsewhere in this instance
+        held.execute(sa.text("SELECT 1"))
+        response = client.get("/", headers=headers)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.json["code"] == "DATABASE_ERROR"
+    assert response.json["reason"] == "DATABASE_BUSY"
+    assert response.json["retryable"] is True
+    assert client.get("/", headers=headers).status_code == 200  # the connection back, the next one is served
+
+
+def test_a_function_deployed_without_connections_refuses_to_open_one(db_env):
+    db_env(DATABASE_POOL_SIZE="0", DATABASE_MAX_OVERFLOW="0")
+    with pytest.raises(RuntimeError, match="no database connections"):
+        db.get_engine()
