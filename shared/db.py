@@ -6,6 +6,7 @@ import contextlib
 import logging
 import select
 import threading
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 
@@ -22,6 +23,9 @@ log = logging.getLogger("coderevai.db")
 
 # A full pool frees a connection within a request's few database round trips: a second is enough.
 BUSY_RETRY_AFTER_SECONDS = 1
+# What PostgreSQL says when its connection limit (server, database or role) is reached: psycopg's
+# connection error carries the text only, no SQLSTATE (53300).
+_NO_SLOT_MESSAGES = ("too many connections", "too many clients", "remaining connection slots are reserved")
 
 _engine: Engine | None = None
 _autocommit: Engine | None = None
@@ -72,7 +76,32 @@ def _build_engine(url: str, settings: Settings) -> Engine:
         connect_args=connect_args,
     )
     event.listen(engine, "checkout", _closed_by_server)
+    event.listen(engine, "do_connect", _waiting_for_a_slot(settings.database_pool_timeout_seconds))
     return engine
+
+
+def _waiting_for_a_slot(timeout: float):
+    """A new connection the database refuses for its connection limit is tried again until the
+    pool timeout: other instances' overflow connections close as their requests end, so a limit
+    below the sum of every instance's pool + overflow is a wait, like a full pool, not an error."""
+
+    def connect(dialect, _record, cargs, cparams):
+        deadline, delay = time.monotonic() + timeout, 0.02
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError as exc:
+                if not _no_slot(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    return connect
+
+
+def _no_slot(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(message in text for message in _NO_SLOT_MESSAGES)
 
 
 def _closed_by_server(dbapi_connection, _record, _proxy) -> None:
@@ -142,6 +171,9 @@ def _outage_is_503() -> Iterator[None]:
         log.warning("no database connection free within the pool timeout")
         raise database_busy() from None
     except OperationalError as exc:
+        if exc.orig is not None and _no_slot(exc.orig):
+            log.warning("the database's connection limit stayed reached for the pool timeout")
+            raise database_busy() from None
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
         raise database_unavailable() from None
     except DBAPIError as exc:

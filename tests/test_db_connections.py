@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from shared import db
+from shared.errors import ApiError
 from tests.conftest import ADMIN_URL
 
 
@@ -84,3 +85,37 @@ def test_a_function_deployed_without_connections_refuses_to_open_one(db_env):
     db_env(DATABASE_POOL_SIZE="0", DATABASE_MAX_OVERFLOW="0")
     with pytest.raises(RuntimeError, match="no database connections"):
         db.get_engine()
+
+
+@pytest.fixture
+def limited_database(pg_url):
+    """The test database through a role of its own limited to one connection (superusers are not)."""
+    role = f"crv_limited_{os.urandom(4).hex()}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 1')
+    base = pg_url.split("://", 1)[1].split("@", 1)[1]
+    yield f"postgresql://{role}@{base}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (role,))
+        admin.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_database_at_its_connection_limit_is_a_wait_then_a_503(db_env, limited_database):
+    import threading
+
+    db_env(DATABASE_URL=limited_database, DATABASE_POOL_SIZE="1", DATABASE_MAX_OVERFLOW="1",
+           DATABASE_POOL_TIMEOUT_SECONDS="2")
+    engine = db.get_engine()
+    taken = psycopg.connect(limited_database)  # the role's one slot, held by "another instance"
+    threading.Timer(0.3, taken.close).start()
+    with db.statement() as connection:  # waits for the slot rather than failing
+        assert connection.execute(sa.text("SELECT 1")).scalar_one() == 1
+    engine.dispose()
+    db_env(DATABASE_POOL_TIMEOUT_SECONDS="0.3")
+    with psycopg.connect(limited_database):
+        with pytest.raises(ApiError) as refused:
+            with db.statement() as connection:
+                connection.execute(sa.text("SELECT 1"))
+    assert (refused.value.status, refused.value.code) == (503, "DATABASE_BUSY")
+    assert refused.value.headers == {"Retry-After": "1"}
+    db.get_engine().dispose()
