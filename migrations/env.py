@@ -35,7 +35,11 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(_url(), poolclass=pool.NullPool)
+    url = _url()
+    # Nothing prepared on the server: a run that reached a transaction-mode pooler after all (no
+    # DIRECT_URL) must not leave statements on a server connection that live traffic gets next.
+    connect_args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
