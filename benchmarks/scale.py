@@ -13,7 +13,8 @@ offline review-code POSTs with an Idempotency-Key, in three cases:
     .venv/bin/python benchmarks/scale.py [--instances 4] [--clients 32] [--seconds 15] [--requests 4000]
 
 Each case runs for --seconds or --requests, whichever comes first, after a warm-up; it prints
-throughput, p50/p99 latency, the count of each status, and ratios against (a). The database and
+throughput, p50/p99 latency, the count of each status, the most server connections the database
+had at once (pg_stat_activity, sampled every 0.1 s), and ratios against (a). The database and
 its role are made for the run and dropped after it. Loopback only. Exits 1 when any answer is a 5xx."""
 
 from __future__ import annotations
@@ -63,6 +64,28 @@ def bench_database():
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'DROP ROLE IF EXISTS "{name}"')
+
+
+@contextlib.contextmanager
+def peak_connections(name: str):
+    """Samples the database's server connections (pg_stat_activity) every 0.1 s; yields a dict
+    whose "peak" is the most seen."""
+    seen = {"peak": 0}
+    stop = threading.Event()
+
+    def sample() -> None:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            while not stop.wait(0.1):
+                count = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()
+                seen["peak"] = max(seen["peak"], count[0])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        sampler.join()
 
 
 def set_connection_limit(name: str, limit: int) -> None:
@@ -163,9 +186,7 @@ def run_case(bases: list[str], clients: int, seconds: float, max_requests: int, 
 @contextlib.contextmanager
 def instances(count: int, env: dict[str, str], logs: Path, case: str):
     with contextlib.ExitStack() as stack:
-        bases = [
-            stack.enter_context(local_server(env, logs / f"{case}-{n}.log")) for n in range(count)
-        ]
+        bases = [stack.enter_context(local_server(env, logs / f"{case}-{n}.log")) for n in range(count)]
         yield bases
 
 
@@ -213,7 +234,9 @@ def main() -> None:
                     set_connection_limit(name, limit)
                     stack.callback(set_connection_limit, name, -1)
                 bases = stack.enter_context(instances(args.instances, {**base_env, **env}, logs, case))
-                figures[case] = run_case(bases, args.clients, args.seconds, args.requests, args.seed)
+                with peak_connections(name) as seen:
+                    figures[case] = run_case(bases, args.clients, args.seconds, args.requests, args.seed)
+                figures[case]["peak"] = seen["peak"]
             report(case, figures[case], figures["direct"])
     errors = sum(n for f in figures.values() for status, n in f["statuses"].items() if status >= 500 or status == 0)
     print(f"5xx or no answer, all cases: {errors}" + ("" if not errors else f" (server logs in {logs})"))
@@ -226,7 +249,8 @@ def report(case: str, figure: dict, direct: dict) -> None:
         f"({case:9}) {figure['requests']:5d} requests, {figure['throughput']:6.1f}/s "
         f"(x{figure['throughput'] / direct['throughput']:.2f}), p50 {figure['p50']:6.1f} ms "
         f"(x{figure['p50'] / direct['p50']:.2f}), p99 {figure['p99']:7.1f} ms "
-        f"(x{figure['p99'] / direct['p99']:.2f}); statuses {statuses}",
+        f"(x{figure['p99'] / direct['p99']:.2f}); statuses {statuses}; "
+        f"at most {figure['peak']} server connections",
         flush=True,
     )
 

@@ -37,8 +37,13 @@ def get_engine() -> Engine:
     global _engine, _autocommit, _engine_key
     settings = get_settings()
     url = settings.sqlalchemy_url
-    key = (url, settings.transaction_pooler, settings.database_pool_size, settings.database_max_overflow,
-           settings.database_pool_timeout_seconds)
+    key = (
+        url,
+        settings.transaction_pooler,
+        settings.database_pool_size,
+        settings.database_max_overflow,
+        settings.database_pool_timeout_seconds,
+    )
     if _engine is None or _engine_key != key:
         if _engine is not None:
             _engine.dispose()

@@ -103,8 +103,12 @@ def limited_database(pg_url):
 def test_a_database_at_its_connection_limit_is_a_wait_then_a_503(db_env, limited_database):
     import threading
 
-    db_env(DATABASE_URL=limited_database, DATABASE_POOL_SIZE="1", DATABASE_MAX_OVERFLOW="1",
-           DATABASE_POOL_TIMEOUT_SECONDS="2")
+    db_env(
+        DATABASE_URL=limited_database,
+        DATABASE_POOL_SIZE="1",
+        DATABASE_MAX_OVERFLOW="1",
+        DATABASE_POOL_TIMEOUT_SECONDS="2",
+    )
     engine = db.get_engine()
     taken = psycopg.connect(limited_database)  # the role's one slot, held by "another instance"
     threading.Timer(0.3, taken.close).start()

@@ -579,7 +579,9 @@ def test_dry_run_prints_the_arithmetic_for_the_given_limit(tmp_path):
     assert sum(rows.values()) <= 40 and f"total {sum(rows.values())} of 40" in out
 
 
-@pytest.mark.parametrize(("limit", "message"), [("20", "too small"), ("0", "positive whole number"), ("lots", "positive")])
+@pytest.mark.parametrize(
+    ("limit", "message"), [("20", "too small"), ("0", "positive whole number"), ("lots", "positive")]
+)
 def test_a_budget_too_small_stops_before_any_gcloud_call(tmp_path, limit, message):
     result, calls, _ = deploy(tmp_path, "--project", "p", "--region", "r", "--db-max-connections", limit)
     assert result.returncode != 0

@@ -28,7 +28,9 @@ def repeat_on_two_connections(times: int = 8) -> None:
     with db.statement() as first, db.statement() as second:
         for connection in (first, second):
             for n in range(times):
-                connection.execute(sa.text("SELECT count(*) FROM \"ReviewHistory\" WHERE \"userId\" = :u"), {"u": f"user{n}"})
+                connection.execute(
+                    sa.text('SELECT count(*) FROM "ReviewHistory" WHERE "userId" = :u'), {"u": f"user{n}"}
+                )
 
 
 def test_without_the_setting_prepared_statements_collide_behind_the_pooler(db_env, bouncer, pg_url):
@@ -61,17 +63,16 @@ def test_history_and_review_paths_through_a_transaction_pooler(db_env, pg_url):
             item = {"type": "code", "language": "python", "reviewModes": ["security"], "feedback": "ok"}
             code = "import os\nos.system(input())\n"
             for round_ in range(6):
-                calls = [
-                    lambda: history.post("/", json={**item, "feedback": f"round {round_}"}, headers=headers),
-                    lambda: history.get("/", query_string={"limit": 5}, headers=headers),
-                    lambda: review.post(
+                responses = [
+                    history.post("/", json={**item, "feedback": f"round {round_}"}, headers=headers),
+                    history.get("/", query_string={"limit": 5}, headers=headers),
+                    review.post(
                         "/",
                         json={"code": code, "language": "python", "reviewModes": ["security"]},
                         headers={**headers, "Idempotency-Key": f"k-{n}-{round_}"},
                     ),
                 ]
-                for call in calls:
-                    response = call()
+                for response in responses:
                     statuses.append(response.status_code)
                     if response.status_code >= 300:
                         failures.append(f"{response.status_code} {response.get_data(as_text=True)[:200]}")
