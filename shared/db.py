@@ -25,7 +25,12 @@ log = logging.getLogger("coderevai.db")
 BUSY_RETRY_AFTER_SECONDS = 1
 # What PostgreSQL says when its connection limit (server, database or role) is reached: psycopg's
 # connection error carries the text only, no SQLSTATE (53300).
-_NO_SLOT_MESSAGES = ("too many connections", "too many clients", "remaining connection slots are reserved")
+_NO_SLOT_MESSAGES = (
+    "too many connections",
+    "too many clients",
+    "remaining connection slots are reserved",
+    "no more connections allowed",  # PgBouncer at its max_client_conn
+)
 
 _engine: Engine | None = None
 _autocommit: Engine | None = None
