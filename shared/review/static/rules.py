@@ -13,7 +13,8 @@ Sources and sinks (what a rule file may declare besides `utils` and `rules`):
 - `functions: [kinds]`: the node kinds that open a function scope (functions, methods, lambdas);
   `identifiers: [kinds]` the kinds that name a variable (default `identifier`).
 - `tainted_names: {rule, name}`: a binding from request data (the rule should use `matches:
-  from-request`); `name` is the field holding the bound name(s). The name is a source in the
+  from-request`); `name` is the field holding the bound name(s) (left out: the binding holds them
+  among its children). The name is a source in the
   function that binds it (and functions nested in it), never in another one. Bindings are collected
   once per file and keyed by their enclosing function's range (a per-use search of the enclosing
   function went quadratic); chains (`a = req.x; b = f(a)`) are followed in a few more passes, each
@@ -108,10 +109,11 @@ _load_lock = threading.Lock()
 
 class Taint(NamedTuple):
     """How a rule family finds the local names bound to something: `config` matches the binding
-    (an assignment, a declaration), `field` holds the bound name(s)."""
+    (an assignment, a declaration), `field` holds the bound name(s) (none: the binding itself is
+    the name, or holds it among its children)."""
 
     config: dict[str, Any]
-    field: str
+    field: str | None
 
 
 class Handlers(NamedTuple):
@@ -148,7 +150,7 @@ def _family(family: str) -> Family:
     utils = data.get("utils") or {}
     taint = None
     if names := data.get("tainted_names"):
-        taint = Taint({"rule": names["rule"], "utils": utils}, names["name"])
+        taint = Taint({"rule": names["rule"], "utils": utils}, names.get("name"))
     handlers = None
     if routed := data.get("route_handlers"):
         handlers = Handlers(
@@ -157,7 +159,7 @@ def _family(family: str) -> Family:
             {"rule": routed["objects"], "utils": utils} if routed.get("objects") else None,
         )
     bound = {
-        util: Taint({"rule": item["rule"], "utils": utils}, item["name"])
+        util: Taint({"rule": item["rule"], "utils": utils}, item.get("name"))
         for util, item in (data.get("bound_names") or {}).items()
     }
     rules = []
@@ -389,13 +391,13 @@ class Sources:
             for binding in self.root.find_all(config):
                 span = binding.range()
                 key = (span.start.index, span.end.index)
-                target = binding.field(taint.field)
+                target = binding.field(taint.field) if taint.field else binding
                 if key in seen or target is None:
                     continue
                 if names and not _within(self.positions, span, skip=target.range()):
                     continue  # a name of the same spelling, bound in another function
                 seen.add(key)
-                bound = _target_names(target, self.family.identifiers)
+                bound = _target_names(target, self.family.identifiers, whole=taint.field is None)
                 scope = self._scope_of(binding)
                 if bound - self.values.get(scope, set()):
                     self.values.setdefault(scope, set()).update(bound)
@@ -472,12 +474,13 @@ def _first_named(node: Any) -> Any:
 _DESTRUCTURING = {"pattern_list", "tuple_pattern", "list_pattern", "expression_list", "object_pattern", "array_pattern"}
 
 
-def _target_names(target: Any, kinds: tuple[str, ...]) -> set[str]:
+def _target_names(target: Any, kinds: tuple[str, ...], whole: bool = False) -> set[str]:
     """The name a binding binds, or each name of a tuple, list or object pattern; never the parts of
-    an attribute or a subscript (self.x = ... or d[KEY] = ... binds neither `self` nor `KEY`)."""
+    an attribute or a subscript (self.x = ... or d[KEY] = ... binds neither `self` nor `KEY`).
+    `whole`: the target is the binding itself, which holds its names among its children."""
     if target.kind() in kinds:
         return {target.text()}
-    if target.kind() in _DESTRUCTURING:
+    if whole or target.kind() in _DESTRUCTURING:
         return {node.text() for node in target.children() if node.kind() in kinds}
     return set()
 
@@ -488,13 +491,13 @@ def _names_util(names: set[str], kinds: tuple[str, ...]) -> dict[str, Any]:
     return {"any": [{"kind": kind} for kind in kinds], "regex": f"^(?:{alternation})$"}
 
 
-def _bound_names(root: Any, config: dict[str, Any], field: str, kinds: tuple[str, ...]) -> set[str]:
+def _bound_names(root: Any, config: dict[str, Any], field: str | None, kinds: tuple[str, ...]) -> set[str]:
     names: set[str] = set()
     for binding in root.find_all(config):
-        target = binding.field(field)
+        target = binding.field(field) if field else binding
         if target is None:
             continue
-        names |= _target_names(target, kinds)
+        names |= _target_names(target, kinds, whole=field is None)
         if len(names) >= MAX_TAINTED_NAMES:
             break
     return names
