@@ -40,6 +40,7 @@ import bisect
 import logging
 import re
 import threading
+from collections import OrderedDict
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -268,6 +269,8 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
                         rule=rule.id,
                     )
                 )
+        if sources is not None:
+            _remember(grammar, file.content, sources)
     return findings
 
 
@@ -280,32 +283,52 @@ def _applies(rule: Rule, text: str) -> bool:
 def reached_lines(content: str, grammar: str, lines: set[int], statements: tuple[str, ...]) -> set[int]:
     """Of these 1-based lines, those whose statement (the smallest node of a `statements` kind
     around the line, else the outermost call on it) a source reaches within its function: for
-    another analyser's sink findings (bandit's), with this family's sources."""
+    another analyser's sink findings (bandit's), with this family's sources (those the rule scan
+    found for the same file, when it still holds them)."""
     from ast_grep_py import SgRoot
 
-    root = SgRoot(content, grammar).root()
-    sources = Sources(root, family_for(grammar))
+    sources = _recall(grammar, content) or Sources(SgRoot(content, grammar).root(), family_for(grammar))
     if not sources.positions or not lines:
         return set()
+    wanted = sorted(lines)
     smallest: dict[int, Any] = {}
     outer_call: dict[int, Any] = {}
-    kinds = [{"kind": kind} for kind in statements]
-    for node in root.find_all({"rule": {"any": [*kinds, {"kind": "call"}]}}):
-        span = node.range()
-        for line in range(span.start.line + 1, span.end.line + 2):
-            if line not in lines:
-                continue
-            size = span.end.index - span.start.index
-            if node.kind() in statements:
-                if line not in smallest or size < _size(smallest[line]):
+    for kinds, statement in ((statements, True), (("call",), False)):
+        for node in sources.root.find_all({"rule": {"any": [{"kind": kind} for kind in kinds]}}):
+            span = node.range()
+            first, last = span.start.line + 1, span.end.line + 1
+            at = bisect.bisect_left(wanted, first)
+            while at < len(wanted) and wanted[at] <= last:
+                line, at = wanted[at], at + 1
+                size = span.end.index - span.start.index
+                if statement and (line not in smallest or size < _size(smallest[line])):
                     smallest[line] = node
-            elif line not in outer_call or size > _size(outer_call[line]):
-                outer_call[line] = node
+                elif not statement and (line not in outer_call or size > _size(outer_call[line])):
+                    outer_call[line] = node
     return {
         line
         for line in lines
         if (node := smallest.get(line) or outer_call.get(line)) and sources.reach(node, whole=True)
     }
+
+
+# The sources the last rule scans found, for reached_lines on the same files (bandit's findings
+# come after the scan): finding them again cost as much as the scan of a large file.
+_RECENT_SOURCES: OrderedDict[tuple[str, str], Sources] = OrderedDict()
+RECENT_SOURCES_KEPT = 8
+_recent_lock = threading.Lock()
+
+
+def _remember(grammar: str, content: str, sources: Sources) -> None:
+    with _recent_lock:
+        _RECENT_SOURCES[(grammar, content)] = sources
+        while len(_RECENT_SOURCES) > RECENT_SOURCES_KEPT:
+            _RECENT_SOURCES.popitem(last=False)
+
+
+def _recall(grammar: str, content: str) -> Sources | None:
+    with _recent_lock:
+        return _RECENT_SOURCES.pop((grammar, content), None)
 
 
 def _size(node: Any) -> int:
@@ -327,9 +350,13 @@ class Sources:
         self.file_scope: Scope = (0, end)
         self.values: dict[Scope, set[str]] = {}  # names that hold outside data, per function
         self.objects: dict[Scope, set[str]] = {}  # request objects, per function
-        self._handler_parameters()
+        self.count = 0  # names bound so far (at most MAX_TAINTED_NAMES)
+        self._request_positions: list[Scope] | None = None  # request data's spans, found once
         self.positions: list[Scope] = []  # sorted (start, end) of every source in the file
-        self._tainted_bindings()
+        self._positions_of: set[str] | None = None  # the names self.positions were found for
+        self._collect()
+        if self._positions_of != self._names():  # else the last pass's positions are final
+            self.positions = self._positions()
 
     def reach(self, node: Any, whole: bool = False) -> bool:
         """Whether a source lies in the sink's arguments (else an assignment's right side, else the
@@ -359,64 +386,79 @@ class Sources:
         spans = [ancestor.range() for ancestor in node.ancestors() if ancestor.kind() in self.family.functions]
         return [(span.start.index, span.end.index) for span in spans] + [self.file_scope]
 
-    def _handler_parameters(self) -> None:
-        handlers = self.family.handlers
-        if handlers is None:
-            return
-        for function in self.root.find_all(handlers.config):
-            span = function.range()
-            scope = (span.start.index, span.end.index)
-            for config, into in ((handlers.params, self.values), (handlers.objects, self.objects)):
-                if config is None:
-                    continue
-                for parameter in function.find_all(config):
-                    if self._scope_of(parameter) == scope:  # not a nested function's parameter
-                        into.setdefault(scope, set()).add(parameter.text())
-
-    def _tainted_bindings(self) -> None:
-        taint = self.family.taint
-        if taint is None:
-            self.positions = self._positions()
+    def _collect(self) -> None:
+        """Route handlers' parameters and the bindings from request data, in one walk of the tree;
+        then chains of bindings (b = f(a)), one more walk each, until no name is added."""
+        handlers, taint = self.family.handlers, self.family.taint
+        configs = [config for config in (handlers and handlers.config, taint and taint.config) if config]
+        if not configs:
             return
         seen: set[Scope] = set()
+        either = {"rule": {"any": [config["rule"] for config in configs]}, "utils": configs[0]["utils"]}
+        grew = False
+        for node in self.root.find_all(either):
+            if handlers and node.kind() in self.family.functions:
+                self._parameters(node, handlers)
+            elif taint:
+                grew |= self._bind(node, taint, seen, checked=False)
+        if taint is None:
+            return
         for _ in range(TAINT_PASSES):
-            self.positions = self._positions()
             names = self._names()
-            config = taint.config
-            if names:
-                named = _names_util(names, self.family.identifiers)
-                widened = {"any": [config["utils"]["from-request"], named, {"has": {**named, "stopBy": "end"}}]}
-                config = {**config, "utils": {**config["utils"], "from-request": widened}}
+            if not names or self.count >= MAX_TAINTED_NAMES:
+                return
+            self.positions = self._positions()  # each use of the names so far, to check a binding's scope
+            named = _names_util(names, self.family.identifiers)
+            widened = {"any": [taint.config["utils"]["from-request"], named, {"has": {**named, "stopBy": "end"}}]}
+            config = {**taint.config, "utils": {**taint.config["utils"], "from-request": widened}}
             grew = False
             for binding in self.root.find_all(config):
-                span = binding.range()
-                key = (span.start.index, span.end.index)
-                target = binding.field(taint.field) if taint.field else binding
-                if key in seen or target is None:
-                    continue
-                if names and not _within(self.positions, span, skip=target.range()):
-                    continue  # a name of the same spelling, bound in another function
-                seen.add(key)
-                bound = _target_names(target, self.family.identifiers, whole=taint.field is None)
-                scope = self._scope_of(binding)
-                if bound - self.values.get(scope, set()):
-                    self.values.setdefault(scope, set()).update(bound)
-                    grew = True
-                if sum(len(names) for names in self.values.values()) >= MAX_TAINTED_NAMES:
-                    break
+                grew |= self._bind(binding, taint, seen, checked=True)
             if not grew:
                 return  # the positions of this pass are final
-        self.positions = self._positions()
+
+    def _parameters(self, function: Any, handlers: Handlers) -> None:
+        span = function.range()
+        scope = (span.start.index, span.end.index)
+        for config, into in ((handlers.params, self.values), (handlers.objects, self.objects)):
+            if config is None:
+                continue
+            for parameter in function.find_all(config):
+                if self._scope_of(parameter) == scope:  # not a nested function's parameter
+                    into.setdefault(scope, set()).add(parameter.text())
+
+    def _bind(self, binding: Any, taint: Taint, seen: set[Scope], checked: bool) -> bool:
+        """Record the names a binding binds from request data; whether any is new to its function.
+        `checked`: the binding may hold a name of another function: it counts only if a source
+        (request data, or a name of its own function) lies in it, outside the bound name itself."""
+        span = binding.range()
+        key = (span.start.index, span.end.index)
+        target = binding.field(taint.field) if taint.field else binding
+        if key in seen or target is None or self.count >= MAX_TAINTED_NAMES:
+            return False
+        if checked and not _within(self.positions, span, skip=target.range()):
+            return False  # a name of the same spelling, bound in another function
+        seen.add(key)
+        bound = _target_names(target, self.family.identifiers, whole=taint.field is None)
+        scope = self._scope_of(binding)
+        self.count += len(bound)
+        if not bound - self.values.get(scope, set()):
+            return False
+        self.values.setdefault(scope, set()).update(bound)
+        return True
 
     def _positions(self) -> list[Scope]:
         """Every source's span: request data, and each use of a name in a function where it holds
         outside data (a request object only where one of its members is read)."""
-        found: list[Scope] = []
-        if self.family.request_data is not None:
-            for node in self.root.find_all(self.family.request_data):
-                span = node.range()
-                found.append((span.start.index, span.end.index))
-        if names := self._names():
+        if self._request_positions is None:
+            self._request_positions = []
+            if self.family.request_data is not None:
+                for node in self.root.find_all(self.family.request_data):
+                    span = node.range()
+                    self._request_positions.append((span.start.index, span.end.index))
+        found = list(self._request_positions)
+        self._positions_of = names = self._names()
+        if names:
             for node in self.root.find_all({"rule": _names_util(names, self.family.identifiers)}):
                 if self._is_source(node):
                     span = node.range()
