@@ -58,6 +58,10 @@ BANDIT_SINKS: dict[str, Severity] = {
 }
 _STATEMENTS = ("expression_statement", "return_statement")
 _PASSWORD = re.compile(r"pass|pwd", re.I)
+# Text without which bandit raises none of BANDIT_SINKS on a file.
+_SINK_HINTS = re.compile(
+    r"(?i)select|insert|update|delete|extra|rawsql|shell|system|popen|eval|exec|pickle|marshal|urlopen"
+)
 _BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 _BANDIT_FIELDS = ("filename", "test_id", "test_name", "issue_text", "issue_severity", "issue_confidence", "line_number")
 _bandit_lock = threading.Lock()
@@ -107,6 +111,9 @@ def start_bandit(root: Path, names: dict[str, SourceFile]) -> Future | None:
 
 
 def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | None = None) -> list[Finding]:
+    early: dict[str, set[int]] = {}
+    if started is not None:  # bandit works in its own process meanwhile: which lines sources reach, now
+        early = {name: _reached(file.content) for name, file in names.items() if _SINK_HINTS.search(file.content)}
     items = None
     if started is not None:
         try:
@@ -120,7 +127,7 @@ def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | 
     for item in items:
         if item.get("test_id") in BANDIT_SINKS and item.get("line_number"):
             sinks.setdefault(_relative(item["filename"], root), set()).add(item["line_number"])
-    reached = {name: rules.reached_lines(names[name].content, "python", lines, _STATEMENTS)
+    reached = {name: early[name] & lines if name in early else _reached(names[name].content, lines)
                for name, lines in sinks.items() if name in names}  # fmt: skip
     for item in items:
         name = _relative(item["filename"], root)
@@ -272,6 +279,13 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
         source="bandit",
         rule=item.get("test_id"),
     )
+
+
+def _reached(content: str, lines: set[int] | None = None) -> set[int]:
+    """Of these lines (all: None), those a source reaches within their function."""
+    if lines is None:
+        lines = set(range(1, content.count("\n") + 2))
+    return rules.reached_lines(content, "python", lines, _STATEMENTS)
 
 
 def _line(content: str, number: int | None) -> str:
