@@ -49,9 +49,9 @@ class NotStandalone(Exception):
     pass
 
 
-def render(source: str) -> str:
+def render(source: str, root: Path = ROOT) -> str:
     """The client's copy of the module at `source` (relative to the repository's root)."""
-    text = (ROOT / source).read_text(encoding="utf-8")
+    text = (root / source).read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     replaced = False
     for node in ast.parse(text).body:
