@@ -142,15 +142,21 @@ def describe(rid: str, finding: Finding) -> tuple[str, str, str, str, str | None
     """(title, full description, why it matters, how to fix, documentation URL) of a finding's rule."""
     title = _GROUPED_TITLE.sub("", finding.title)
     why = _GROUPED_LINES.split(finding.detail)[0].strip() or title
-    fix = finding.suggestion or "Change the code as the message describes, or mark the line as reviewed."
     uri = next(iter(_URL.findall(finding.detail)), None)
+    fix = finding.suggestion or (
+        "Follow the documentation linked here: it shows the safe form of this code."
+        if uri
+        else "Change the code as the message describes, or mark the line as reviewed."
+    )
     source = finding.source
     if source == "bandit" and (name := _BANDIT_NAME.match(finding.detail)):
-        title = name.group(1).replace("_", " ").capitalize()
-        why = re.sub(r"\s*See https?://\S+$", "", why)
+        if name.group(1) != "blacklist":  # bandit's blacklist checks share one test name: their text tells them apart
+            title = name.group(1).replace("_", " ").capitalize()
+        cwe = re.search(r"CWE-\d+", finding.detail)
+        why = re.sub(r"\s*See https?://\S+$", "", why.split("): ", 1)[-1]) + (f" ({cwe.group()})" if cwe else "")
     elif source == "ruff" and uri:
         title = uri.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").capitalize()
-        why = re.sub(rf"\s*\({re.escape(uri)}\)", "", why)
+        why = re.sub(rf"\s*\({re.escape(uri)}\)", "", why).split(": ", 1)[-1]
     elif source == "rules":
         why = why.split(": ", 1)[-1]
     elif source == "secrets":
