@@ -180,3 +180,33 @@ def test_github_review_needs_the_workflows_context(caller, repo, github):
     )
     no_diff = caller.run("--github-review", cwd=repo)
     assert no_diff.returncode == 2 and "--github-review needs --diff" in no_diff.stderr
+
+
+def test_a_finding_with_a_replacement_for_its_line_is_a_suggestion(pg_url, tmp_path, repo, github):
+    from tests.fakes.gemini import FakeGemini, generation
+
+    model_finding = {
+        "severity": "high",
+        "category": "security",
+        "title": "eval of user input",
+        "detail": "input() reaches eval: the user runs any code.",
+        "line": 6,
+        "file": "app.py",
+        "suggestion": "```python\nreturn ast.literal_eval(input())\n```",  # quoted without the file's indent
+    }
+    prose = {**model_finding, "line": 5, "title": "shell=True", "suggestion": "Pass a list of arguments instead."}
+    with FakeGemini() as gemini:
+        gemini.default = generation({"feedback": "## Review\n\nTwo problems.", "findings": [model_finding, prose]})
+        env = server_env(pg_url, GEMINI_API_KEY="test-key", GEMINI_BASE_URL=gemini.url, GEMINI_MAX_ATTEMPTS="1")
+        with local_server(env, tmp_path / "model.log") as url:
+            caller = new_key(url)
+            push(repo, PUSH_1, github)
+            done = review(caller, repo, github)
+    assert done.returncode == 0, done.stderr
+    [posted] = github.pulls[7].reviews
+    by_title = {re.search(r"\*\*: (.*)", c["body"]).group(1): c for c in posted["comments"]}
+    suggested = by_title["eval of user input"]
+    assert suggested["line"] == 6 and "start_line" not in suggested
+    assert "```suggestion\n    return ast.literal_eval(input())\n```" in suggested["body"]  # one click replaces line 6
+    plain = by_title["shell=True"]
+    assert "```suggestion" not in plain["body"] and "**Suggestion:** Pass a list of arguments instead." in plain["body"]
