@@ -155,9 +155,7 @@ def review(args: argparse.Namespace, errors: Console) -> int:
         merged = report.near_changes(merged, sarif, changed, args.context)
     found = _write(merged, sarif, args)
     if args.github_review:
-        pull_request.post(
-            report.as_review(merged, sarif), changed, sources, cwd=cwd, args=args, printed=args.format == "github"
-        )
+        pull_request.post(report.as_review(merged, sarif), sources, args=args, printed=args.format == "github")
     if report.fails(found, args.fail_on):
         print(f"coderevai: failing: a finding at or above {args.fail_on} remains", file=sys.stderr)
         return EXIT_FINDINGS

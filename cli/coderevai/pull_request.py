@@ -19,7 +19,6 @@ import difflib
 import json
 import re
 import sys
-from pathlib import Path
 from typing import NamedTuple
 
 from coderevai import annotations
@@ -51,7 +50,7 @@ class ReadOnly(Exception):
     """The token may read the pull request but not comment on it."""
 
 
-def post(review: dict, changed, sources: dict[str, str], *, cwd: Path, args: argparse.Namespace, printed: bool) -> None:
+def post(review: dict, sources: dict[str, str], *, args: argparse.Namespace, printed: bool) -> None:
     """Publish the review; on a token that cannot write or a GitHub failure, annotations instead."""
     findings = review["findings"]
     github = GitHub(context_from_environment(), max_wait=args.max_wait)
