@@ -1,7 +1,8 @@
 """Copy the server modules the `coderevai` client carries (it installs alone and cannot import
 `shared`): the secrets check, run on the files the client never uploads, and the SARIF writer, for
-the findings it makes itself. Each copy is the module as it is, with its one import of
-shared.review.findings replaced by a standard-library stand-in of the same names.
+the findings it makes itself. Each copy is the module as it is, its import of shared.review.findings
+replaced by a standard-library stand-in of the same names; a shared module it imports is copied
+beside it (and must itself import only the standard library, the stand-in or other such modules).
 
     python scripts/sync_cli.py          # write the copies
     python scripts/sync_cli.py --check  # exit 1 when a copy differs (tests/test_cli_copies.py does this)
@@ -13,6 +14,7 @@ import ast
 import re
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIES = {
@@ -49,29 +51,65 @@ class NotStandalone(Exception):
     pass
 
 
-def render(source: str, root: Path = ROOT) -> str:
-    """The client's copy of the module at `source` (relative to the repository's root)."""
+class Rendered(NamedTuple):
+    text: str
+    needs: list[str]  # the shared modules it imports, copied beside it
+
+
+def render(source: str, root: Path = ROOT) -> Rendered:
+    """The client's copy of the module at `source` (relative to the repository's root): imports of
+    shared.review.findings become the stand-in (placed after the imports), imports of other shared
+    modules import their copies (coderevai.<name>), and anything else must be the standard library."""
     text = (root / source).read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
-    replaced = False
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.ImportFrom) and node.module == FINDINGS_MODULE:
-            names = {alias.name for alias in node.names}
-            missing = names - {"Severity", "FindingSource", "SEVERITY_ORDER", "Finding"}
+    needs: list[str] = []
+    imports = [node for node in ast.parse(text).body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    stand_in = False
+    for node in imports:
+        span = slice(node.lineno - 1, node.end_lineno)
+        module = node.module if isinstance(node, ast.ImportFrom) and node.level == 0 else None
+        if module == FINDINGS_MODULE:
+            missing = {alias.name for alias in node.names} - {"Severity", "FindingSource", "SEVERITY_ORDER", "Finding"}
             if missing:
                 raise NotStandalone(f"{source} imports {sorted(missing)} from {FINDINGS_MODULE}: add them to STAND_IN")
-            lines[node.lineno - 1 : node.end_lineno] = [STAND_IN.lstrip("\n")] + [""] * (node.end_lineno - node.lineno)
-            replaced = True
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for module in _modules(node):
-                if module.split(".")[0] not in sys.stdlib_module_names and module != "__future__":
+            lines[span] = [""] * (node.end_lineno - node.lineno + 1)
+            stand_in = True
+        elif module and module.startswith("shared."):
+            needs.append(module.replace(".", "/") + ".py")
+            if not (root / needs[-1]).is_file():
+                raise NotStandalone(f"{source} imports from the package {module}: import from its module instead")
+            copied = f"coderevai.{module.rsplit('.', 1)[1]}"
+            lines[span] = [line.replace(module, copied) for line in lines[span]]
+        else:
+            for name in _modules(node):
+                if name.split(".")[0] not in sys.stdlib_module_names and name != "__future__":
                     raise NotStandalone(
-                        f"{source} imports {module}: the client's copy may import the standard library only"
+                        f"{source} imports {name}: the client's copy may import the standard library only"
                     )
-    if not replaced:
-        raise NotStandalone(f"{source} no longer imports {FINDINGS_MODULE}: update scripts/sync_cli.py")
-    # The stand-in ends with a blank line; at most two in a row, as the formatter keeps them.
-    return HEADER.format(source=source) + re.sub(r"\n{4,}", "\n\n\n", "".join(lines))
+    if stand_in:
+        last = imports[-1].end_lineno - 1
+        lines[last] += "\n" + STAND_IN
+    # As the formatter keeps them: one blank line between the imports and the stand-in, at most two elsewhere.
+    body = re.sub(r"\n{3,}(# A stand-in)", r"\n\n\1", re.sub(r"\n{4,}", "\n\n\n", "".join(lines)))
+    return Rendered(HEADER.format(source=source) + body, needs)
+
+
+def copies(root: Path = ROOT) -> dict[str, str]:
+    """Every copy the client carries, path -> text: the modules of COPIES and the shared modules they import."""
+    wanted: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    pending = list(COPIES)
+    while pending:
+        source = pending.pop(0)
+        target = COPIES.get(source) or f"cli/coderevai/{Path(source).name}"
+        if origin.setdefault(target, source) != source:
+            raise NotStandalone(f"{source} and {origin[target]} would both be copied to {target}")
+        if target in wanted:
+            continue
+        rendered = render(source, root)
+        wanted[target] = rendered.text
+        pending += rendered.needs
+    return wanted
 
 
 def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
@@ -83,8 +121,7 @@ def _modules(node: ast.Import | ast.ImportFrom) -> list[str]:
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     differing = []
-    for source, copy in COPIES.items():
-        wanted = render(source)
+    for copy, wanted in copies().items():
         target = ROOT / copy
         if target.exists() and target.read_text(encoding="utf-8") == wanted:
             continue

@@ -1,6 +1,6 @@
 """The client's copies of server modules (cli/coderevai/secret_scan.py and sarif.py, written by
 scripts/sync_cli.py) are the server's modules as they are, import nothing outside the standard
-library, and give the same answers."""
+library (but each other), and give the same answers."""
 
 from __future__ import annotations
 
@@ -28,11 +28,16 @@ SAMPLES = {
 def test_the_copies_are_the_server_modules_as_they_are():
     done = subprocess.run([sys.executable, "scripts/sync_cli.py", "--check"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    for source, copy in sync_cli.COPIES.items():
-        assert (ROOT / copy).read_text() == sync_cli.render(source)
+    made = sync_cli.copies()
+    assert set(sync_cli.COPIES.values()) <= set(made)
+    for copy, text in made.items():
+        assert (ROOT / copy).read_text() == text
 
 
-@pytest.mark.parametrize("copy", sync_cli.COPIES.values())
+COPIED = sorted(sync_cli.copies())
+
+
+@pytest.mark.parametrize("copy", COPIED)
 def test_the_copies_import_the_standard_library_only(copy):
     tree = ast.parse((ROOT / copy).read_text())
     imported = [
@@ -41,17 +46,29 @@ def test_the_copies_import_the_standard_library_only(copy):
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in node.names
     ]
-    assert imported and all(name.split(".")[0] in sys.stdlib_module_names or name == "__future__" for name in imported)
+    siblings = {f"coderevai.{path.rsplit('/', 1)[1][:-3]}" for path in COPIED}
+    assert imported
+    assert all(name.split(".")[0] in sys.stdlib_module_names or name in siblings | {"__future__"} for name in imported)
 
 
-def test_a_module_that_imports_more_cannot_be_copied(tmp_path):
-    (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "mod.py").write_text("import httpx\nfrom shared.review.findings import Finding\n")
+def test_a_shared_module_imported_is_copied_beside_and_anything_else_refused(tmp_path):
+    (tmp_path / "shared" / "review").mkdir(parents=True)
+    (tmp_path / "shared" / "review" / "secret_scan.py").write_text(
+        "import re\n\nfrom shared.review.findings import Finding\nfrom shared.review.values import good\n\nX = re\n"
+    )
+    (tmp_path / "shared" / "review" / "values.py").write_text("import math\n\n\ndef good():\n    return math.pi\n")
+    (tmp_path / "shared" / "repo").mkdir()
+    (tmp_path / "shared" / "repo" / "sarif.py").write_text("from shared.review.findings import Finding\n")
+    made = sync_cli.copies(tmp_path)
+    assert set(made) == {"cli/coderevai/secret_scan.py", "cli/coderevai/values.py", "cli/coderevai/sarif.py"}
+    assert "from coderevai.values import good\n" in made["cli/coderevai/secret_scan.py"]
+    assert (
+        "class Finding:" in made["cli/coderevai/secret_scan.py"] and "import math\n" in made["cli/coderevai/values.py"]
+    )
+
+    (tmp_path / "shared" / "review" / "values.py").write_text("import httpx\n")
     with pytest.raises(sync_cli.NotStandalone, match="imports httpx"):
-        sync_cli.render("shared/mod.py", tmp_path)
-    (tmp_path / "shared" / "mod.py").write_text("import re\n")
-    with pytest.raises(sync_cli.NotStandalone, match="no longer imports shared.review.findings"):
-        sync_cli.render("shared/mod.py", tmp_path)
+        sync_cli.copies(tmp_path)
 
 
 @pytest.mark.parametrize("path", SAMPLES)
