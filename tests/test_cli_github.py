@@ -210,3 +210,14 @@ def test_a_finding_with_a_replacement_for_its_line_is_a_suggestion(pg_url, tmp_p
     assert "```suggestion\n    return ast.literal_eval(input())\n```" in suggested["body"]  # one click replaces line 6
     plain = by_title["shell=True"]
     assert "```suggestion" not in plain["body"] and "**Suggestion:** Pass a list of arguments instead." in plain["body"]
+
+
+def test_at_most_max_comments_inline_the_most_severe_first(caller, repo, github):
+    push(repo, PUSH_1, github, env_file=f"STRIPE_KEY={SECRET}\n")
+    done = review(caller, repo, github, "--max-comments", "1")
+    assert done.returncode == 0, done.stderr
+    [posted] = github.pulls[7].reviews
+    assert [(c["path"], c["line"]) for c in posted["comments"]] == [(".env", 1)]  # the critical one
+    summary = github.pulls[7].issue_comments[0]["body"]
+    assert "1 as inline comments, 2 listed here" in summary
+    assert "`app.py:5`" in summary and "`app.py:6`" in summary
