@@ -95,3 +95,15 @@ def test_the_client_writes_the_same_sarif_as_the_server():
     client = cli_sarif.to_sarif([cli_secret_scan.Finding(**f.model_dump()) for f in findings], sources=sources)
     assert client == server
     assert len(server["runs"][0]["results"]) == len(findings) + 1  # the grouped finding: one result per line
+
+
+def test_rules_of_analysers_with_a_page_a_rule_link_it():
+    shellcheck = cli_secret_scan.Finding(
+        severity="medium", category="bugs", title="Double quote to prevent globbing and word splitting.",
+        detail="SC2086: Double quote to prevent globbing and word splitting.", line=3, file="deploy.sh",
+        source="shellcheck", rule="SC2086",
+    )  # fmt: skip
+    [rule] = cli_sarif.to_sarif([shellcheck])["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["helpUri"] == "https://www.shellcheck.net/wiki/SC2086"
+    assert rule["name"] == "DoubleQuoteToPreventGlobbingAndWordSplitting"
+    assert "https://www.shellcheck.net/wiki/SC2086" in rule["help"]["markdown"]
