@@ -34,10 +34,9 @@ def test_python_snippet_gets_ruff_bandit_and_secrets_findings_on_the_right_lines
     assert ruff["ruff F401"].line == 1 and "`os` imported but unused" in ruff["ruff F401"].title
     assert ruff["ruff F401"].suggestion == "Remove unused import: `os`"
     bandit = by_source(findings, "bandit")
-    # eval of input() is critical (a source reaches it); the author's `# noqa  # nosec` ranks it one
-    # step lower, never hides it
+    # eval is medium to bandit; the author's `# noqa  # nosec` ranks it one step lower, never hides it
     [eval_call] = [f for f in bandit if "B307" in f.detail]
-    assert (eval_call.line, eval_call.severity, eval_call.category) == (6, "high", "security")
+    assert (eval_call.line, eval_call.severity, eval_call.category) == (6, "low", "security")
     assert "suppression comment" in eval_call.detail
     secrets = by_source(findings, "secrets")
     assert [(f.line, f.severity, f.title) for f in secrets] == [(10, "critical", "Private key in source code")]
@@ -73,16 +72,15 @@ def test_bandit_injection_tests_are_high_only_when_a_source_reaches_the_line():
         "def restore():\n"
         "    return pickle.loads(request.get_data())\n\n\n"
         "def load(blob):\n"
-        "    os.system('tar xf ' + blob)\n"
+        "    data = blob\n"
         "    return pickle.loads(blob)\n"
     )
     bandit = by_source(analyse([SourceFile(path="app/db.py", content=code)], "python"), "bandit")
-    rated = {(f.rule, f.line): f for f in bandit if f.rule in ("B608", "B301", "B605")}
+    rated = {(f.rule, f.line): f for f in bandit if f.rule in ("B608", "B301")}
     assert {key: f.severity for key, f in rated.items()} == {
         ("B608", 7): "high",  # a Flask view's URL argument
         ("B608", 11): "low",  # a library function's parameter
         ("B301", 15): "high",  # the request body
-        ("B605", 19): "low",
         ("B301", 20): "low",
     }
     assert "check where this value comes from" in rated[("B608", 11)].detail

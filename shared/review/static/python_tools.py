@@ -41,20 +41,19 @@ _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B
 _RUFF_HIGH = {"F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B008", "B012"}
 _RUFF_LOW = {"F401", "F841", "F541"}
 _BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
-# bandit's injection tests and their severity when request data, a route parameter or the command
-# line reaches the line within its function (the structural rules' sources); otherwise low.
-BANDIT_SINKS: dict[str, Severity] = {
-    "B608": "high",  # SQL built from strings
-    "B610": "high",  # Django extra()
-    "B611": "high",  # Django RawSQL
-    "B602": "critical",  # subprocess with shell=True
-    "B605": "critical",  # os.system / os.popen
-    "B604": "high",  # any call with shell=True
-    "B307": "critical",  # eval
-    "B102": "critical",  # exec
-    "B301": "high",  # pickle
-    "B302": "high",  # marshal
-    "B310": "high",  # urlopen of a URL (SSRF, file://)
+# bandit's injection tests where the sink is routine in libraries (an SQL toolkit builds SQL, a
+# client fetches URLs, a cache unpickles): high when request data, a route parameter or the command
+# line reaches the line within its function (the structural rules' sources), otherwise low. Shell
+# (B602/B604/B605) and eval/exec (B307/B102) keep bandit's own rating: a non-literal command with
+# shell=True or an eval is a hazard wherever its value comes from, and its fix (an argument list,
+# ast.literal_eval) always available.
+BANDIT_SINKS = {
+    "B608",  # SQL built from strings
+    "B610",  # Django extra()
+    "B611",  # Django RawSQL
+    "B301",  # pickle
+    "B302",  # marshal
+    "B310",  # urlopen of a URL (SSRF, file://)
 }
 _STATEMENTS = ("expression_statement", "return_statement")
 _PASSWORD = re.compile(r"pass|pwd", re.I)
@@ -263,7 +262,7 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
         severity = "high" if _PASSWORD.search(_line(file.content, item.get("line_number"))) else "low"
     if item.get("test_id") in BANDIT_SINKS:  # rated as our rules' sinks are: by what reaches them
         if reached:
-            severity = BANDIT_SINKS[item["test_id"]]
+            severity = "high"
         else:
             severity = "low" if severity != "info" else severity
             detail += rules.UNSOURCED_NOTE
