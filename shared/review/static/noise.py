@@ -61,9 +61,7 @@ _SIDE_DIRS = {"test", "tests", "__tests__", "spec", "specs", "testing", "e2e", "
 _SIDE_NAME = re.compile(r"(^test_.*|.*_test\.\w+$|.*\.(test|spec)\.\w+$|^conftest\.py$|.*Test\.java$)", re.I)
 
 
-def calibrate(
-    findings: list[Finding], files: list[SourceFile], modes: Iterable[str] | None = None
-) -> list[Finding]:
+def calibrate(findings: list[Finding], files: list[SourceFile], modes: Iterable[str] | None = None) -> list[Finding]:
     """`modes`: the review's modes, which choose the lint families reported; None reports them all."""
     lines_of = {file.path or None: file.content.split("\n") for file in files}
     merged = merge_duplicates(_unique(wanted(findings, modes)), lines_of)
