@@ -46,6 +46,7 @@ def review_repo(call: Call):
         "reviewId": review_id,
         "feedback": review.feedback,
         "findings": [finding.model_dump() for finding in review.findings],
+        "dismissed": [finding.model_dump() for finding in review.dismissed],
         "reviewedFiles": review.reviewed_files,
         "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
         "model": review.model,
@@ -66,6 +67,6 @@ def _sarif(review, review_id: str):
         "reviewedFiles": review.reviewed_files,
         "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
     }
-    response = json_response(to_sarif(review.findings, properties=properties))
+    response = json_response(to_sarif(review.findings, properties=properties, dismissed=review.dismissed))
     response.mimetype = MEDIA_TYPE
     return response

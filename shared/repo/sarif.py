@@ -1,9 +1,12 @@
 """A review's findings as a SARIF 2.1.0 log, the format GitHub code scanning and other CI dashboards
-read: one run of the tool CodeRevAI, one result per finding (rule id, level, message, file, line)."""
+read: one run of the tool CodeRevAI, one result per finding (rule id, level, message, file, line).
+Findings the model dismissed as false positives are results too, each with a suppression (kind
+external, the model's reason as its justification): code scanning shows them as dismissed."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from shared.review.findings import SEVERITY_ORDER, Finding
@@ -32,15 +35,18 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "general"
 
 
-def to_sarif(findings: list[Finding], *, properties: dict | None = None) -> dict:
+def to_sarif(findings: list[Finding], *, properties: dict | None = None, dismissed: Sequence[Finding] = ()) -> dict:
     """The SARIF log of one review; `properties` (the review id, reviewed and skipped files...) go on the run."""
     rules: dict[str, dict] = {}
     results = []
-    for finding in findings:
+    for finding in [*findings, *dismissed]:
         rid = rule_id(finding)
         rule = rules.setdefault(rid, _rule(rid, finding))
-        _raise_severity(rule, finding)
         results.append(_result(finding, rid, list(rules).index(rid)))
+        if finding.verdict == "false_positive":
+            results[-1]["suppressions"] = [{"kind": "external", "justification": finding.verdictReason or ""}]
+        else:
+            _raise_severity(rule, finding)
     run: dict = {
         "tool": {
             "driver": {
