@@ -72,6 +72,8 @@ def as_review(merged: dict, sarif: bool) -> dict:
     [run] = merged["runs"]
     findings = []
     for result in run["results"]:
+        if result.get("suppressions"):
+            continue  # dismissed by the model as a false positive: listed in the log, not a finding
         extra = result.get("properties", {})
         location = (result.get("locations") or [{}])[0].get("physicalLocation", {})
         findings.append(
