@@ -10,6 +10,7 @@ per rule and file, repeats capped, suppressed or test-code findings ranked lower
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -36,8 +37,9 @@ def is_python(file: SourceFile, language: str) -> bool:
     return suffix in python_tools.PYTHON_SUFFIXES or (not suffix and language.strip().lower() in PYTHON_LANGUAGES)
 
 
-def analyse(files: list[SourceFile], language: str) -> list[Finding]:
-    """Findings for every file; `file` is the file's path ("" paths give None)."""
+def analyse(files: list[SourceFile], language: str, modes: Iterable[str] | None = None) -> list[Finding]:
+    """Findings for every file; `file` is the file's path ("" paths give None). `modes` (the review's)
+    choose the lint-level families reported (static/families.py); None reports every one."""
     python = [(index, file) for index, file in enumerate(files) if is_python(file, language)]
     structural = [(file, grammar) for file in files if (grammar := rules.grammar_of(file, language))]
     with tempfile.TemporaryDirectory(prefix="crv-static-") as workdir:
@@ -53,7 +55,7 @@ def analyse(files: list[SourceFile], language: str) -> list[Finding]:
         if python:
             findings += python_tools.bandit_findings(root, names, bandit)
             findings += python_tools.ruff_findings(ruff, root, names)
-    return noise.calibrate(findings, files)
+    return noise.calibrate(findings, files, modes)
 
 
 def coverage(files: list[SourceFile], language: str) -> Coverage:
