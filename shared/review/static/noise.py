@@ -16,10 +16,15 @@ from pathlib import PurePosixPath
 
 from shared.review.findings import SEVERITY_ORDER, Finding, Severity
 from shared.review.outcome import SourceFile
+from shared.review.static.dockerfile import LINT_CODES as HADOLINT_LINT
+from shared.review.static.shell import LINT_CODES as SHELLCHECK_LINT
+from shared.review.static.workflows import LINT_CODES as ZIZMOR_LINT
 
 MAX_REPEATS = 20
 MAX_LISTED_LINES = 40
 LINT_PREFIXES = ("SIM", "C4", "E4", "E7", "PERF", "F401", "F811", "F841", "F541", "B007", "B009", "B010")
+# shellcheck info/style, hadolint info and pins, zizmor's pedantic audits (their modules list the codes)
+LINT_PREFIXES += SHELLCHECK_LINT + HADOLINT_LINT + ZIZMOR_LINT
 _SUPPRESSION = re.compile(
     r"(#\s*(noqa|nosec|type:\s*ignore|pragma:\s*no\s*cover)|//\s*(nolint|nosec|NOSONAR)|eslint-disable|@SuppressWarnings|NOSONAR)",
     re.I,
