@@ -12,7 +12,7 @@ import json
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
 from shared.review.static import shell
-from shared.review.static.external import Analyser
+from shared.review.static.external import Analyser, tool_finding
 
 _SECURITY: dict[str, Severity] = {"DL3002": "medium", "DL3064": "medium", "DL3004": "low"}
 LINT_CODES = (
@@ -40,25 +40,14 @@ def _findings(out: bytes, names: dict[str, SourceFile]) -> list[Finding]:
         if file is None:
             continue
         code = str(item.get("code") or "hadolint")
-        severity, category = _severity(code, item.get("level", ""))
         message = item.get("message") or "hadolint finding"
+        rated = _severity(code, item.get("level", ""))
         wiki = (
-            f"https://www.shellcheck.net/wiki/{code}"
+            "https://www.shellcheck.net/wiki/"
             if code.startswith("SC")
-            else f"https://github.com/hadolint/hadolint/wiki/{code}"
+            else "https://github.com/hadolint/hadolint/wiki/"
         )
-        found.append(
-            Finding(
-                severity=severity,
-                category=category,
-                title=message[:300],
-                detail=f"hadolint {code}: {message} ({wiki})"[:4000],
-                line=item.get("line") or None,
-                file=file.path or None,
-                source="hadolint",
-                rule=code,
-            )
-        )
+        found.append(tool_finding("hadolint", code, rated, message, wiki + code, item.get("line"), file))
     return found
 
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from shared.config import get_settings
-from shared.review.findings import Finding, FindingSource
+from shared.review.findings import Finding, FindingSource, Severity
 from shared.review.outcome import SourceFile
 
 log = logging.getLogger("coderevai.review.static")
@@ -158,6 +158,23 @@ def binary_path(distribution: str, binary: str) -> str | None:
     except importlib.metadata.PackageNotFoundError:
         pass
     return shutil.which(binary)
+
+
+def tool_finding(
+    source: FindingSource, code: str, rated: tuple[Severity, str], message: str, url: str, line, file: SourceFile
+) -> Finding:
+    """A finding of one of these analysers: `rated` is (severity, category), `line` its 1-based line."""
+    severity, category = rated
+    return Finding(
+        severity=severity,
+        category=category,
+        title=message[:300],
+        detail=f"{source} {code}: {message} ({url})"[:4000],
+        line=line or None,
+        file=file.path or None,
+        source=source,
+        rule=code,
+    )
 
 
 def _not_checked(run: Run, reason: str) -> list[Finding]:

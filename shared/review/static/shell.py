@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
-from shared.review.static.external import Analyser, tame_name
+from shared.review.static.external import Analyser, tame_name, tool_finding
 
 # Raised above their level: `rm -rf "$dir/"*` with an empty $dir removes everything under /.
 _RAISED: dict[str, Severity] = {"SC2115": "high", "SC2114": "high"}
@@ -59,20 +59,10 @@ def _findings(out: bytes, names: dict[str, SourceFile]) -> list[Finding]:
         if file is None:
             continue
         code = f"SC{item['code']}"
-        severity, category = severity_of(code, item.get("level", ""))
         message = item.get("message") or "shellcheck finding"
-        found.append(
-            Finding(
-                severity=severity,
-                category=category,
-                title=message[:300],
-                detail=f"shellcheck {code}: {message} (https://www.shellcheck.net/wiki/{code})"[:4000],
-                line=item.get("line") or None,
-                file=file.path or None,
-                source="shellcheck",
-                rule=code,
-            )
-        )
+        rated = severity_of(code, item.get("level", ""))
+        url = f"https://www.shellcheck.net/wiki/{code}"
+        found.append(tool_finding("shellcheck", code, rated, message, url, item.get("line"), file))
     return found
 
 

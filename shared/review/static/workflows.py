@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 from shared.review.findings import SEVERITY_ORDER, Finding, Severity
 from shared.review.outcome import SourceFile
-from shared.review.static.external import Analyser, tame_name
+from shared.review.static.external import Analyser, tame_name, tool_finding
 
 LINT_CODES = ("anonymous-definition", "concurrency-limits", "undocumented-permissions")
 _SEVERITY: dict[str, Severity] = {"High": "high", "Medium": "medium", "Low": "low", "Informational": "info"}
@@ -70,18 +70,10 @@ def _findings(out: bytes, names: dict[str, SourceFile]) -> list[Finding]:
         severity = _severity(item, feature, file)
         if severity == "critical" and ident == "dangerous-triggers":
             title = "pull_request_target workflow checks out the pull request's head: its code runs with this repository's secrets"
-        found.append(
-            Finding(
-                severity=severity,
-                category="best-practices" if ident in LINT_CODES else "security",
-                title=title[:300],
-                detail=f"zizmor {ident}: {title} ({item.get('url') or 'https://docs.zizmor.sh/audits/'})"[:4000],
-                line=(concrete.get("location") or {}).get("start_point", {}).get("row", -1) + 1 or None,
-                file=file.path or None,
-                source="zizmor",
-                rule=ident,
-            )
-        )
+        category = "best-practices" if ident in LINT_CODES else "security"
+        line = (concrete.get("location") or {}).get("start_point", {}).get("row", -1) + 1
+        url = item.get("url") or "https://docs.zizmor.sh/audits/"
+        found.append(tool_finding("zizmor", ident, (severity, category), title, url, line, file))
     return found
 
 
