@@ -176,3 +176,23 @@ def test_review_code_endpoint_reviews_a_shell_snippet_offline(db_env):
     assert ("rules", "shell-command-injection", 3, "high") in found
     assert ("shellcheck", "SC2164", 4, "low") in found
     assert "shell (1)" in response.json["feedback"] and "Not checked" not in response.json["feedback"]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ('target=$1\neval "deploy $target"\n', [(2, "high")]),
+        ('local n="$1"\nsh -c "ls ${n}"\n', [(2, "high")]),
+        ('bash -c "$2"\n', [(1, "high")]),
+        ('. "$1"\n', [(1, "high")]),
+        ('eval "$(echo $1)"\n', [(1, "high")]),
+        ('eval "$HOOK"\n', [(1, "low")]),
+        ('eval "$(ssh-agent -s)"\n', []),  # a fixed command's output: no variable reaches eval
+        ("source ./lib.sh\n", []),
+        ('echo "$1"\nprintf "%s" "$@"\n', []),
+    ],
+)
+def test_shell_command_injection_needs_a_variable_and_is_high_for_arguments(script, expected):
+    findings = analyse([SourceFile(path="run.sh", content=f"#!/bin/bash\n{script}")], "")
+    found = [(f.line - 1, f.severity) for f in findings if f.rule == "shell-command-injection"]
+    assert found == expected
