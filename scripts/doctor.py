@@ -102,7 +102,7 @@ _WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]{10,}$")
 
 def _stripe(settings: Settings) -> Result:
     if not settings.stripe_secret_key:
-        return Result("stripe", SKIP, "no STRIPE_SECRET_KEY: billing answers 503 BILLING_DISABLED")
+        return Result("stripe", SKIP, "no STRIPE_SECRET_KEY: checkout and portal answer 503 BILLING_DISABLED")
     problems = []
     if not _STRIPE_KEY.match(settings.stripe_secret_key):
         problems.append("STRIPE_SECRET_KEY is not an sk_/rk_ live or test key")
