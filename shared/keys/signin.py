@@ -16,7 +16,8 @@ from datetime import datetime
 from shared import db
 from shared.config import get_settings
 from shared.errors import unauthorized
-from shared.keys.service import KEY_FORMAT, LAST_USED_EVERY, find_active, hash_key, record_use
+from shared.keys.format import KEY_FORMAT
+from shared.keys.service import LAST_USED_EVERY, find_active, hash_key, record_use
 from shared.models import utcnow
 
 log = logging.getLogger("coderevai.keys")
