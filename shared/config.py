@@ -23,6 +23,8 @@ RATE_LIMITS: dict[str, dict[str, int]] = {
     "review_repo": {"free": 5, "pro": 30},
     "generate_diff": {"free": 15, "pro": 75},
     "history": {"free": 120, "pro": 600},
+    # Creating API keys (POST /api/keys only): each is a database write and a secret to track.
+    "keys": {"free": 20, "pro": 20},
     # Web-vitals beacons, per client address rather than per user: plans do not apply.
     "metrics": {"free": 120},
 }
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     billing_success_url: str | None = None
     billing_cancel_url: str | None = None
+    # Stripe resends an event for up to 3 days and keeps it 30: fewer days could forget one it may still send.
+    stripe_event_retention_days: int = Field(default=90, ge=30, le=3650)
 
     github_token: str | None = None
     github_api_url: str = "https://api.github.com"

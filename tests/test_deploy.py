@@ -25,6 +25,8 @@ with open(os.environ["GCLOUD_LOG"], "a") as log:
     log.write(json.dumps({"args": args, "stdin_len": len(stdin), "source": source}) + "\\n")
 if "describe" in args[:3] and args[args.index("describe") + 1] in os.environ.get("GCLOUD_MISSING", "").split(","):
     sys.exit(1)
+if args[:2] == ["projects", "describe"]:
+    print("123456789")
 if args[:4] == ["secrets", "versions", "access", "latest"]:
     print(json.loads(os.environ.get("GCLOUD_SECRETS", "{}")).get(args[args.index("--secret") + 1], ""), end="")
 if args[0] == "compute":  # load balancer resources live in a state file, as they would in the project
@@ -534,3 +536,33 @@ def test_url_map_of_some_functions_leaves_the_rest_to_the_front_end():
 
 def test_functions_lists_the_table_once_each_in_order():
     assert routes_script("functions").split() == list(dict.fromkeys(r.function for r in ROUTES))
+
+
+def test_the_stripe_event_purge_is_a_scheduled_job(full_deploy, tmp_path):
+    result, calls, _ = full_deploy
+    job = next(c for c in calls if c[:4] == ["run", "jobs", "deploy", "coderevai-purge"])
+    assert flag(job, "--command") == "python" and "--args=-m,shared.billing.purge" in job
+    assert flag(job, "--set-cloudsql-instances") == "proj:us-central1:db"
+    assert "DATABASE_URL=coderevai-database-url:latest" in flag(job, "--set-secrets")
+    source = ROOT / flag(job, "--source")
+    assert (source / "shared" / "billing" / "purge.py").exists()
+    assert "shared.billing.purge" in (source / "Procfile").read_text()
+    account = "123456789-compute@developer.gserviceaccount.com"
+    binding = next(c for c in calls if c[:4] == ["run", "jobs", "add-iam-policy-binding", "coderevai-purge"])
+    assert (flag(binding, "--member"), flag(binding, "--role")) == (f"serviceAccount:{account}", "roles/run.invoker")
+    # The scheduler job exists already (the fake describes it): updated, not created twice.
+    [schedule] = [c for c in calls if c[:2] == ["scheduler", "jobs"] and c[2] in ("create", "update")]
+    assert schedule[2:5] == ["update", "http", "coderevai-purge"]
+    assert flag(schedule, "--uri").endswith("/namespaces/proj/jobs/coderevai-purge:run")
+    assert flag(schedule, "--oauth-service-account-email") == account
+    assert flag(schedule, "--http-method") == "POST"
+
+    first, calls, _ = deploy(tmp_path, "--project", "proj", "--region", "us-central1", missing="coderevai-purge")
+    assert first.returncode == 0, first.stderr
+    assert [c[2] for c in calls if c[:2] == ["scheduler", "jobs"] and c[2] != "describe"] == ["create"]
+
+
+def test_without_the_webhook_no_purge_job(tmp_path):
+    result, calls, _ = deploy(tmp_path, "--project", "proj", "--region", "us-central1", "--functions", "history")
+    assert result.returncode == 0, result.stderr
+    assert not [c for c in calls if "coderevai-purge" in c or c[0] == "scheduler"]

@@ -26,8 +26,9 @@ def active(now: datetime):
     return col(ApiKey.isActive) & (col(ApiKey.expiresAt).is_(None) | (col(ApiKey.expiresAt) > now))
 
 
-def create_key(session: Session, user_id: str, name: str) -> tuple[str, str]:
-    """A new key for the user: (the key, shown this once; its id). 409 past MAX_ACTIVE_KEYS."""
+def create_key(session: Session, user_id: str, name: str, expires_at: datetime | None = None) -> tuple[str, str]:
+    """A new key for the user: (the key, shown this once; its id). 409 past MAX_ACTIVE_KEYS.
+    `expires_at` (naive UTC): sign-in refuses the key from then on."""
     if session.get_bind().dialect.name == "postgresql":
         # Two concurrent creations must not both see 9 keys and make 11.
         session.execute(
@@ -43,7 +44,7 @@ def create_key(session: Session, user_id: str, name: str) -> tuple[str, str]:
             f"You have {MAX_ACTIVE_KEYS} active API keys, the most allowed; revoke one to create another.",
         )
     key = new_key()
-    row = ApiKey(userId=user_id, keyHash=hash_key(key), name=name)
+    row = ApiKey(userId=user_id, keyHash=hash_key(key), name=name, expiresAt=expires_at)
     session.add(row)
     session.flush()
     return key, row.id
