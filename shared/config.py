@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(default=1, ge=1, le=5)
 
     gemini_api_key: str | None = None
+    # Gemini through Vertex AI instead, read under google-genai's own names, with application
+    # default credentials (the runtime service account on Google Cloud).
+    google_genai_use_vertexai: bool = False
+    google_cloud_project: str | None = None
+    google_cloud_location: str = "global"
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
     gemini_timeout_seconds: float = Field(default=60.0, gt=0, le=300)
@@ -150,6 +155,8 @@ class Settings(BaseSettings):
         if self.production:
             for name in self.missing_for_production():
                 raise ConfigError(f"{name} must be set when APP_ENV=production")
+        if self.google_genai_use_vertexai and not self.google_cloud_project:
+            raise ConfigError("GOOGLE_CLOUD_PROJECT must be set when GOOGLE_GENAI_USE_VERTEXAI is true")
         if self.stripe_secret_key:
             for name in ("stripe_price_id_pro", "billing_success_url", "billing_cancel_url"):
                 if not getattr(self, name):

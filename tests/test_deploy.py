@@ -566,3 +566,27 @@ def test_without_the_webhook_no_purge_job(tmp_path):
     result, calls, _ = deploy(tmp_path, "--project", "proj", "--region", "us-central1", "--functions", "history")
     assert result.returncode == 0, result.stderr
     assert not [c for c in calls if "coderevai-purge" in c or c[0] == "scheduler"]
+
+
+def test_vertex_ai_grants_the_runtime_account_and_sets_no_api_key(tmp_path):
+    env = {**ENV, "GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_CLOUD_LOCATION": "europe-west4"}
+    result, calls, _ = deploy(
+        tmp_path, "--project", "proj", "--region", "us-central1", "--functions", "review_code", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    [grant] = [c for c in calls if c[:2] == ["projects", "add-iam-policy-binding"]]
+    assert flag(grant, "--role") == "roles/aiplatform.user"
+    assert flag(grant, "--member") == "serviceAccount:123456789-compute@developer.gserviceaccount.com"
+    [function] = [c for c in calls if c[:2] == ["functions", "deploy"]]
+    assert "GEMINI_API_KEY" not in flag(function, "--set-secrets")
+    assert not [c for c in calls if c[0] == "secrets" and "coderevai-gemini-api-key" in c]
+    env_file = (ROOT / flag(function, "--env-vars-file")).read_text()
+    assert 'GOOGLE_GENAI_USE_VERTEXAI: "true"' in env_file
+    assert 'GOOGLE_CLOUD_PROJECT: "proj"' in env_file and 'GOOGLE_CLOUD_LOCATION: "europe-west4"' in env_file
+
+
+def test_without_vertex_ai_no_grant_and_the_key_secret(full_deploy):
+    _, calls, _ = full_deploy
+    assert not [c for c in calls if c[:2] == ["projects", "add-iam-policy-binding"]]
+    deploys = {c[2]: c for c in calls if c[:2] == ["functions", "deploy"]}
+    assert "GEMINI_API_KEY=coderevai-gemini-api-key:latest" in flag(deploys["review-code"], "--set-secrets")
