@@ -25,6 +25,8 @@ log = logging.getLogger("coderevai.http")
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 1024 * 1024
+# Cloud Run (under Cloud Functions gen2) refuses a larger HTTP/1 request body before we see it.
+PLATFORM_MAX_BODY_BYTES = 32 * 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # A refused request writes no usage row: shedding load must not cost a database write each, and a
 # database that is down cannot take one.
