@@ -82,7 +82,8 @@ def review_code(
         outcome = engine.review_snippet(
             part.text, language=language, modes=modes, custom_prompt=custom_prompt, file_name=file_name
         )
-        prose = outcome.feedback.removesuffix(report.findings_section(outcome.findings)).strip()
+        # The part's own findings list goes: the whole code's list, with its lines, closes the feedback.
+        prose = outcome.feedback.rpartition(report.FINDINGS_HEADING)[0].strip() or outcome.feedback
         sections.append(f"### Lines {part.first_line}-{part.last_line}\n\n{prose}")
         findings += [_shifted(f, part.first_line - 1) for f in outcome.findings]
         model = outcome.model
