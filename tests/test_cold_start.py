@@ -89,7 +89,7 @@ TABLES_AT_START = {
     "review_code": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
     "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
     "stripe_webhook": {"user_subscription", "stripe_event"},
-    "keys": {"api_usage", "api_key"},
+    "keys": {"user_subscription", "api_usage", "api_key"},  # creating a key is rate-limited: the limiter imports the plans
     "health": {"user_subscription"},  # the limiter, probed for its store, imports the plans
     # The limiter (per address here) imports the plans, and with them UserSubscription.
     "metrics": {"user_subscription"},
