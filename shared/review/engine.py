@@ -114,7 +114,7 @@ def static_review(
     """The whole review when no model is configured: the static pass and what it found."""
     found = by_severity(static.analyse(files, language, modes) if static_findings is None else static_findings)
     return ReviewOutcome(
-        feedback=report.static_feedback(found, static.coverage(files, language)),
+        feedback=report.static_feedback(found, static.coverage(files, language, found)),
         findings=found,
         model=STATIC_MODEL,
         usage=Usage(),

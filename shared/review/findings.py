@@ -1,4 +1,5 @@
-"""One finding, whichever analyser made it: ruff, bandit, our structural rules, the secrets check or the model."""
+"""One finding, whichever analyser made it: ruff, bandit, our structural rules, shellcheck, hadolint,
+zizmor, the secrets check or the model."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
-FindingSource = Literal["ruff", "bandit", "rules", "secrets", "model"]
+FindingSource = Literal["ruff", "bandit", "rules", "secrets", "model", "shellcheck", "hadolint", "zizmor"]
 Verdict = Literal["confirmed", "false_positive"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "high", "medium", "low", "info")
 

@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from shared.review.findings import Finding
+from shared.review.static.dockerfile import LINT_CODES as HADOLINT_LINT
+from shared.review.static.shell import LINT_CODES as SHELLCHECK_LINT
+from shared.review.static.workflows import LINT_CODES as ZIZMOR_LINT
 
 # family -> {source: rule ids}; "SIM*" stands for every rule id that starts with SIM. ruff's port of
 # bandit (S-codes) carries bandit's numbers, so S101 is B101 when it is selected.
@@ -51,6 +54,8 @@ LINT_FAMILIES: dict[str, dict[str, tuple[str, ...]]] = {
     "performance micro-hints": {"ruff": ("PERF*",)},
     "useless expressions": {"ruff": ("B018", "B011")},
     "assert in tests": {"bandit": ("B101",), "ruff": ("S101",)},
+    # shellcheck's info and style, hadolint's pins and caches, zizmor's pedantic audits
+    "script and image hygiene": {"shellcheck": SHELLCHECK_LINT, "hadolint": HADOLINT_LINT, "zizmor": ZIZMOR_LINT},
 }
 
 # mode -> the lint families it asks for (modes not listed ask for none).
