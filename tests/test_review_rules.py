@@ -1,5 +1,6 @@
-"""Our structural rules: each fires on its positive case and stays quiet on its negative one, in
-every grammar it is written for (JavaScript rules also on TypeScript)."""
+"""Our structural rules: each fires on its positive case, at its own severity, and stays quiet on
+its negative one, in every grammar it is written for (JavaScript rules also on TypeScript). Sinks
+rate by what reaches them (tests/fixtures/sink_cases.yml)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from shared.review.outcome import SourceFile
 from shared.review.static import rules
 from tests.conftest import ROOT
 
-CASES = yaml.safe_load((ROOT / "tests" / "fixtures" / "rule_cases.yml").read_text(encoding="utf-8"))
+FIXTURES = ROOT / "tests" / "fixtures"
+CASES = {
+    rule_id: pair
+    for path in sorted(FIXTURES.glob("rule_cases*.yml"))
+    for rule_id, pair in yaml.safe_load(path.read_text(encoding="utf-8")).items()
+}
+SINK_CASES = yaml.safe_load((FIXTURES / "sink_cases.yml").read_text(encoding="utf-8"))
 GRAMMARS = {"python": ["python"], "js": ["javascript", "typescript", "tsx"], "go": ["go"], "java": ["java"],
             "html": ["html"]}  # fmt: skip
 
@@ -29,6 +36,11 @@ def fired(code: str, grammar: str) -> set[str]:
     return {finding.rule for finding in rules.scan([(SourceFile(path="", content=code), grammar)])}
 
 
+def severities(code: str, grammar: str, rule_id: str) -> set[str]:
+    found = rules.scan([(SourceFile(path="", content=code), grammar)])
+    return {finding.severity for finding in found if finding.rule == rule_id}
+
+
 def test_every_rule_has_a_positive_and_a_negative_case():
     ids = [rule.id for rule in all_rules()]
     assert len(ids) == len(set(ids))
@@ -41,8 +53,22 @@ def test_rule_fires_on_its_case_and_not_on_the_safe_one(rule_id, grammar, positi
     if grammar == "typescript" and rule_id == "js-react-dangerous-html":
         assert not applies  # plain .ts has no JSX: the tsx grammar covers it
         return
-    assert rule_id in fired(positive, grammar)
+    [rule] = [rule for rule in rules.rules_for(grammar) if rule.id == rule_id]
+    assert severities(positive, grammar, rule_id) == {rule.severity}  # a source reaches every positive case
     assert rule_id not in fired(negative, grammar)
+
+
+@pytest.mark.parametrize("case", SINK_CASES, ids=[f"{case['rule']}: {case['why']}" for case in SINK_CASES])
+def test_a_sink_is_rated_by_what_reaches_it(case):
+    expected = {case["severity"]} if case["severity"] else set()
+    assert severities(case["code"], case["grammar"], case["rule"]) == expected
+
+
+def test_an_unsourced_sink_says_to_check_the_value():
+    code = "def render(source):\n    return render_template_string(source)\n"
+    [finding] = rules.scan([(SourceFile(path="lib.py", content=code), "python")])
+    assert finding.severity == "low" and "check where this value comes from" in finding.detail
+    assert finding.rule == "python-template-injection"
 
 
 def test_findings_carry_rule_file_line_and_advice():

@@ -62,6 +62,47 @@ def test_batch_findings_carry_their_file_and_other_languages_get_rules_not_pytho
     assert not [f for f in findings if f.file == "web/config.js" and f.source in ("ruff", "bandit")]
 
 
+def bandit_alone(file):
+    import tempfile
+    from pathlib import Path
+
+    from shared.review.static import python_tools
+
+    with tempfile.TemporaryDirectory() as workdir:
+        root = Path(workdir)
+        return python_tools.bandit_findings(root, python_tools.write_copies([(0, file)], root))
+
+
+def test_bandit_injection_tests_are_high_only_when_a_source_reaches_the_line():
+    code = (
+        "import os\nimport pickle\n\n\n"
+        "@app.route('/users/<name>')\n"
+        "def user(name):\n"
+        "    return cursor.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)\n\n\n"
+        "def compile_query(table, name):\n"
+        "    return cursor.execute(\"SELECT * FROM %s WHERE name = '%s'\" % (table, name))\n\n\n"
+        "def restore():\n"
+        "    return pickle.loads(request.get_data())\n\n\n"
+        "def load(blob):\n"
+        "    data = blob\n"
+        "    return pickle.loads(blob)\n"
+    )
+    bandit = bandit_alone(SourceFile(path="app/db.py", content=code))  # before merging with the rules' findings
+    rated = {(f.rule, f.line): f for f in bandit if f.rule in ("B608", "B301")}
+    assert {key: f.severity for key, f in rated.items()} == {
+        ("B608", 7): "high",  # a Flask view's URL argument
+        ("B608", 11): "low",  # a library function's parameter
+        ("B301", 15): "high",  # the request body
+        ("B301", 20): "low",
+    }
+    assert "check where this value comes from" in rated[("B608", 11)].detail
+    weak = "import hashlib\ndef etag(body):\n    return hashlib.md5(body).hexdigest()\n"
+    weak += "def store(password):\n    return hashlib.md5(password.encode()).hexdigest()\n"
+    hashes = [f for f in bandit_alone(SourceFile(path="a.py", content=weak)) if f.rule == "B324"]
+    assert [(f.line, f.severity) for f in hashes] == [(3, "low"), (5, "high")]  # as js/java-weak-hash
+    assert "check where" not in rated[("B608", 7)].detail
+
+
 def test_syntax_errors_are_reported_not_fatal():
     findings = analyse([SourceFile(path="broken.py", content="def f(:\n    pass\n")], "python")
     assert any(f.source == "ruff" and f.category == "syntax" and f.line == 1 for f in findings)

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from shared.config import get_settings
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
-from shared.review.static import external
+from shared.review.static import external, rules
 
 log = logging.getLogger("coderevai.review.static")
 
@@ -41,6 +41,26 @@ _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B
 _RUFF_HIGH = {"F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B008", "B012"}
 _RUFF_LOW = {"F401", "F841", "F541"}
 _BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
+# bandit's injection tests where the sink is routine in libraries (an SQL toolkit builds SQL, a
+# client fetches URLs, a cache unpickles): high when request data, a route parameter or the command
+# line reaches the line within its function (the structural rules' sources), otherwise low. Shell
+# (B602/B604/B605) and eval/exec (B307/B102) keep bandit's own rating: a non-literal command with
+# shell=True or an eval is a hazard wherever its value comes from, and its fix (an argument list,
+# ast.literal_eval) always available.
+BANDIT_SINKS = {
+    "B608",  # SQL built from strings
+    "B610",  # Django extra()
+    "B611",  # Django RawSQL
+    "B301",  # pickle
+    "B302",  # marshal
+    "B310",  # urlopen of a URL (SSRF, file://)
+}
+_STATEMENTS = ("expression_statement", "return_statement")
+_PASSWORD = re.compile(r"pass|pwd", re.I)
+# Text without which bandit raises none of BANDIT_SINKS on a file.
+_SINK_HINTS = re.compile(
+    r"(?i)select|insert|update|delete|extra|rawsql|shell|system|popen|eval|exec|pickle|marshal|urlopen"
+)
 _BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 _BANDIT_FIELDS = ("filename", "test_id", "test_name", "issue_text", "issue_severity", "issue_confidence", "line_number")
 _bandit_lock = threading.Lock()
@@ -83,6 +103,9 @@ def start_bandit(root: Path, names: dict[str, SourceFile]) -> Future | None:
 
 
 def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | None = None) -> list[Finding]:
+    early: dict[str, set[int]] = {}
+    if started is not None:  # bandit works in its own process meanwhile: which lines sources reach, now
+        early = {name: _reached(file.content) for name, file in names.items() if _SINK_HINTS.search(file.content)}
     items = None
     if started is not None:
         try:
@@ -92,10 +115,17 @@ def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | 
     if items is None:
         items = bandit_items([str(root / name) for name in names])
     findings = []
+    sinks: dict[str, set[int]] = {}  # file name -> lines of sink findings, to check for sources
     for item in items:
-        file = names.get(_relative(item["filename"], root))
+        if item.get("test_id") in BANDIT_SINKS and item.get("line_number"):
+            sinks.setdefault(_relative(item["filename"], root), set()).add(item["line_number"])
+    reached = {name: early[name] & lines if name in early else _reached(names[name].content, lines)
+               for name, lines in sinks.items() if name in names}  # fmt: skip
+    for item in items:
+        name = _relative(item["filename"], root)
+        file = names.get(name)
         if file is not None:
-            findings.append(_from_bandit(item, file))
+            findings.append(_from_bandit(item, file, item.get("line_number") in reached.get(name, ())))
     return findings
 
 
@@ -212,18 +242,27 @@ def _in_annotation(content: str, item: dict) -> bool:
     return bool(re.search(r"(->|:)\s*[\"'\[\w., |]*$", before)) and "=" not in before.rsplit(":", 1)[-1]
 
 
-def _from_bandit(item: dict, file: SourceFile) -> Finding:
+def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding:
     text = item.get("issue_text") or "bandit finding"
+    severity = _BANDIT_SEVERITY.get(item.get("issue_severity", ""), "low")
     if item.get("test_id") in _BANDIT_QUOTES_PASSWORD:
         text = "Possible hard-coded password"  # bandit's own text quotes it, and findings reach the model
     cwe = (item.get("issue_cwe") or {}).get("id")
     detail = f"bandit {item.get('test_id')} ({item.get('test_name')}"
     detail += f", CWE-{cwe}" if cwe else ""
     detail += f", confidence {str(item.get('issue_confidence', '')).lower()}): {text}"
+    if item.get("test_id") == "B324":  # MD5/SHA-1: as our rules rate them, high for passwords only
+        severity = "high" if _PASSWORD.search(_line(file.content, item.get("line_number"))) else "low"
+    if item.get("test_id") in BANDIT_SINKS:  # rated as our rules' sinks are: by what reaches them
+        if reached:
+            severity = "high"
+        else:
+            severity = "low" if severity != "info" else severity
+            detail += rules.UNSOURCED_NOTE
     if item.get("more_info"):
         detail += f" See {item['more_info']}"
     return Finding(
-        severity=_BANDIT_SEVERITY.get(item.get("issue_severity", ""), "low"),
+        severity=severity,
         category="security",
         title=text[:300],
         detail=detail[:4000],
@@ -232,6 +271,18 @@ def _from_bandit(item: dict, file: SourceFile) -> Finding:
         source="bandit",
         rule=item.get("test_id"),
     )
+
+
+def _reached(content: str, lines: set[int] | None = None) -> set[int]:
+    """Of these lines (all: None), those a source reaches within their function."""
+    if lines is None:
+        lines = set(range(1, content.count("\n") + 2))
+    return rules.reached_lines(content, "python", lines, _STATEMENTS)
+
+
+def _line(content: str, number: int | None) -> str:
+    lines = content.split("\n")
+    return lines[number - 1] if number and 1 <= number <= len(lines) else ""
 
 
 def _safe_name(path: str) -> str:
