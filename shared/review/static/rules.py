@@ -27,19 +27,26 @@ GRAMMARS = {
     ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
     ".go": "go", ".java": "java", ".html": "html", ".htm": "html", ".jinja": "html", ".jinja2": "html",
     ".j2": "html", ".vue": "html", ".ejs": "html", ".hbs": "html", ".handlebars": "html",
+    ".php": "php", ".phtml": "php", ".rb": "ruby", ".rake": "ruby", ".erb": "erb", ".cs": "csharp",
+    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust",
 }  # fmt: skip
 # A snippet's language hint -> its grammar, when the snippet has no file name.
 LANGUAGE_HINTS = {
     "python": "python", "py": "python", "python3": "python", "javascript": "javascript", "js": "javascript",
     "node": "javascript", "jsx": "javascript", "typescript": "typescript", "ts": "typescript", "tsx": "tsx",
     "go": "go", "golang": "go", "java": "java", "html": "html", "jinja": "html", "jinja2": "html",
-    "django": "html", "vue": "html",
+    "django": "html", "vue": "html", "php": "php", "ruby": "ruby", "rb": "ruby", "rails": "ruby",
+    "erb": "erb", "csharp": "csharp", "c#": "csharp", "cs": "csharp", "kotlin": "kotlin", "kt": "kotlin",
+    "rust": "rust", "rs": "rust",
 }  # fmt: skip
 # Which rule file covers which grammar (TypeScript is JavaScript with types, as far as these rules go).
 RULE_FILES = {
     "python": "python", "javascript": "javascript", "typescript": "javascript", "tsx": "javascript",
-    "go": "go", "java": "java", "html": "html",
+    "go": "go", "java": "java", "html": "html", "php": "php", "ruby": "ruby", "erb": "ruby",
+    "csharp": "csharp", "kotlin": "kotlin", "rust": "rust",
 }  # fmt: skip
+# Grammars ast-grep lacks, parsed as another after a rewrite: an ERB template as the Ruby it runs.
+PARSED_AS = {"erb": "ruby"}
 
 
 class Rule(NamedTuple):
@@ -78,10 +85,12 @@ _load_lock = threading.Lock()
 
 class Taint(NamedTuple):
     """How a rule family finds the local names bound to request data: `config` matches the binding
-    (an assignment, a declaration), `field` holds the bound name(s)."""
+    (an assignment, a declaration), `field` holds the bound name(s) (none: the binding is the name),
+    `kinds` are the grammar's node kinds of a name (PHP's `$id` is a variable_name)."""
 
     config: dict[str, Any]
-    field: str
+    field: str | None
+    kinds: tuple[str, ...] = ("identifier",)
 
 
 class Family(NamedTuple):
@@ -102,7 +111,8 @@ def _family(family: str) -> Family:
     utils = data.get("utils") or {}
     taint = None
     if names := data.get("tainted_names"):
-        taint = Taint({"rule": names["rule"], "utils": utils}, names["name"])
+        kinds = tuple(names.get("kinds", ("identifier",)))
+        taint = Taint({"rule": names["rule"], "utils": utils}, names.get("name"), kinds)
     rules = []
     for item in data["rules"]:
         config = {"rule": item["rule"], "utils": {**utils, **(item.get("utils") or {})}}
@@ -164,7 +174,7 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
         chosen = [rule for rule in family.rules if _applies(rule, file.content)]
         if not chosen:
             continue
-        root = SgRoot(file.content, grammar).root()
+        root = SgRoot(_source_for(file.content, grammar), PARSED_AS.get(grammar, grammar)).root()
         tainted = _tainted_util(root, family.taint if any(rule.tainted for rule in chosen) else None)
         for rule in chosen:
             config = {**rule.config, "utils": {**rule.config["utils"], "tainted": tainted}}
@@ -190,6 +200,14 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
     return findings
 
 
+def _source_for(text: str, grammar: str) -> str:
+    if grammar == "erb":
+        from shared.review.static.erb import as_ruby
+
+        return as_ruby(text)
+    return text
+
+
 def _applies(rule: Rule, text: str) -> bool:
     if rule.requires and not any(needle in text for needle in rule.requires):
         return False
@@ -202,16 +220,17 @@ def _tainted_util(root: Any, taint: Taint | None) -> dict[str, Any]:
         return {"matches": "from-request"}
     names: set[str] = set()
     for binding in root.find_all(taint.config):
-        target = binding.field(taint.field)
+        target = binding.field(taint.field) if taint.field else binding
         if target is None:
             continue
         # The name itself, or each name of a tuple or list target (a, b = ...); never the parts
         # of an attribute (self.x = ... must not make `self` tainted).
-        targets = [target] if target.kind() == "identifier" else target.children()
-        names.update(node.text() for node in targets if node.kind() == "identifier")
+        targets = [target] if target.kind() in taint.kinds else target.children()
+        names.update(node.text() for node in targets if node.kind() in taint.kinds)
         if len(names) >= MAX_TAINTED_NAMES:
             break
     if not names:
         return {"matches": "from-request"}
     alternation = "|".join(re.escape(name) for name in sorted(names))
-    return {"any": [{"matches": "from-request"}, {"kind": "identifier", "regex": f"^(?:{alternation})$"}]}
+    named = [{"kind": kind, "regex": f"^(?:{alternation})$"} for kind in taint.kinds]
+    return {"any": [{"matches": "from-request"}, *named]}
