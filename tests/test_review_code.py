@@ -119,7 +119,7 @@ def test_offline_review_of_javascript_runs_our_rules_and_names_what_it_cannot_ch
             "ruby",
             "app/controllers/imports_controller.rb",
             "class ImportsController < ApplicationController\n  def create\n    data = Marshal.load(Base64.decode64(params[:blob]))\n"
-            "    system(\"convert #{params[:file]} out.png\")\n  end\n\n  def helper(path)\n    File.read(path)\n  end\nend\n",
+            '    system("convert #{params[:file]} out.png")\n  end\n\n  def helper(path)\n    File.read(path)\n  end\nend\n',
             [("ruby-command-injection", 4, "critical"), ("ruby-unsafe-deserialization", 3, "critical")],
         ),
     ],

@@ -55,7 +55,9 @@ def findings(code: str, grammar: str, path: str = ""):
     return rules.scan([(SourceFile(path=path, content=code), grammar)])
 
 
-@pytest.mark.parametrize(("grammar", "rule_id", "routed", "library"), SOURCE_SINK, ids=[case[1] for case in SOURCE_SINK])
+@pytest.mark.parametrize(
+    ("grammar", "rule_id", "routed", "library"), SOURCE_SINK, ids=[case[1] for case in SOURCE_SINK]
+)
 def test_request_data_reaching_a_sink_is_reported_a_library_parameter_is_not(grammar, rule_id, routed, library):
     rule = next(rule for rule in rules.rules_for(grammar) if rule.id == rule_id)
     reported = [finding for finding in findings(routed, grammar) if finding.rule == rule_id]
@@ -73,7 +75,9 @@ def test_erb_template_is_checked_as_the_ruby_it_runs_on_its_own_lines():
         "  <div><%= raw post.body %></div>\n"
         "<% end %>\n"
     )
-    found = sorted((finding.line, finding.rule, finding.severity) for finding in findings(template, "erb", "v.html.erb"))
+    found = sorted(
+        (finding.line, finding.rule, finding.severity) for finding in findings(template, "erb", "v.html.erb")
+    )
     assert found == [(3, "ruby-xss", "high"), (5, "ruby-unescaped-output", "medium")]
 
 
