@@ -96,6 +96,9 @@ class Taint(NamedTuple):
 class Family(NamedTuple):
     rules: tuple[Rule, ...]
     taint: Taint | None
+    # Text one of which a file must hold to contain request data at all (`sources_require:`): in a
+    # file with none, the rules that ask for request data cannot match and are not run.
+    sources_require: tuple[str, ...] = ()
 
 
 MAX_TAINTED_NAMES = 2000  # one regex alternation per rule run: keep it a sane size
@@ -133,7 +136,7 @@ def _family(family: str) -> Family:
                 "tainted" in repr(item["rule"]) or "tainted" in repr(item.get("constraints")),
             )
         )
-    return Family(tuple(rules), taint)
+    return Family(tuple(rules), taint, tuple(data.get("sources_require", ())))
 
 
 def _in_context(node: Any, context: dict[str, str]) -> Any:
@@ -171,7 +174,8 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
     for file, grammar in files:
         family = family_for(grammar)
         # A substring test is microseconds; a rule's walk over a large tree is milliseconds.
-        chosen = [rule for rule in family.rules if _applies(rule, file.content)]
+        sourced = not family.sources_require or any(needle in file.content for needle in family.sources_require)
+        chosen = [rule for rule in family.rules if _applies(rule, file.content) and (sourced or not rule.tainted)]
         if not chosen:
             continue
         root = SgRoot(_source_for(file.content, grammar), PARSED_AS.get(grammar, grammar)).root()
