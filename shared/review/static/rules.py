@@ -4,10 +4,38 @@ language family under rules/, each rule with a positive and a negative case in t
 
 Why ast-grep and not semgrep: semgrep's open-source engine is a separate OCaml binary driven by a
 Python CLI (1.7-2.2 s per call here, 58 MB wheel, 330 MB installed, LGPL-2.1); ast-grep-py is one
-MIT-licensed extension module (5.7 MB wheel) that parses and matches in milliseconds in-process."""
+MIT-licensed extension module (5.7 MB wheel) that parses and matches in milliseconds in-process.
+
+Sources and sinks (what a rule file may declare besides `utils` and `rules`):
+- `utils.request-data`: nodes that are outside data wherever they appear (`request.args`, `req.body`,
+  `r.FormValue(...)`, `getParameter(...)`, `input()`, `sys.argv`, `os.Args`...); `utils.from-request`:
+  request data or a node containing it.
+- `functions: [kinds]`: the node kinds that open a function scope (functions, methods, lambdas);
+  `identifiers: [kinds]` the kinds that name a variable (default `identifier`).
+- `tainted_names: {rule, name}`: a binding from request data (the rule should use `matches:
+  from-request`); `name` is the field holding the bound name(s). The name is a source in the
+  function that binds it (and functions nested in it), never in another one. Bindings are collected
+  once per file and keyed by their enclosing function's range (a per-use search of the enclosing
+  function went quadratic); chains (`a = req.x; b = f(a)`) are followed in a few more passes, each
+  widening `from-request` to the names known so far.
+- `route_handlers: {rule, params, objects}`: `rule` matches a function node a framework routes to;
+  `params` (a rule, run inside that function) selects parameter identifiers whose values are
+  sources (Flask view arguments, Spring `@RequestParam`, `main`'s `args`); `objects` selects request
+  objects (`r *http.Request`, `HttpServletRequest request`), a source only where a field or method
+  of theirs is read (`r.Form`), not when passed whole (`http.Redirect(w, r, ...)`).
+- `bound_names: {util: {rule, name}}`: names the file binds to some shape (an SQL string built with
+  `+`), offered to the rules as util `util` (file-wide, a pattern's pre-condition).
+- Rule level: `severity` is for a sink that outside data reaches; `unsourced: low | info | none`
+  makes the rule a sink: its pattern matches without a taint condition, and the engine checks that
+  a source lies in the sink's arguments (the `arguments` field, else an assignment's `right`, else
+  the whole match) within the enclosing function. Unreached, the finding is reported at the
+  `unsourced` severity and says so (`none`: not reported). A rule without `unsourced` whose pattern
+  uses the `tainted` util (request data, or a tainted name anywhere in the file) is checked the same
+  way, with `none`. Other rules (configuration: debug on, TLS off) report what their pattern matches."""
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import threading
@@ -61,6 +89,8 @@ class Rule(NamedTuple):
     requires: tuple[str, ...]  # text a match must contain, one of them: without any, the rule is not run
     unless: tuple[str, ...]  # text that makes the file safe for the rule (a hardening call anywhere in it)
     tainted: bool  # whether it asks for request data (the per-file `tainted` util is built only then)
+    unsourced: Severity | None  # a sink's severity when no source reaches it (None: not reported)
+    sink: bool  # whether the engine checks that a source reaches the match (see the docstring)
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -84,24 +114,39 @@ _load_lock = threading.Lock()
 
 
 class Taint(NamedTuple):
-    """How a rule family finds the local names bound to request data: `config` matches the binding
-    (an assignment, a declaration), `field` holds the bound name(s) (none: the binding is the name),
-    `kinds` are the grammar's node kinds of a name (PHP's `$id` is a variable_name)."""
+    """How a rule family finds the local names bound to something: `config` matches the binding
+    (an assignment, a declaration), `field` holds the bound name(s) (none: the binding itself is
+    the name, or holds it among its children)."""
 
     config: dict[str, Any]
     field: str | None
-    kinds: tuple[str, ...] = ("identifier",)
+
+
+class Handlers(NamedTuple):
+    """Functions a framework routes to: `config` matches them; `params` selects the parameters
+    that are values from outside, `objects` the request objects (sources where a member is read)."""
+
+    config: dict[str, Any]
+    params: dict[str, Any] | None
+    objects: dict[str, Any] | None
 
 
 class Family(NamedTuple):
     rules: tuple[Rule, ...]
     taint: Taint | None
+    handlers: Handlers | None
+    functions: frozenset[str]
+    request_data: dict[str, Any] | None  # the `request-data` util, with the family's utils
+    bound: dict[str, Taint]  # `bound_names`: util name -> how its names are bound
+    identifiers: tuple[str, ...]  # the node kinds that name a variable
     # Text one of which a file must hold to contain request data at all (`sources_require:`): in a
     # file with none, the rules that ask for request data cannot match and are not run.
     sources_require: tuple[str, ...] = ()
 
 
 MAX_TAINTED_NAMES = 2000  # one regex alternation per rule run: keep it a sane size
+TAINT_PASSES = 4  # a = req.x; b = f(a); c = g(b): each pass follows one more step
+UNSOURCED_NOTE = " No request data or route parameter reaches it in this function: check where this value comes from."
 
 
 @cache
@@ -114,13 +159,25 @@ def _family(family: str) -> Family:
     utils = data.get("utils") or {}
     taint = None
     if names := data.get("tainted_names"):
-        kinds = tuple(names.get("kinds", ("identifier",)))
-        taint = Taint({"rule": names["rule"], "utils": utils}, names.get("name"), kinds)
+        taint = Taint({"rule": names["rule"], "utils": utils}, names.get("name"))
+    handlers = None
+    if routed := data.get("route_handlers"):
+        handlers = Handlers(
+            {"rule": routed["rule"], "utils": utils},
+            {"rule": routed["params"], "utils": utils} if routed.get("params") else None,
+            {"rule": routed["objects"], "utils": utils} if routed.get("objects") else None,
+        )
+    bound = {
+        util: Taint({"rule": item["rule"], "utils": utils}, item["name"])
+        for util, item in (data.get("bound_names") or {}).items()
+    }
     rules = []
     for item in data["rules"]:
         config = {"rule": item["rule"], "utils": {**utils, **(item.get("utils") or {})}}
         if "constraints" in item:
             config["constraints"] = item["constraints"]
+        tainted = "tainted" in repr(item["rule"]) or "tainted" in repr(item.get("constraints"))
+        unsourced = item.get("unsourced")
         rules.append(
             Rule(
                 item["id"],
@@ -133,10 +190,23 @@ def _family(family: str) -> Family:
                 frozenset(item.get("skip", ())),
                 tuple(item.get("requires", ())),
                 tuple(item.get("unless", ())),
-                "tainted" in repr(item["rule"]) or "tainted" in repr(item.get("constraints")),
+                tainted,
+                None if unsourced in (None, "none") else unsourced,
+                "unsourced" in item or tainted,
             )
         )
-    return Family(tuple(rules), taint, tuple(data.get("sources_require", ())))
+    request_data = {"rule": {"matches": "request-data"}, "utils": utils} if "request-data" in utils else None
+    identifiers = tuple(data.get("identifiers") or ("identifier",))
+    return Family(
+        tuple(rules),
+        taint,
+        handlers,
+        frozenset(data.get("functions") or ()),
+        request_data,
+        bound,
+        identifiers,
+        tuple(data.get("sources_require") or ()),
+    )
 
 
 def _in_context(node: Any, context: dict[str, str]) -> Any:
@@ -179,21 +249,35 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
         if not chosen:
             continue
         root = SgRoot(_source_for(file.content, grammar), PARSED_AS.get(grammar, grammar)).root()
-        tainted = _tainted_util(root, family.taint if any(rule.tainted for rule in chosen) else None)
+        # Sources are found when a rule's pattern asks for them, or on a sink's first match.
+        sources = Sources(root, family) if any(rule.tainted for rule in chosen) else None
+        utils = {"tainted": sources.tainted_util() if sources else {"matches": "from-request"}}
+        for util, binding in family.bound.items():
+            if any(util in repr(rule.config) for rule in chosen):
+                utils[util] = _names_util(
+                    _bound_names(root, binding.config, binding.field, family.identifiers), family.identifiers
+                )
         for rule in chosen:
-            config = {**rule.config, "utils": {**rule.config["utils"], "tainted": tainted}}
+            config = {**rule.config, "utils": {**rule.config["utils"], **utils}}
             try:
                 matches = root.find_all(config)
             except RuntimeError:  # a rule the grammar cannot compile: the tests catch these, never a 500
                 log.exception("rule %s does not compile for %s", rule.id, grammar)
                 continue
             for node in matches:
+                severity, detail = rule.severity, f"{rule.id}: {rule.why}"
+                if rule.sink and sources is None:
+                    sources = Sources(root, family)
+                if rule.sink and not sources.reach(node):
+                    if rule.unsourced is None:
+                        continue
+                    severity, detail = rule.unsourced, detail + UNSOURCED_NOTE
                 findings.append(
                     Finding(
-                        severity=rule.severity,
+                        severity=severity,
                         category=rule.category,
                         title=rule.title,
-                        detail=f"{rule.id}: {rule.why}",
+                        detail=detail,
                         line=node.range().start.line + 1,
                         file=file.path or None,
                         suggestion=rule.fix,
@@ -218,23 +302,175 @@ def _applies(rule: Rule, text: str) -> bool:
     return not any(needle in text for needle in rule.unless)
 
 
-def _tainted_util(root: Any, taint: Taint | None) -> dict[str, Any]:
-    """The `tainted` util for one file: request data itself, or a name the file binds to it."""
-    if taint is None:
-        return {"matches": "from-request"}
+Scope = tuple[int, int]  # a function's (start, end) offsets; the file's own for module level
+
+
+class Sources:
+    """Where outside data is in one file: request data, route handler parameters, and names bound
+    from either, each name scoped to the function that binds it."""
+
+    def __init__(self, root: Any, family: Family) -> None:
+        self.root = root
+        self.family = family
+        end = root.range().end.index
+        self.file_scope: Scope = (0, end)
+        self.values: dict[Scope, set[str]] = {}  # names that hold outside data, per function
+        self.objects: dict[Scope, set[str]] = {}  # request objects, per function
+        self._handler_parameters()
+        self.positions: list[Scope] = []  # sorted (start, end) of every source in the file
+        self._tainted_bindings()
+
+    def reach(self, node: Any) -> bool:
+        """Whether a source lies in the sink's arguments (else an assignment's right side, else the match)."""
+        region = node.field("arguments") or node.field("right") or node
+        return _within(self.positions, region.range())
+
+    def tainted_util(self) -> dict[str, Any]:
+        """The `tainted` util for a rule's pattern: request data, or a tainted name anywhere in the
+        file (the engine then checks the scope of what the pattern matched)."""
+        if not (names := self._names()):
+            return {"matches": "from-request"}
+        named = _names_util(names, self.family.identifiers)
+        return {"any": [{"matches": "from-request"}, named, {"has": {**named, "stopBy": "end"}}]}
+
+    def _names(self) -> set[str]:
+        return set().union(*self.values.values(), *self.objects.values())
+
+    def _scope_of(self, node: Any) -> Scope:
+        for ancestor in node.ancestors():
+            if ancestor.kind() in self.family.functions:
+                span = ancestor.range()
+                return (span.start.index, span.end.index)
+        return self.file_scope
+
+    def _scopes(self, node: Any) -> list[Scope]:
+        spans = [ancestor.range() for ancestor in node.ancestors() if ancestor.kind() in self.family.functions]
+        return [(span.start.index, span.end.index) for span in spans] + [self.file_scope]
+
+    def _handler_parameters(self) -> None:
+        handlers = self.family.handlers
+        if handlers is None:
+            return
+        for function in self.root.find_all(handlers.config):
+            span = function.range()
+            scope = (span.start.index, span.end.index)
+            for config, into in ((handlers.params, self.values), (handlers.objects, self.objects)):
+                if config is None:
+                    continue
+                for parameter in function.find_all(config):
+                    if self._scope_of(parameter) == scope:  # not a nested function's parameter
+                        into.setdefault(scope, set()).add(parameter.text())
+
+    def _tainted_bindings(self) -> None:
+        taint = self.family.taint
+        if taint is None:
+            self.positions = self._positions()
+            return
+        seen: set[Scope] = set()
+        for _ in range(TAINT_PASSES):
+            self.positions = self._positions()
+            names = self._names()
+            config = taint.config
+            if names:
+                named = _names_util(names, self.family.identifiers)
+                widened = {"any": [config["utils"]["from-request"], named, {"has": {**named, "stopBy": "end"}}]}
+                config = {**config, "utils": {**config["utils"], "from-request": widened}}
+            grew = False
+            for binding in self.root.find_all(config):
+                span = binding.range()
+                key = (span.start.index, span.end.index)
+                target = binding.field(taint.field) if taint.field else binding
+                if key in seen or target is None:
+                    continue
+                if names and not _within(self.positions, span, skip=target.range()):
+                    continue  # a name of the same spelling, bound in another function
+                seen.add(key)
+                targets = [target] if target.kind() in self.family.identifiers else target.children()
+                bound = {node.text() for node in targets if node.kind() in self.family.identifiers}
+                scope = self._scope_of(binding)
+                if bound - self.values.get(scope, set()):
+                    self.values.setdefault(scope, set()).update(bound)
+                    grew = True
+                if sum(len(names) for names in self.values.values()) >= MAX_TAINTED_NAMES:
+                    break
+            if not grew:
+                return  # the positions of this pass are final
+        self.positions = self._positions()
+
+    def _positions(self) -> list[Scope]:
+        """Every source's span: request data, and each use of a name in a function where it holds
+        outside data (a request object only where one of its members is read)."""
+        found: list[Scope] = []
+        if self.family.request_data is not None:
+            for node in self.root.find_all(self.family.request_data):
+                span = node.range()
+                found.append((span.start.index, span.end.index))
+        if names := self._names():
+            for node in self.root.find_all({"rule": _names_util(names, self.family.identifiers)}):
+                if self._is_source(node):
+                    span = node.range()
+                    found.append((span.start.index, span.end.index))
+        return sorted(found)
+
+    def _is_source(self, node: Any) -> bool:
+        name, parent = node.text(), node.parent()
+        if parent is not None and not _is_reference(node, parent):
+            return False
+        scopes = self._scopes(node)
+        if any(name in self.values.get(scope, ()) for scope in scopes):
+            return True
+        member_read = parent is not None and parent.kind() in MEMBER_KINDS and _first_named(parent) == node
+        return member_read and any(name in self.objects.get(scope, ()) for scope in scopes)
+
+
+# Nodes whose first child is an object and whose other identifiers name its members or keywords.
+MEMBER_KINDS = {"attribute", "member_expression", "selector_expression", "field_access", "method_invocation",
+                "subscript", "subscript_expression", "index_expression"}  # fmt: skip
+_NOT_VALUES = {"attribute", "field_access", "method_invocation"}  # their later identifiers are member names
+
+
+def _is_reference(node: Any, parent: Any) -> bool:
+    """Whether an identifier reads a variable, not a member name (`x.data`) or a keyword (`f(data=1)`)."""
+    kind = parent.kind()
+    if kind in _NOT_VALUES:
+        return _first_named(parent) == node
+    if kind in ("keyword_argument", "pair"):
+        return _first_named(parent) != node
+    return True
+
+
+def _within(positions: list[Scope], span: Any, skip: Any = None) -> bool:
+    """Whether a source position lies inside the node's span (and outside `skip`, a binding's target)."""
+    start, end = span.start.index, span.end.index
+    for at in range(bisect.bisect_left(positions, (start, -1)), len(positions)):
+        position = positions[at]
+        if position[0] >= end:
+            return False
+        if position[1] <= end and not (skip is not None and skip.start.index <= position[0] < skip.end.index):
+            return True
+    return False
+
+
+def _first_named(node: Any) -> Any:
+    return next((child for child in node.children() if child.is_named()), None)
+
+
+def _names_util(names: set[str], kinds: tuple[str, ...]) -> dict[str, Any]:
+    """Identifiers spelled as one of the names (none: a rule that never matches)."""
+    alternation = "|".join(re.escape(name) for name in sorted(names)) or r"\x00"  # no identifier is a NUL
+    return {"any": [{"kind": kind} for kind in kinds], "regex": f"^(?:{alternation})$"}
+
+
+def _bound_names(root: Any, config: dict[str, Any], field: str | None, kinds: tuple[str, ...]) -> set[str]:
     names: set[str] = set()
-    for binding in root.find_all(taint.config):
-        target = binding.field(taint.field) if taint.field else binding
+    for binding in root.find_all(config):
+        target = binding.field(field) if field else binding
         if target is None:
             continue
         # The name itself, or each name of a tuple or list target (a, b = ...); never the parts
-        # of an attribute (self.x = ... must not make `self` tainted).
-        targets = [target] if target.kind() in taint.kinds else target.children()
-        names.update(node.text() for node in targets if node.kind() in taint.kinds)
+        # of an attribute (self.x = ... must not make `self` bound).
+        targets = [target] if target.kind() in kinds else target.children()
+        names.update(node.text() for node in targets if node.kind() in kinds)
         if len(names) >= MAX_TAINTED_NAMES:
             break
-    if not names:
-        return {"matches": "from-request"}
-    alternation = "|".join(re.escape(name) for name in sorted(names))
-    named = [{"kind": kind, "regex": f"^(?:{alternation})$"} for kind in taint.kinds]
-    return {"any": [{"matches": "from-request"}, *named]}
+    return names
