@@ -25,6 +25,12 @@ Sources and sinks (what a rule file may declare besides `utils` and `rules`):
   of theirs is read (`r.Form`), not when passed whole (`http.Redirect(w, r, ...)`).
 - `bound_names: {util: {rule, name}}`: names the file binds to some shape (an SQL string built with
   `+`), offered to the rules as util `util` (file-wide, a pattern's pre-condition).
+  In `tainted_names` and `bound_names`, `name` may be left out: the binding itself is the name, or
+  holds it among its children (a Kotlin `variable_declaration`, a Rust `let`'s pattern).
+- `sources_require: [text]`: a file holding none of these texts has no request data, so the rules
+  whose pattern asks for it (`tainted`) are not run on it.
+- ERB templates have no grammar here: they are rewritten into the Ruby they run (`erb.py`,
+  `PARSED_AS`) and checked by the Ruby rules.
 - Rule level: `severity` is for a sink that outside data reaches; `unsourced: low | info | none`
   makes the rule a sink: its pattern matches without a taint condition, and the engine checks that
   a source lies in the sink's arguments (the `arguments` field, else an assignment's `right`, else
