@@ -1,5 +1,6 @@
-"""Our structural rules: each fires on its positive case and stays quiet on its negative one, in
-every grammar it is written for (JavaScript rules also on TypeScript)."""
+"""Our structural rules: each fires on its positive case, at its own severity, and stays quiet on
+its negative one, in every grammar it is written for (JavaScript rules also on TypeScript). Sinks
+rate by what reaches them (tests/fixtures/sink_cases.yml)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from shared.review.outcome import SourceFile
 from shared.review.static import rules
 from tests.conftest import ROOT
 
-CASE_FILES = sorted((ROOT / "tests" / "fixtures").glob("rule_cases*.yml"))
-CASES_BY_FILE = {path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in CASE_FILES}
+FIXTURES = ROOT / "tests" / "fixtures"
+CASES_BY_FILE = {
+    path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(FIXTURES.glob("rule_cases*.yml"))
+}
 CASES = {rule_id: pair for cases in CASES_BY_FILE.values() for rule_id, pair in cases.items()}
+SINK_CASES = yaml.safe_load((FIXTURES / "sink_cases.yml").read_text(encoding="utf-8"))
 # Ruby rules run on ERB templates too (rewritten into the Ruby they run): each Ruby case is also
 # checked inside one <% %> tag; a rule for templates only has template cases.
 GRAMMARS = {"python": ["python"], "js": ["javascript", "typescript", "tsx"], "go": ["go"], "java": ["java"],
@@ -32,6 +36,11 @@ def cases():
 
 def fired(code: str, grammar: str) -> set[str]:
     return {finding.rule for finding in rules.scan([(SourceFile(path="", content=code), grammar)])}
+
+
+def severities(code: str, grammar: str, rule_id: str) -> set[str]:
+    found = rules.scan([(SourceFile(path="", content=code), grammar)])
+    return {finding.severity for finding in found if finding.rule == rule_id}
 
 
 def test_every_rule_has_a_positive_and_a_negative_case():
@@ -73,8 +82,22 @@ def test_rule_fires_on_its_case_and_not_on_the_safe_one(rule_id, grammar, positi
     elif not applies:
         assert grammar == "ruby"  # a template-only rule
         return
-    assert rule_id in fired(positive, grammar)
+    [rule] = [rule for rule in rules.rules_for(grammar) if rule.id == rule_id]
+    assert severities(positive, grammar, rule_id) == {rule.severity}  # a source reaches every positive case
     assert rule_id not in fired(negative, grammar)
+
+
+@pytest.mark.parametrize("case", SINK_CASES, ids=[f"{case['rule']}: {case['why']}" for case in SINK_CASES])
+def test_a_sink_is_rated_by_what_reaches_it(case):
+    expected = {case["severity"]} if case["severity"] else set()
+    assert severities(case["code"], case["grammar"], case["rule"]) == expected
+
+
+def test_an_unsourced_sink_says_to_check_the_value():
+    code = "def render(source):\n    return render_template_string(source)\n"
+    [finding] = rules.scan([(SourceFile(path="lib.py", content=code), "python")])
+    assert finding.severity == "low" and "check where this value comes from" in finding.detail
+    assert finding.rule == "python-template-injection"
 
 
 def test_findings_carry_rule_file_line_and_advice():

@@ -34,9 +34,10 @@ def test_python_snippet_gets_ruff_bandit_and_secrets_findings_on_the_right_lines
     assert ruff["ruff F401"].line == 1 and "`os` imported but unused" in ruff["ruff F401"].title
     assert ruff["ruff F401"].suggestion == "Remove unused import: `os`"
     bandit = by_source(findings, "bandit")
-    # eval is medium to bandit; the author's `# noqa  # nosec` ranks it one step lower, never hides it
+    # eval of input() is critical (a source reaches it); the author's `# noqa  # nosec` ranks it one
+    # step lower, never hides it
     [eval_call] = [f for f in bandit if "B307" in f.detail]
-    assert (eval_call.line, eval_call.severity, eval_call.category) == (6, "low", "security")
+    assert (eval_call.line, eval_call.severity, eval_call.category) == (6, "high", "security")
     assert "suppression comment" in eval_call.detail
     secrets = by_source(findings, "secrets")
     assert [(f.line, f.severity, f.title) for f in secrets] == [(10, "critical", "Private key in source code")]
@@ -59,6 +60,37 @@ def test_batch_findings_carry_their_file_and_other_languages_get_rules_not_pytho
         ("../../etc/evil.py", 3, "bandit"),
     }
     assert not [f for f in findings if f.file == "web/config.js" and f.source in ("ruff", "bandit")]
+
+
+def test_bandit_injection_tests_are_high_only_when_a_source_reaches_the_line():
+    code = (
+        "import os\nimport pickle\n\n\n"
+        "@app.route('/users/<name>')\n"
+        "def user(name):\n"
+        "    return cursor.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)\n\n\n"
+        "def compile_query(table, name):\n"
+        "    return cursor.execute(\"SELECT * FROM %s WHERE name = '%s'\" % (table, name))\n\n\n"
+        "def restore():\n"
+        "    return pickle.loads(request.get_data())\n\n\n"
+        "def load(blob):\n"
+        "    os.system('tar xf ' + blob)\n"
+        "    return pickle.loads(blob)\n"
+    )
+    bandit = by_source(analyse([SourceFile(path="app/db.py", content=code)], "python"), "bandit")
+    rated = {(f.rule, f.line): f for f in bandit if f.rule in ("B608", "B301", "B605")}
+    assert {key: f.severity for key, f in rated.items()} == {
+        ("B608", 7): "high",  # a Flask view's URL argument
+        ("B608", 11): "low",  # a library function's parameter
+        ("B301", 15): "high",  # the request body
+        ("B605", 19): "low",
+        ("B301", 20): "low",
+    }
+    assert "check where this value comes from" in rated[("B608", 11)].detail
+    weak = "import hashlib\ndef etag(body):\n    return hashlib.md5(body).hexdigest()\n"
+    weak += "def store(password):\n    return hashlib.md5(password.encode()).hexdigest()\n"
+    hashes = [f for f in analyse([SourceFile(path="a.py", content=weak)], "python") if f.rule == "B324"]
+    assert [(f.line, f.severity) for f in hashes] == [(3, "low"), (5, "high")]  # as js/java-weak-hash
+    assert "check where" not in rated[("B608", 7)].detail
 
 
 def test_syntax_errors_are_reported_not_fatal():

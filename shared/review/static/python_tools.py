@@ -25,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
+from shared.review.static import rules
 
 log = logging.getLogger("coderevai.review.static")
 
@@ -40,6 +41,23 @@ _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B
 _RUFF_HIGH = {"F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B008", "B012"}
 _RUFF_LOW = {"F401", "F841", "F541"}
 _BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
+# bandit's injection tests and their severity when request data, a route parameter or the command
+# line reaches the line within its function (the structural rules' sources); otherwise low.
+BANDIT_SINKS: dict[str, Severity] = {
+    "B608": "high",  # SQL built from strings
+    "B610": "high",  # Django extra()
+    "B611": "high",  # Django RawSQL
+    "B602": "critical",  # subprocess with shell=True
+    "B605": "critical",  # os.system / os.popen
+    "B604": "high",  # any call with shell=True
+    "B307": "critical",  # eval
+    "B102": "critical",  # exec
+    "B301": "high",  # pickle
+    "B302": "high",  # marshal
+    "B310": "high",  # urlopen of a URL (SSRF, file://)
+}
+_STATEMENTS = ("expression_statement", "return_statement")
+_PASSWORD = re.compile(r"pass|pwd", re.I)
 _BANDIT_SEVERITY: dict[str, Severity] = {"HIGH": "high", "MEDIUM": "medium", "LOW": "low"}
 _BANDIT_FIELDS = ("filename", "test_id", "test_name", "issue_text", "issue_severity", "issue_confidence", "line_number")
 _bandit_lock = threading.Lock()
@@ -98,10 +116,17 @@ def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | 
     if items is None:
         items = bandit_items([str(root / name) for name in names])
     findings = []
+    sinks: dict[str, set[int]] = {}  # file name -> lines of sink findings, to check for sources
     for item in items:
-        file = names.get(_relative(item["filename"], root))
+        if item.get("test_id") in BANDIT_SINKS and item.get("line_number"):
+            sinks.setdefault(_relative(item["filename"], root), set()).add(item["line_number"])
+    reached = {name: rules.reached_lines(names[name].content, "python", lines, _STATEMENTS)
+               for name, lines in sinks.items() if name in names}  # fmt: skip
+    for item in items:
+        name = _relative(item["filename"], root)
+        file = names.get(name)
         if file is not None:
-            findings.append(_from_bandit(item, file))
+            findings.append(_from_bandit(item, file, item.get("line_number") in reached.get(name, ())))
     return findings
 
 
@@ -218,18 +243,27 @@ def _in_annotation(content: str, item: dict) -> bool:
     return bool(re.search(r"(->|:)\s*[\"'\[\w., |]*$", before)) and "=" not in before.rsplit(":", 1)[-1]
 
 
-def _from_bandit(item: dict, file: SourceFile) -> Finding:
+def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding:
     text = item.get("issue_text") or "bandit finding"
+    severity = _BANDIT_SEVERITY.get(item.get("issue_severity", ""), "low")
     if item.get("test_id") in _BANDIT_QUOTES_PASSWORD:
         text = "Possible hard-coded password"  # bandit's own text quotes it, and findings reach the model
     cwe = (item.get("issue_cwe") or {}).get("id")
     detail = f"bandit {item.get('test_id')} ({item.get('test_name')}"
     detail += f", CWE-{cwe}" if cwe else ""
     detail += f", confidence {str(item.get('issue_confidence', '')).lower()}): {text}"
+    if item.get("test_id") == "B324":  # MD5/SHA-1: as our rules rate them, high for passwords only
+        severity = "high" if _PASSWORD.search(_line(file.content, item.get("line_number"))) else "low"
+    if item.get("test_id") in BANDIT_SINKS:  # rated as our rules' sinks are: by what reaches them
+        if reached:
+            severity = BANDIT_SINKS[item["test_id"]]
+        else:
+            severity = "low" if severity != "info" else severity
+            detail += rules.UNSOURCED_NOTE
     if item.get("more_info"):
         detail += f" See {item['more_info']}"
     return Finding(
-        severity=_BANDIT_SEVERITY.get(item.get("issue_severity", ""), "low"),
+        severity=severity,
         category="security",
         title=text[:300],
         detail=detail[:4000],
@@ -238,6 +272,11 @@ def _from_bandit(item: dict, file: SourceFile) -> Finding:
         source="bandit",
         rule=item.get("test_id"),
     )
+
+
+def _line(content: str, number: int | None) -> str:
+    lines = content.split("\n")
+    return lines[number - 1] if number and 1 <= number <= len(lines) else ""
 
 
 def _safe_name(path: str) -> str:

@@ -308,6 +308,42 @@ def _applies(rule: Rule, text: str) -> bool:
     return not any(needle in text for needle in rule.unless)
 
 
+def reached_lines(content: str, grammar: str, lines: set[int], statements: tuple[str, ...]) -> set[int]:
+    """Of these 1-based lines, those whose statement (the smallest node of a `statements` kind
+    around the line, else the outermost call on it) a source reaches within its function: for
+    another analyser's sink findings (bandit's), with this family's sources."""
+    from ast_grep_py import SgRoot
+
+    root = SgRoot(content, grammar).root()
+    sources = Sources(root, family_for(grammar))
+    if not sources.positions or not lines:
+        return set()
+    smallest: dict[int, Any] = {}
+    outer_call: dict[int, Any] = {}
+    kinds = [{"kind": kind} for kind in statements]
+    for node in root.find_all({"rule": {"any": [*kinds, {"kind": "call"}]}}):
+        span = node.range()
+        for line in range(span.start.line + 1, span.end.line + 2):
+            if line not in lines:
+                continue
+            size = span.end.index - span.start.index
+            if node.kind() in statements:
+                if line not in smallest or size < _size(smallest[line]):
+                    smallest[line] = node
+            elif line not in outer_call or size > _size(outer_call[line]):
+                outer_call[line] = node
+    return {
+        line
+        for line in lines
+        if (node := smallest.get(line) or outer_call.get(line)) and sources.reach(node, whole=True)
+    }
+
+
+def _size(node: Any) -> int:
+    span = node.range()
+    return span.end.index - span.start.index
+
+
 Scope = tuple[int, int]  # a function's (start, end) offsets; the file's own for module level
 
 
@@ -326,9 +362,10 @@ class Sources:
         self.positions: list[Scope] = []  # sorted (start, end) of every source in the file
         self._tainted_bindings()
 
-    def reach(self, node: Any) -> bool:
-        """Whether a source lies in the sink's arguments (else an assignment's right side, else the match)."""
-        region = node.field("arguments") or node.field("right") or node
+    def reach(self, node: Any, whole: bool = False) -> bool:
+        """Whether a source lies in the sink's arguments (else an assignment's right side, else the
+        match; `whole`: anywhere in the node)."""
+        region = node if whole else node.field("arguments") or node.field("right") or node
         return _within(self.positions, region.range())
 
     def tainted_util(self) -> dict[str, Any]:
@@ -426,12 +463,16 @@ class Sources:
         if any(name in self.values.get(scope, ()) for scope in scopes):
             return True
         member_read = parent is not None and parent.kind() in MEMBER_KINDS and _first_named(parent) == node
-        return member_read and any(name in self.objects.get(scope, ()) for scope in scopes)
+        if not member_read or CONTEXT_MEMBER.match(parent.text()[len(name) :]):
+            return False
+        return any(name in self.objects.get(scope, ()) for scope in scopes)
 
 
 # Nodes whose first child is an object and whose other identifiers name its members or keywords.
 MEMBER_KINDS = {"attribute", "member_expression", "selector_expression", "field_access", "method_invocation",
                 "subscript", "subscript_expression", "index_expression"}  # fmt: skip
+# A request object's context (r.Context(), c.Request.Context()) carries deadlines, not the sender's data.
+CONTEXT_MEMBER = re.compile(r"^\s*\.\s*(Request\s*\.\s*)?(Context|context|ctx)\b")
 _NOT_VALUES = {"attribute", "field_access", "method_invocation"}  # their later identifiers are member names
 
 
