@@ -43,7 +43,7 @@ SUFFIX_LANGUAGES = {
     ".m": "objective-c", ".dart": "dart", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang", ".hs": "haskell",
     ".lua": "lua", ".r": "r", ".jl": "julia", ".sh": "shell", ".bash": "shell", ".ps1": "powershell",
     ".sql": "sql", ".vue": "vue", ".svelte": "svelte", ".html": "html", ".css": "css", ".scss": "scss",
-    ".tf": "terraform", ".sol": "solidity",
+    ".tf": "terraform", ".sol": "solidity", ".rake": "ruby", ".erb": "erb", ".phtml": "php",
 }  # fmt: skip
 
 

@@ -102,9 +102,36 @@ def test_offline_review_of_javascript_runs_our_rules_and_names_what_it_cannot_ch
         2,
         "critical",
     )
-    ruby = post(client, user(), code="def run(cmd)\n  system(cmd)\nend\n", language="ruby")
-    assert ruby.status_code == 200 and ruby.json["findings"] == []
-    assert "Not checked" in ruby.json["feedback"] and "No issues found." not in ruby.json["feedback"]
+    swift = post(client, user(), code="func run(cmd: String) {\n  system(cmd)\n}\n", language="swift")
+    assert swift.status_code == 200 and swift.json["findings"] == []
+    assert "Not checked" in swift.json["feedback"] and "No issues found." not in swift.json["feedback"]
+
+
+@pytest.mark.parametrize(
+    ("language", "file_name", "code", "expected"),
+    [
+        (
+            "php",
+            "search.php",
+            "<?php\n$term = $_GET['q'];\n$rows = mysqli_query($db, \"SELECT * FROM posts WHERE title LIKE '%$term%'\");\n"
+            "echo '<h2>Results for ' . $term . '</h2>';\n$safe = htmlspecialchars($term);\n",
+            [("php-sql-injection", 3, "high"), ("php-xss", 4, "high")],
+        ),
+        (
+            "ruby",
+            "app/controllers/imports_controller.rb",
+            "class ImportsController < ApplicationController\n  def create\n    data = Marshal.load(Base64.decode64(params[:blob]))\n"
+            '    system("convert #{params[:file]} out.png")\n  end\n\n  def helper(path)\n    File.read(path)\n  end\nend\n',
+            [("ruby-command-injection", 4, "critical"), ("ruby-unsafe-deserialization", 3, "critical")],
+        ),
+    ],
+)
+def test_offline_review_of_php_and_ruby_runs_their_rules(client, language, file_name, code, expected):
+    response = post(client, user(), code=code, language=language, fileName=file_name)
+    assert response.status_code == 200
+    found = sorted((f["rule"], f["line"], f["severity"]) for f in response.json["findings"] if f["source"] == "rules")
+    assert found == expected
+    assert "Not checked" not in response.json["feedback"] and f"{language} (1)" in response.json["feedback"]
 
 
 @pytest.mark.parametrize(

@@ -58,9 +58,10 @@ def test_secrets_keep_their_severity_in_tests():
 
 
 def test_a_language_no_analyser_covers_is_named_never_no_issues():
-    outcome = static_review([SourceFile(path="lib/tool.rb", content="def run(cmd)\n  system(cmd)\nend\n")], language="")
+    code = "func run(cmd: String) {\n  system(cmd)\n}\n"
+    outcome = static_review([SourceFile(path="lib/tool.swift", content=code)], language="")
     assert outcome.findings == []
-    assert "Not checked" in outcome.feedback and "ruby (1)" in outcome.feedback
+    assert "Not checked" in outcome.feedback and "swift (1)" in outcome.feedback
     assert "No issues found." not in outcome.feedback
     clean = static_review(
         [SourceFile(path="ok.go", content="package ok\n\nfunc Two() int { return 2 }\n")], language=""

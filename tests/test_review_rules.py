@@ -12,14 +12,16 @@ from shared.review.static import rules
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
-CASES = {
-    rule_id: pair
-    for path in sorted(FIXTURES.glob("rule_cases*.yml"))
-    for rule_id, pair in yaml.safe_load(path.read_text(encoding="utf-8")).items()
+CASES_BY_FILE = {
+    path.name: yaml.safe_load(path.read_text(encoding="utf-8")) for path in sorted(FIXTURES.glob("rule_cases*.yml"))
 }
+CASES = {rule_id: pair for cases in CASES_BY_FILE.values() for rule_id, pair in cases.items()}
 SINK_CASES = yaml.safe_load((FIXTURES / "sink_cases.yml").read_text(encoding="utf-8"))
+# Ruby rules run on ERB templates too (rewritten into the Ruby they run): each Ruby case is also
+# checked inside one <% %> tag; a rule for templates only has template cases.
 GRAMMARS = {"python": ["python"], "js": ["javascript", "typescript", "tsx"], "go": ["go"], "java": ["java"],
-            "html": ["html"]}  # fmt: skip
+            "html": ["html"], "php": ["php"], "ruby": ["ruby", "erb"], "csharp": ["csharp"],
+            "kotlin": ["kotlin"], "rust": ["rust"]}  # fmt: skip
 
 
 def all_rules() -> list[rules.Rule]:
@@ -44,7 +46,26 @@ def severities(code: str, grammar: str, rule_id: str) -> set[str]:
 def test_every_rule_has_a_positive_and_a_negative_case():
     ids = [rule.id for rule in all_rules()]
     assert len(ids) == len(set(ids))
+    assert sum(len(cases) for cases in CASES_BY_FILE.values()) == len(CASES)  # no rule in two files
     assert sorted(ids) == sorted(CASES)
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys silently: in a rule, a second `has:` would drop the first."""
+
+
+def _no_duplicate_keys(loader, node, deep=False):
+    keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+    assert len(keys) == len(set(keys)), f"line {node.start_mark.line + 1}: a key twice in {keys}"
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicate_keys)
+
+
+@pytest.mark.parametrize("path", sorted(rules.RULES_DIR.glob("*.yml")), ids=lambda path: path.name)
+def test_rule_files_name_each_key_once(path):
+    yaml.load(path.read_text(encoding="utf-8"), _StrictLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 @pytest.mark.parametrize(("rule_id", "grammar", "positive", "negative"), list(cases()))
@@ -52,6 +73,14 @@ def test_rule_fires_on_its_case_and_not_on_the_safe_one(rule_id, grammar, positi
     applies = rule_id in {rule.id for rule in rules.rules_for(grammar)}
     if grammar == "typescript" and rule_id == "js-react-dangerous-html":
         assert not applies  # plain .ts has no JSX: the tsx grammar covers it
+        return
+    if grammar == "erb" and "ruby" in {rule.id: rule for rule in all_rules()}[rule_id].skip:
+        pass  # a rule for templates: its cases are templates
+    elif grammar == "erb":
+        assert applies
+        positive, negative = f"<%\n{positive}\n%>\n", f"<%\n{negative}\n%>\n"
+    elif not applies:
+        assert grammar == "ruby"  # a template-only rule
         return
     [rule] = [rule for rule in rules.rules_for(grammar) if rule.id == rule_id]
     assert severities(positive, grammar, rule_id) == {rule.severity}  # a source reaches every positive case
@@ -82,7 +111,11 @@ def test_findings_carry_rule_file_line_and_advice():
     ("path", "language", "grammar"),
     [("a.py", "", "python"), ("b.tsx", "", "tsx"), ("c.ts", "", "typescript"), ("d.go", "", "go"),
      ("E.java", "", "java"), ("t.html", "", "html"), ("t.jinja2", "", "html"), ("", "TypeScript", "typescript"),
-     ("x.rb", "", None), ("", "ruby", None), ("README.md", "python", None)],
+     ("x.rb", "", "ruby"), ("", "ruby", "ruby"), ("", "Rails", "ruby"), ("t.rake", "", "ruby"),
+     ("v/show.html.erb", "", "erb"), ("i.php", "", "php"), ("v.phtml", "", "php"), ("", "php", "php"),
+     ("C.cs", "", "csharp"), ("", "C#", "csharp"), ("M.kt", "", "kotlin"), ("b.gradle.kts", "", "kotlin"),
+     ("", "kotlin", "kotlin"), ("m.rs", "", "rust"), ("", "rust", "rust"), ("a.swift", "", None),
+     ("", "swift", None), ("README.md", "python", None)],
 )  # fmt: skip
 def test_each_file_gets_its_grammar(path, language, grammar):
     assert rules.grammar_of(SourceFile(path=path, content=""), language) == grammar

@@ -26,6 +26,12 @@ Sources and sinks (what a rule file may declare besides `utils` and `rules`):
   of theirs is read (`r.Form`), not when passed whole (`http.Redirect(w, r, ...)`).
 - `bound_names: {util: {rule, name}}`: names the file binds to some shape (an SQL string built with
   `+`), offered to the rules as util `util` (file-wide, a pattern's pre-condition).
+  In `tainted_names` and `bound_names`, `name` may be left out: the binding itself is the name, or
+  holds it among its children (a Kotlin `variable_declaration`, a Rust `let`'s pattern).
+- `sources_require: [text]`: a file holding none of these texts has no request data, so the rules
+  whose pattern asks for it (`tainted`) are not run on it.
+- ERB templates have no grammar here: they are rewritten into the Ruby they run (`erb.py`,
+  `PARSED_AS`) and checked by the Ruby rules.
 - Rule level: `severity` is for a sink that outside data reaches; `unsourced: low | info | none`
   makes the rule a sink: its pattern matches without a taint condition, and the engine checks that
   a source lies in the sink's arguments (the `arguments` field, else an assignment's `right`, else
@@ -58,19 +64,26 @@ GRAMMARS = {
     ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
     ".go": "go", ".java": "java", ".html": "html", ".htm": "html", ".jinja": "html", ".jinja2": "html",
     ".j2": "html", ".vue": "html", ".ejs": "html", ".hbs": "html", ".handlebars": "html",
+    ".php": "php", ".phtml": "php", ".rb": "ruby", ".rake": "ruby", ".erb": "erb", ".cs": "csharp",
+    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust",
 }  # fmt: skip
 # A snippet's language hint -> its grammar, when the snippet has no file name.
 LANGUAGE_HINTS = {
     "python": "python", "py": "python", "python3": "python", "javascript": "javascript", "js": "javascript",
     "node": "javascript", "jsx": "javascript", "typescript": "typescript", "ts": "typescript", "tsx": "tsx",
     "go": "go", "golang": "go", "java": "java", "html": "html", "jinja": "html", "jinja2": "html",
-    "django": "html", "vue": "html",
+    "django": "html", "vue": "html", "php": "php", "ruby": "ruby", "rb": "ruby", "rails": "ruby",
+    "erb": "erb", "csharp": "csharp", "c#": "csharp", "cs": "csharp", "kotlin": "kotlin", "kt": "kotlin",
+    "rust": "rust", "rs": "rust",
 }  # fmt: skip
 # Which rule file covers which grammar (TypeScript is JavaScript with types, as far as these rules go).
 RULE_FILES = {
     "python": "python", "javascript": "javascript", "typescript": "javascript", "tsx": "javascript",
-    "go": "go", "java": "java", "html": "html",
+    "go": "go", "java": "java", "html": "html", "php": "php", "ruby": "ruby", "erb": "ruby",
+    "csharp": "csharp", "kotlin": "kotlin", "rust": "rust",
 }  # fmt: skip
+# Grammars ast-grep lacks, parsed as another after a rewrite: an ERB template as the Ruby it runs.
+PARSED_AS = {"erb": "ruby"}
 
 
 class Rule(NamedTuple):
@@ -133,6 +146,9 @@ class Family(NamedTuple):
     request_data: dict[str, Any] | None  # the `request-data` util, with the family's utils
     bound: dict[str, Taint]  # `bound_names`: util name -> how its names are bound
     identifiers: tuple[str, ...]  # the node kinds that name a variable
+    # Text one of which a file must hold to contain request data at all (`sources_require:`): in a
+    # file with none, the rules that ask for request data cannot match and are not run.
+    sources_require: tuple[str, ...] = ()
 
 
 MAX_TAINTED_NAMES = 2000  # one regex alternation per rule run: keep it a sane size
@@ -189,7 +205,14 @@ def _family(family: str) -> Family:
     request_data = {"rule": {"matches": "request-data"}, "utils": utils} if "request-data" in utils else None
     identifiers = tuple(data.get("identifiers") or ("identifier",))
     return Family(
-        tuple(rules), taint, handlers, frozenset(data.get("functions") or ()), request_data, bound, identifiers
+        tuple(rules),
+        taint,
+        handlers,
+        frozenset(data.get("functions") or ()),
+        request_data,
+        bound,
+        identifiers,
+        tuple(data.get("sources_require") or ()),
     )
 
 
@@ -228,10 +251,11 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
     for file, grammar in files:
         family = family_for(grammar)
         # A substring test is microseconds; a rule's walk over a large tree is milliseconds.
-        chosen = [rule for rule in family.rules if _applies(rule, file.content)]
+        sourced = not family.sources_require or any(needle in file.content for needle in family.sources_require)
+        chosen = [rule for rule in family.rules if _applies(rule, file.content) and (sourced or not rule.tainted)]
         if not chosen:
             continue
-        root = SgRoot(file.content, grammar).root()
+        root = SgRoot(_source_for(file.content, grammar), PARSED_AS.get(grammar, grammar)).root()
         # Sources are found when a rule's pattern asks for them, or on a sink's first match.
         sources = Sources(root, family) if any(rule.tainted for rule in chosen) else None
         utils = {"tainted": sources.tainted_util() if sources else {"matches": "from-request"}}
@@ -271,6 +295,14 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
         if sources is not None:
             _remember(grammar, file.content, sources)
     return findings
+
+
+def _source_for(text: str, grammar: str) -> str:
+    if grammar == "erb":
+        from shared.review.static.erb import as_ruby
+
+        return as_ruby(text)
+    return text
 
 
 def _applies(rule: Rule, text: str) -> bool:

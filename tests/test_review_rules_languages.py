@@ -1,0 +1,89 @@
+"""PHP, Ruby/ERB, C#, Kotlin and Rust rules keep the source/sink discipline: a sink fed by request
+data (a superglobal, params, a controller action's or handler's parameter) is reported at the rule's
+severity; the same sink fed by a plain function's parameter is not reported as such."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.review.outcome import SourceFile
+from shared.review.static import rules
+from shared.review.static.erb import as_ruby
+
+# (grammar, rule, request data reaching the sink, a library function's parameter reaching it)
+SOURCE_SINK = [
+    ("php", "php-sql-injection",
+     "<?php\nfunction show() {\n    $id = $_GET['id'];\n    return mysqli_query($db, \"SELECT * FROM t WHERE id = $id\");\n}\n",
+     "<?php\nfunction show($db, $id) {\n    return mysqli_query($db, \"SELECT * FROM t WHERE id = $id\");\n}\n"),
+    ("php", "php-command-injection",
+     "<?php\n$host = $_POST['host'];\nshell_exec(\"ping -c 1 $host\");\n",
+     "<?php\nfunction ping($host) {\n    return shell_exec(\"ping -c 1 $host\");\n}\n"),
+    ("php", "php-xss",
+     "<?php\nprint('<b>' . $_REQUEST['q'] . '</b>');\n",
+     "<?php\nfunction bold($text) {\n    print('<b>' . $text . '</b>');\n}\n"),
+    ("ruby", "ruby-command-injection",
+     "class BuildsController < ApplicationController\n  def create\n    branch = params[:branch]\n    `git checkout #{branch}`\n  end\nend\n",
+     "class Repo\n  def checkout(branch)\n    `git checkout #{branch}`\n  end\nend\n"),
+    ("ruby", "ruby-sql-injection",
+     "get '/users' do\n  User.order(params[:sort])\nend\n",
+     "def sorted(column)\n  User.order(column)\nend\n"),
+    ("ruby", "ruby-unsafe-deserialization",
+     "post '/import' do\n  YAML.load(request.body.read)\nend\n",
+     "def load_fixture(path)\n  YAML.load(File.read(path))\nend\n"),
+    ("csharp", "csharp-sql-injection",
+     "public class OrdersController : Controller {\n  public IActionResult Find(string customer) {\n    return Ok(db.Orders.FromSqlRaw($\"SELECT * FROM Orders WHERE Customer = '{customer}'\"));\n  }\n}\n",
+     "public class OrderRepository {\n  public IQueryable<Order> Find(string customer) {\n    return db.Orders.FromSqlRaw($\"SELECT * FROM Orders WHERE Customer = '{customer}'\");\n  }\n}\n"),
+    ("csharp", "csharp-path-traversal",
+     "public class FilesController : ControllerBase {\n  [HttpGet]\n  public string Read() {\n    return File.ReadAllText(Request.Query[\"name\"]);\n  }\n}\n",
+     "public static class Files {\n  public static string Read(string name) {\n    return File.ReadAllText(name);\n  }\n}\n"),
+    ("kotlin", "kotlin-sql-injection",
+     "class Search(val db: SQLiteDatabase) {\n    fun onCreate() {\n        val term = intent.getStringExtra(\"q\")\n        db.rawQuery(\"SELECT * FROM notes WHERE body LIKE '%$term%'\", null)\n    }\n}\n",
+     "class Notes(val db: SQLiteDatabase) {\n    fun search(term: String) = db.rawQuery(\"SELECT * FROM notes WHERE body LIKE '%$term%'\", null)\n}\n"),
+    ("kotlin", "kotlin-path-traversal",
+     "@RestController\nclass Files {\n    @GetMapping(\"/f\")\n    fun read(@RequestParam name: String) = Paths.get(\"/srv\", name)\n}\n",
+     "class Files {\n    fun read(name: String) = Paths.get(\"/srv\", name)\n}\n"),
+    ("rust", "rust-command-injection",
+     "fn main() {\n    let args: Vec<String> = std::env::args().collect();\n    Command::new(&args[1]).status().unwrap();\n}\n",
+     "fn run(program: &str) {\n    Command::new(program).status().unwrap();\n}\n"),
+    ("rust", "rust-path-traversal",
+     "#[get(\"/files/<name>\")]\nfn file(name: String) -> String {\n    fs::read_to_string(Path::new(\"/srv\").join(&name)).unwrap()\n}\n",
+     "fn file(name: &str) -> String {\n    fs::read_to_string(Path::new(\"/srv\").join(name)).unwrap()\n}\n"),
+]  # fmt: skip
+
+
+def findings(code: str, grammar: str, path: str = ""):
+    return rules.scan([(SourceFile(path=path, content=code), grammar)])
+
+
+@pytest.mark.parametrize(
+    ("grammar", "rule_id", "routed", "library"), SOURCE_SINK, ids=[case[1] for case in SOURCE_SINK]
+)
+def test_request_data_reaching_a_sink_is_reported_a_library_parameter_is_not(grammar, rule_id, routed, library):
+    rule = next(rule for rule in rules.rules_for(grammar) if rule.id == rule_id)
+    reported = [finding for finding in findings(routed, grammar) if finding.rule == rule_id]
+    assert reported and all(finding.severity == rule.severity for finding in reported)
+    assert rule.severity in ("high", "critical")
+    assert [finding for finding in findings(library, grammar) if finding.rule == rule_id and finding.severity in ("high", "critical")] == []  # fmt: skip
+
+
+def test_erb_template_is_checked_as_the_ruby_it_runs_on_its_own_lines():
+    template = (
+        "<h1><%= @title %></h1>\n"
+        "<%# a comment: raw(params[:x]) %>\n"
+        "<p><%== params[:bio] %></p>\n"
+        "<% @posts.each do |post| -%>\n"
+        "  <div><%= raw post.body %></div>\n"
+        "<% end %>\n"
+    )
+    found = sorted(
+        (finding.line, finding.rule, finding.severity) for finding in findings(template, "erb", "v.html.erb")
+    )
+    assert found == [(3, "ruby-xss", "high"), (5, "ruby-unescaped-output", "medium")]
+
+
+def test_erb_rewrite_keeps_every_line_and_column():
+    template = "<ul>\n<% items.each do |i| -%>\n  <li><%= i %></li>\n<% end %>\n</ul><%== x %>"
+    ruby = as_ruby(template)
+    assert len(ruby) == len(template) and ruby.count("\n") == template.count("\n")
+    assert ruby.index("items.each") == template.index("items.each") and ruby.index("x") == template.index("x ")
+    assert "raw( x )" in ruby and "<" not in ruby
