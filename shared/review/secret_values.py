@@ -18,7 +18,7 @@ MIN_GENERIC_LENGTH = 8
 # Values that are obviously not real credentials (docs, templates, tests): placeholders, templating.
 _PLACEHOLDER = re.compile(
     r"(?i)x{3,}|\*{3,}|\.{3}|(?<![a-z0-9])(your|my|insert|replace|put|enter)[_\-\s]|example|changeme|change[_\-]me|"
-    r"placeholder|dummy|sample|redacted|<[^>]*>|\$\{|\{\{|\{%|%\(|\$[A-Z_]|^\$|^(test|fake|mock)|"
+    r"placeholder|dummy|sample|redacted|<[^>]*>|\$\{|\{\{|\{%|\{\w*(?::[^{}]*)?\}|%\(|\$[A-Z_]|^\$|^(test|fake|mock)|"
     r"^(none|null|nil|true|false|undefined|todo|fixme|secret|password|token|pass|pwd)$|"
     r"^process\.env|^os\.(environ|getenv)|^env\("
 )
