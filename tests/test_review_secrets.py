@@ -129,7 +129,7 @@ def test_generated_secrets_are_the_same_on_every_load_and_never_stored():
 def test_documentation_reports_provider_keys_only_and_still_masks_the_rest():
     stripe = "sk_live_" + "R0vRzZ1fb6d06QGofB8ChQBi"
     text = f"Set it:\n\n    DB_PASSWORD=Xq7-vLp2-Rw9z\n    STRIPE_KEY={stripe}\n"
-    for path in ("README.md", "docs/config.rst", "docs/usage.txt"):
+    for path in ("README.md", "docs/config.rst", "docs/usage.txt", "doc/build/engines.html", "docs/_ext/build.py"):
         assert [(f.line, f.rule) for f in secret_scan.findings(text, path)] == [(4, "Stripe live key")]
         masked = secret_scan.mask(text, secret_scan.scan(text, path))
         assert "Xq7-vLp2-Rw9z" not in masked and stripe not in masked
@@ -176,6 +176,12 @@ def test_under_a_test_tree_a_real_looking_key_is_an_info_test_fixture():
         ("#a1b2c3d4", False),
         ("/run/secrets/key", False),
         ("pk_live_4eC39HqLyjWDarjtT1zdp7dc", False),
+        ("_sa_default", False),  # found in sqlalchemy, django and flask before these rules
+        ("set-password", False),
+        ("%HOMEPATH%\\", False),
+        ("tiger^5HHH", False),  # scott/tiger, the demo login of a thousand tutorials
+        ("(whatever)", False),
+        ("{db_password}", False),
     ],
 )
 def test_a_generic_credential_value_must_be_one_a_person_or_generator_would_set(value, could_be):

@@ -187,6 +187,7 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+|ENV\s+|-\s+)?[A-Z][A-Z0-9_]*\s*=", re.
 
 # Where only provider patterns count: prose, whose credentials are examples.
 DOC_SUFFIXES = {".md", ".markdown", ".rst", ".txt", ".adoc", ".asciidoc", ".textile", ".rdoc", ".pod"}
+_DOC_DIRS = {"doc", "docs", "documentation"}  # sources, built pages (sqlalchemy ships its HTML) and tooling
 # Generic kinds: what makes them a secret is the value, not a shape a provider issues.
 GENERIC_KINDS = frozenset(
     {"hard-coded credential", "password in a connection URL", "password in a connection string", "JSON Web Token"}
@@ -259,7 +260,7 @@ def _could_be(kind: str, value: str) -> bool:
 def place_of(path: str) -> Place:
     """Documentation, test or fixture code, or code and configuration that ship."""
     pure = PurePosixPath(path.split("#", 1)[0])  # a part's label: "deploy.yml#L1-L90"
-    if pure.suffix.lower() in DOC_SUFFIXES:
+    if pure.suffix.lower() in DOC_SUFFIXES or any(part.lower() in _DOC_DIRS for part in pure.parts[:-1]):
         return "docs"
     return "test" if is_test_path(path) else "code"
 

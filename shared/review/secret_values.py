@@ -18,7 +18,7 @@ MIN_GENERIC_LENGTH = 8
 # Values that are obviously not real credentials (docs, templates, tests): placeholders, templating.
 _PLACEHOLDER = re.compile(
     r"(?i)x{3,}|\*{3,}|\.{3}|(?<![a-z0-9])(your|my|insert|replace|put|enter)[_\-\s]|example|changeme|change[_\-]me|"
-    r"placeholder|dummy|sample|redacted|<[^>]*>|\$\{|\{\{|\{%|\{\w*(?::[^{}]*)?\}|%\(|\$[A-Z_]|^\$|^(test|fake|mock)|"
+    r"placeholder|dummy|sample|redacted|whatever|<[^>]*>|^[(\[].*[)\]]$|%[A-Z_]+%|\$\{|\{\{|\{%|\{\w*(?::[^{}]*)?\}|%\(|\$[A-Z_]|^\$|^(test|fake|mock)|"
     r"^(none|null|nil|true|false|undefined|todo|fixme|secret|password|token|pass|pwd)$|"
     r"^process\.env|^os\.(environ|getenv)|^env\("
 )
@@ -30,11 +30,14 @@ _REFERENCE = re.compile(
 _IDENTIFIER = re.compile(
     r"^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$|^[a-z]+(?:_[a-z]+)+$|^[A-Z]+(?:_[A-Z]+)+$"
 )
-_WORDS = re.compile(r"^[A-Za-z]+(?:[-_ .][A-Za-z]+)*$")
+_WORDS = re.compile(r"^_*[A-Za-z]+(?:[-_ .][A-Za-z]+)*_*$")
+_CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{5,}")
 _WEAK_DEFAULT = re.compile(
     r"(?i)^(?:password|passwd|secret|admin|administrator|test|testing|changeme|default|root|user|guest|demo|"
     r"qwerty|letmein|welcome|login|pass|dev|development|local|example|foobar|foo|bar)[-_]?\d*[!.]*$"
 )
+# Demo credentials every tutorial uses (scott/tiger, hunter2), alone or with a short suffix.
+_DEMO = re.compile(r"(?i)^(?:tiger|hunter2|p@ssw0rd|passw0rd|pa55w0rd)[\W_]?\w{0,6}$")
 _COLOUR = re.compile(r"(?i)^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$")
 _PATH = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/]+$|^[\w\-/]+\.(?:json|pem|key|crt|txt|ya?ml|env|p12|pfx)$")
 _URL_WITHOUT_CREDENTIALS = re.compile(r"(?i)^[a-z][a-z0-9+.\-]*://[^@\s]*$")
@@ -53,7 +56,7 @@ def credible(value: str) -> bool:
     """A generic credential: a value someone could have set as a password, key or token."""
     if len(value) < MIN_GENERIC_LENGTH or any(char.isspace() for char in value):
         return False  # too short to be worth stealing, or prose ("Reset your password")
-    if _PLACEHOLDER.search(value) or _REFERENCE.match(value) or _WEAK_DEFAULT.match(value):
+    if _PLACEHOLDER.search(value) or _REFERENCE.match(value) or _WEAK_DEFAULT.match(value) or _DEMO.match(value):
         return False
     if _IDENTIFIER.match(value) or value.isdigit() or _COLOUR.match(value) or _PATH.match(value):
         return False
@@ -65,12 +68,14 @@ def credible(value: str) -> bool:
 
 
 def is_words(value: str) -> bool:
-    """Letters in words (config, development, not-a-real-secret, ThisIsMyKey): a phrase, not a key.
-    A generated letters-only token has few vowels (about one in five letters); words have more."""
+    """Letters in words (config, development, set-password, _sa_default, ThisIsMyKey): a phrase, not a
+    key. A generated letters-only token has few vowels (about one letter in five) and long runs of
+    consonants; words have neither."""
     if not _WORDS.match(value):
         return False
-    letters = [char.lower() for char in value if char.isalpha()]
-    return sum(char in _VOWELS for char in letters) / len(letters) >= 0.28
+    letters = "".join(char.lower() if char.isalpha() else " " for char in value)
+    vowels = sum(char in _VOWELS for char in letters)
+    return vowels >= 0.2 * len(letters.replace(" ", "")) and not _CONSONANT_RUN.search(letters)
 
 
 def is_sequence(value: str) -> bool:
