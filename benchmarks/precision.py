@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -128,22 +129,42 @@ def read_tree(tree: Path) -> list[tuple[str, bytes]]:
     return files
 
 
+def takes_modes(function) -> bool:
+    return "modes" in inspect.signature(function).parameters
+
+
 def run_static_pass(selection) -> list:
-    """The repository review's static pass, in security + bug-fix modes when it takes modes."""
-    for function in (repo_review.static_pass,):
-        if "modes" in inspect.signature(function).parameters:
-            return function(selection.files, selection.secret_files, modes=MODES)
+    """The repository review's static pass, in security + bug-fix modes where the pass takes modes
+    (as the repository review's, or as static.analyse's with the secret-bearing files' findings)."""
+    if takes_modes(repo_review.static_pass):
+        return repo_review.static_pass(selection.files, selection.secret_files, modes=MODES)
+    if takes_modes(static.analyse):
+        held = [f for file in selection.secret_files for f in secret_scan.secret_file_findings(*file)]
+        sources = [SourceFile(path=file.path, content=file.content) for file in selection.files]
+        return held + static.analyse(sources, language="", modes=MODES)
     return repo_review.static_pass(selection.files, selection.secret_files)
 
 
+def analyse(files: list[SourceFile]) -> list:
+    return static.analyse(files, language="", modes=MODES) if takes_modes(static.analyse) else static.analyse(files, "")
+
+
 def is_lint(finding) -> bool:
-    if hasattr(finding, "lint"):  # a later branch may mark lint-level findings itself
-        return bool(finding.lint)
-    return (finding.rule or "").startswith(noise.LINT_PREFIXES) or finding.category in ("style", "lint")
+    """Lint-level, by the modes' family table where there is one (static/families.py), else by the
+    rule prefixes the noise filter groups (and bandit's assert, useless expressions)."""
+    try:
+        from shared.review.static import families
+    except ImportError:
+        rule = finding.rule or ""
+        return rule.startswith(getattr(noise, "LINT_PREFIXES", ())) or rule in ("B101", "S101", "B018", "B011")
+    return families.is_lint(finding)
 
 
 def packages(trees: dict[str, Path], detect: DetectSecrets | None) -> None:
-    print("\n## Packages: the static pass (security + bug fixes) on their source distributions\n")
+    modes = (
+        "security + bug fixes" if takes_modes(static.analyse) else "every lint family: this static pass takes no modes"
+    )
+    print(f"\n## Packages: the static pass ({modes}) on their source distributions\n")
     header = (
         "| package | files | lines | seconds | findings | critical | high | medium | low | info | "
         "critical+high | secret alarms (own code) | secrets at info | lint share | by source | detect-secrets | "
@@ -340,7 +361,7 @@ def vulnerable_recall() -> None:
         if secret_kind(path):
             hits = secret_scan.secret_file_findings(path, code)
         else:
-            hits = static.analyse([SourceFile(path=path, content=code)], language="")
+            hits = analyse([SourceFile(path=path, content=code)])
         hits = [f for f in hits if (rule is None and f.source == "secrets") or (rule and _same_rule(f, rule))]
         found[group] += bool(hits)
         serious[group] += any(SEVERITY_ORDER.index(f.severity) <= SEVERITY_ORDER.index("medium") for f in hits)
@@ -355,8 +376,9 @@ def vulnerable_recall() -> None:
 
 
 def _same_rule(finding, rule: str) -> bool:
-    names = {finding.rule or ""} | {part for part in (finding.detail or "").split()[:2]}
-    return rule in names or any(name.endswith(rule) for name in names)
+    """The finding is the rule's, or names it (bandit's id opens its detail; a finding merged from
+    several analysers says "Also reported by bandit B608")."""
+    return finding.rule == rule or re.search(rf"(?<![\w-]){re.escape(rule)}(?![\w-])", finding.detail or "") is not None
 
 
 if __name__ == "__main__":
