@@ -4,20 +4,25 @@
 # staged source directory holding its main.py, the `shared` package and requirements.txt.
 #
 #   ./deploy.sh --project P --region R [--functions history,billing] [--sql-instance P:R:I]
-#               [--env-file FILE] [--skip-migrations] [--dry-run]
+#               [--env-file FILE] [--skip-migrations] [--dry-run] [--db-max-connections N]
 #               [--domain app.example.com --frontend-service WEB [--frontend-region R]]
 #
 # Settings come from the environment (or --env-file, same format as .env.example). Secret values
 # (DATABASE_URL, tokens, keys) go to Secret Manager as coderevai-<name> (created when missing, from
 # the value in the environment) and reach the functions through --set-secrets; the rest goes in
 # through --env-vars-file. --dry-run prints every gcloud command instead of running it.
+# --db-max-connections N is the database's connection limit (default 100: Cloud SQL's max_connections
+# on a 3.75 GB instance, db-custom-1-3840; behind PgBouncer, its max_client_conn): each function
+# gets --max-instances, --concurrency and a pool (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW) so that
+# the sum of max-instances x (pool + overflow) stays within N less headroom for migrations and
+# admin; it prints the arithmetic, and stops before any gcloud call when N is too small.
 # --domain puts the functions behind the front end's domain (its Cloud Run service WEB): a global
 # external Application Load Balancer routing the paths of shared/routes.py to the functions and
 # everything else to the front end, with a Google-managed certificate (docs/deploy.md).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-project="" region="" only="" sql_instance="" env_file="" dry_run=0 skip_migrations=0
+project="" region="" only="" sql_instance="" env_file="" dry_run=0 skip_migrations=0 db_max_connections=100
 domain="" frontend_service="" frontend_region=""
 runtime="python312" prefix="coderevai"
 
@@ -33,6 +38,7 @@ while [ $# -gt 0 ]; do
     --env-file) env_file="${2:-}"; shift 2 ;;
     --skip-migrations) skip_migrations=1; shift ;;
     --dry-run) dry_run=1; shift ;;
+    --db-max-connections) db_max_connections="${2:-}"; shift 2 ;;
     --domain) domain="${2:-}"; shift 2 ;;
     --frontend-service) frontend_service="${2:-}"; shift 2 ;;
     --frontend-region) frontend_region="${2:-}"; shift 2 ;;
@@ -62,8 +68,8 @@ if [ -n "$domain$frontend_service$frontend_region" ]; then
 fi
 
 # Which secret each function needs: a function gets only what it uses.
-SECRET_VARS="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
-PLAIN_VARS="UPSTASH_REDIS_REST_URL GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_AUTHORIZED_PARTIES CLERK_API_URL STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM ALLOWED_ORIGINS LOG_LEVEL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS"
+SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
+PLAIN_VARS="UPSTASH_REDIS_REST_URL GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_AUTHORIZED_PARTIES CLERK_API_URL STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM ALLOWED_ORIGINS LOG_LEVEL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS"
 COMMON="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL CLERK_JWT_KEY CLERK_SECRET_KEY"
 secrets_for() {
   case "$1" in
@@ -139,10 +145,11 @@ set_secrets_flag() {  # VAR=secret:latest,... for the variables that are set
   echo "$out"
 }
 
-env_vars_file() {  # YAML, so values with commas (ALLOWED_ORIGINS) survive
-  local file="$1" var
+env_vars_file() {  # YAML, so values with commas (ALLOWED_ORIGINS) survive; FUNCTION adds its pool
+  local file="$1" fn="${2:-}" var
   {
     echo "APP_ENV: production"
+    [ -z "$fn" ] || pool_env_for "$fn"
     for var in $PLAIN_VARS; do
       [ -n "${!var:-}" ] || continue
       printf '%s: "%s"\n' "$var" "$(printf '%s' "${!var}" | sed 's/\\/\\\\/g; s/"/\\"/g')"
@@ -170,6 +177,10 @@ else
   functions=$all_functions
 fi
 
+# shellcheck source=scripts/connection_budget.sh
+. scripts/connection_budget.sh
+budget_connections "$db_max_connections" $all_functions || exit 1
+
 if [ -n "$domain" ]; then
   # A typo here would leave the domain answering 404s after every other step; say so first.
   if [ "$dry_run" = 1 ]; then
@@ -191,7 +202,7 @@ if [ "$skip_migrations" = 0 ]; then
   printf 'web: alembic upgrade head\n' > "$job_dir/Procfile"
   env_vars_file "$stage/_migrate.env.yaml"
   job_flags=(--project "$project" --region "$region" --source "$job_dir" --command alembic --args upgrade,head
-    --env-vars-file "$stage/_migrate.env.yaml" --set-secrets "$(set_secrets_flag DATABASE_URL)" --max-retries 0)
+    --env-vars-file "$stage/_migrate.env.yaml" --set-secrets "$(set_secrets_flag DATABASE_URL DIRECT_URL)" --max-retries 0)
   [ -z "$sql_instance" ] || job_flags+=(--set-cloudsql-instances "$sql_instance")
   run gcloud run jobs deploy "$prefix-migrate" "${job_flags[@]}"
   run gcloud run jobs execute "$prefix-migrate" --project "$project" --region "$region" --wait
@@ -200,12 +211,12 @@ fi
 for fn in $functions; do
   dir="$stage/$fn"
   stage_source "$dir" "functions/$fn/main.py"
-  env_vars_file "$stage/$fn.env.yaml"
+  env_vars_file "$stage/$fn.env.yaml" "$fn"
   name=$(echo "$fn" | tr '_' '-')  # gen2 function names are lowercase with dashes
   # shellcheck disable=SC2046
   run gcloud functions deploy "$name" --gen2 --runtime "$runtime" --project "$project" --region "$region" \
     --source "$dir" --entry-point "$fn" --trigger-http --allow-unauthenticated \
-    $(resources_for "$fn") --env-vars-file "$stage/$fn.env.yaml" \
+    $(resources_for "$fn") $(scaling_flags_for "$fn") --env-vars-file "$stage/$fn.env.yaml" \
     --set-secrets "$(set_secrets_flag $(secrets_for "$fn"))"
   if [ -n "$sql_instance" ]; then
     # A gen2 function is a Cloud Run service: the Cloud SQL socket is attached there.

@@ -18,11 +18,13 @@ target_metadata = load_all()  # every table, registered on SQLModel's metadata
 
 def _url() -> str:
     # The migration job has DATABASE_URL and nothing else: reading it directly keeps the job free
-    # of the functions' other production requirements (Redis, Clerk).
+    # of the functions' other production requirements (Redis, Clerk). DIRECT_URL, when set, is
+    # PostgreSQL itself where DATABASE_URL is a pooler: migrations go direct (docs/deploy.md).
     if config.attributes.get("url"):
         return config.attributes["url"]
-    if os.environ.get("DATABASE_URL"):
-        return normalize_database_url(os.environ["DATABASE_URL"])
+    for name in ("DIRECT_URL", "DATABASE_URL"):
+        if os.environ.get(name):
+            return normalize_database_url(os.environ[name])
     return get_settings().sqlalchemy_url
 
 
@@ -33,7 +35,11 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(_url(), poolclass=pool.NullPool)
+    url = _url()
+    # Nothing prepared on the server: a run that reached a transaction-mode pooler after all (no
+    # DIRECT_URL) must not leave statements on a server connection that live traffic gets next.
+    connect_args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

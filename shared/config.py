@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -41,6 +42,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     database_url: str | None = None
+    # What DATABASE_URL points at: PostgreSQL itself (or a session-mode pooler), or a pooler in
+    # transaction mode, under which nothing may outlive a transaction (docs/deploy.md). Prisma's
+    # `?pgbouncer=true` on the URL means `transaction` too.
+    database_pooler: Literal["none", "session", "transaction"] = "none"
+    # This instance's pool: deploy.sh sizes it per function within the database's connection budget.
+    database_pool_size: int = Field(default=2, ge=0, le=100)
+    database_max_overflow: int = Field(default=4, ge=0, le=100)
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    direct_url: str | None = None  # migrations only: PostgreSQL itself when DATABASE_URL is a pooler
 
     upstash_redis_rest_url: str | None = None
     upstash_redis_rest_token: str | None = None
@@ -177,6 +187,10 @@ class Settings(BaseSettings):
         return not self.production and not (self.clerk_jwt_key or self.clerk_secret_key)
 
     @property
+    def transaction_pooler(self) -> bool:
+        return self.database_pooler == "transaction" or pgbouncer_flag(self.database_url or "")
+
+    @property
     def sqlalchemy_url(self) -> str:
         if not self.database_url:
             path = PROJECT_ROOT / ".local" / "coderevai.sqlite3"
@@ -186,11 +200,27 @@ class Settings(BaseSettings):
 
 
 def normalize_database_url(url: str) -> str:
-    """Prisma-style `postgresql://` (and Heroku-style `postgres://`) URLs run on psycopg 3."""
+    """Prisma-style `postgresql://` (and Heroku-style `postgres://`) URLs run on psycopg 3; Prisma's
+    own `pgbouncer` parameter is ours to read (libpq refuses parameters it does not know)."""
+    url = _without_pgbouncer_flag(url)
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def pgbouncer_flag(url: str) -> bool:
+    """`?pgbouncer=true`, as Prisma spells "this URL is a transaction-mode pooler"."""
+    query = urlsplit(url).query
+    return any(value.lower() == "true" for name, value in parse_qsl(query) if name == "pgbouncer")
+
+
+def _without_pgbouncer_flag(url: str) -> str:
+    parts = urlsplit(url)
+    if "pgbouncer" not in parts.query:
+        return url
+    query = urlencode([(name, value) for name, value in parse_qsl(parts.query) if name != "pgbouncer"], safe="/:")
+    return urlunsplit(parts._replace(query=query))
 
 
 def _is_secret_ref(value: Any) -> bool:

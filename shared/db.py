@@ -6,57 +6,112 @@ import contextlib
 import logging
 import select
 import threading
+import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import Session
 
-from shared.config import get_settings, note_default
-from shared.errors import database_unavailable
+from shared.config import Settings, get_settings, note_default
+from shared.errors import ApiError, database_unavailable
 
 log = logging.getLogger("coderevai.db")
 
+# A full pool frees a connection within a request's few database round trips: a second is enough.
+BUSY_RETRY_AFTER_SECONDS = 1
+# What PostgreSQL says when its connection limit (server, database or role) is reached: psycopg's
+# connection error carries the text only, no SQLSTATE (53300).
+_NO_SLOT_MESSAGES = (
+    "too many connections",
+    "too many clients",
+    "remaining connection slots are reserved",
+    "no more connections allowed",  # PgBouncer at its max_client_conn
+)
+
 _engine: Engine | None = None
 _autocommit: Engine | None = None
-_engine_url: str | None = None
+_engine_key: tuple | None = None
 _joined: ContextVar[tuple[Session, int] | None] = ContextVar("joined_session", default=None)
 
 
 def get_engine() -> Engine:
-    global _engine, _autocommit, _engine_url
+    global _engine, _autocommit, _engine_key
     settings = get_settings()
     url = settings.sqlalchemy_url
-    if _engine is None or _engine_url != url:
+    key = (
+        url,
+        settings.transaction_pooler,
+        settings.database_pool_size,
+        settings.database_max_overflow,
+        settings.database_pool_timeout_seconds,
+    )
+    if _engine is None or _engine_key != key:
         if _engine is not None:
             _engine.dispose()
-        _engine, _engine_url = _build_engine(url), url
+        _engine, _engine_key = _build_engine(url, settings), key
         _autocommit = _engine.execution_options(isolation_level="AUTOCOMMIT")
         if not settings.database_url:
             note_default(f"DATABASE_URL unset, using the SQLite file {url.removeprefix('sqlite:///')}")
     return _engine
 
 
-def _build_engine(url: str) -> Engine:
+def _build_engine(url: str, settings: Settings) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    if settings.database_pool_size + settings.database_max_overflow == 0:
+        # SQLAlchemy reads pool_size=0 as "no limit": a function deployed without database
+        # connections (deploy.sh's budget) must fail loudly, not open them anyway.
+        raise RuntimeError("this function was deployed with no database connections (DATABASE_POOL_SIZE=0)")
+    connect_args: dict = {"connect_timeout": 5, "application_name": "coderevai-functions"}
+    if settings.transaction_pooler:
+        # A transaction-mode pooler hands each transaction whichever server connection is free:
+        # a statement psycopg prepared on one is unknown on the next (InvalidSqlStatementName) or
+        # already there (DuplicatePreparedStatement). Nothing else of ours outlives a transaction.
+        connect_args["prepare_threshold"] = None
     # A serverless instance serves a handful of concurrent requests: keep the pool small and fail
     # fast when the server is gone. No pre-ping (a round trip on every checkout): connections are
     # recycled after 5 minutes, and one the server has closed is swapped at checkout (below).
     engine = create_engine(
         url,
-        pool_size=2,
-        max_overflow=4,
-        pool_timeout=10,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
         pool_recycle=300,
-        connect_args={"connect_timeout": 5, "application_name": "coderevai-functions"},
+        connect_args=connect_args,
     )
     event.listen(engine, "checkout", _closed_by_server)
+    event.listen(engine, "do_connect", _waiting_for_a_slot(settings.database_pool_timeout_seconds))
     return engine
+
+
+def _waiting_for_a_slot(timeout: float):
+    """A new connection the database refuses for its connection limit is tried again until the
+    pool timeout: other instances' overflow connections close as their requests end, so a limit
+    below the sum of every instance's pool + overflow is a wait, like a full pool, not an error."""
+
+    def connect(dialect, _record, cargs, cparams):
+        deadline, delay = time.monotonic() + timeout, 0.02
+        while True:
+            try:
+                return dialect.connect(*cargs, **cparams)
+            except dialect.loaded_dbapi.OperationalError as exc:
+                if not _no_slot(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+    return connect
+
+
+def _no_slot(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(message in text for message in _NO_SLOT_MESSAGES)
 
 
 def _closed_by_server(dbapi_connection, _record, _proxy) -> None:
@@ -120,7 +175,15 @@ def statement(*, own: bool = False) -> Iterator[Connection | Session]:
 def _outage_is_503() -> Iterator[None]:
     try:
         yield
+    except PoolTimeout:
+        # Every connection of this instance's pool stayed in use for the whole pool timeout: the
+        # database is fine, this instance is at its share of the connection budget.
+        log.warning("no database connection free within the pool timeout")
+        raise database_busy() from None
     except OperationalError as exc:
+        if exc.orig is not None and _no_slot(exc.orig):
+            log.warning("the database's connection limit stayed reached for the pool timeout")
+            raise database_busy() from None
         log.error("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
         raise database_unavailable() from None
     except DBAPIError as exc:
@@ -128,6 +191,16 @@ def _outage_is_503() -> Iterator[None]:
             log.error("database connection lost")
             raise database_unavailable() from None
         raise
+
+
+def database_busy() -> ApiError:
+    return ApiError(
+        503,
+        "DATABASE_BUSY",
+        "Every database connection is in use; try again shortly.",
+        retryable=True,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
 
 
 @contextlib.contextmanager

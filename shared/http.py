@@ -27,7 +27,7 @@ MAX_BODY_BYTES = 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # A refused request writes no usage row: shedding load must not cost a database write each, and a
 # database that is down cannot take one.
-_NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE"})
+_NO_USAGE_ROW = frozenset({"RATE_LIMITED", "DATABASE_UNAVAILABLE", "DATABASE_BUSY"})
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed"
 

@@ -53,6 +53,28 @@ def test_database_url_forms():
     assert normalize_database_url(cloud_sql) == "postgresql+psycopg://u:p@/db?host=/cloudsql/proj:region:inst"
 
 
+@pytest.mark.parametrize(
+    ("url", "pooler", "transaction", "connects_to"),
+    [
+        ("postgresql://u@h:6432/db", None, False, "postgresql+psycopg://u@h:6432/db"),  # a port says nothing
+        ("postgresql://u@h:6432/db?pgbouncer=true", None, True, "postgresql+psycopg://u@h:6432/db"),
+        (
+            "postgresql://u:p@/db?host=/cloudsql/p:r:i&pgbouncer=true&sslmode=disable",
+            None,
+            True,
+            "postgresql+psycopg://u:p@/db?host=/cloudsql/p:r:i&sslmode=disable",
+        ),
+        ("postgresql://u@h/db?pgbouncer=false", None, False, "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "transaction", True, "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "session", False, "postgresql+psycopg://u@h/db"),
+    ],
+)
+def test_a_transaction_pooler_is_named_by_setting_or_by_prismas_url_flag(url, pooler, transaction, connects_to):
+    settings = Settings(database_url=url, **({"database_pooler": pooler} if pooler else {}))
+    assert settings.transaction_pooler is transaction
+    assert settings.sqlalchemy_url == connects_to  # libpq refuses parameters it does not know
+
+
 def test_secret_manager_is_not_imported_without_references():
     code = "import sys; from shared.config import get_settings; get_settings(); print('google.cloud.secretmanager' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -534,3 +534,58 @@ def test_url_map_of_some_functions_leaves_the_rest_to_the_front_end():
 
 def test_functions_lists_the_table_once_each_in_order():
     assert routes_script("functions").split() == list(dict.fromkeys(r.function for r in ROUTES))
+
+
+def deployed_scaling(calls: list[list[str]], stage_env=None) -> dict[str, tuple[int, int, int]]:
+    """function -> (max-instances, concurrency, pool + overflow), from the gcloud calls and env files."""
+    out = {}
+    for call in (c for c in calls if c[:2] == ["functions", "deploy"]):
+        env = yaml.safe_load(Path(flag(call, "--env-vars-file")).read_text())
+        pool = int(env["DATABASE_POOL_SIZE"]) + int(env["DATABASE_MAX_OVERFLOW"])
+        assert env["THREADS"] == flag(call, "--concurrency")  # a thread for each request it takes
+        out[flag(call, "--entry-point")] = (int(flag(call, "--max-instances")), int(flag(call, "--concurrency")), pool)
+    return out
+
+
+def test_every_function_fits_the_default_connection_budget(full_deploy):
+    result, calls, _ = full_deploy
+    scaling = deployed_scaling(calls)
+    assert set(scaling) == set(FUNCTIONS)
+    used = sum(instances * pool for instances, _, pool in scaling.values())
+    assert used <= 100 - 10  # Cloud SQL's 100 on 3.75 GB, less the headroom for migrations and admin
+    assert used > 80  # the budget is spent, not left idle
+    assert scaling["metrics"][2] == 0  # never touches the database: no pool at all
+    assert all(pool > 0 for fn, (_, _, pool) in scaling.items() if fn != "metrics")
+    assert scaling["history"][0] > scaling["keys"][0]  # the busiest database function gets the most
+    assert f"total {used} of 90" in result.stdout
+
+
+def test_dry_run_prints_the_arithmetic_for_the_given_limit(tmp_path):
+    result, calls, _ = deploy(tmp_path, "--project", "p", "--region", "r", "--dry-run", "--db-max-connections", "50")
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    out = result.stdout
+    assert "connection budget: 50 (--db-max-connections) - 10 kept for migrations and admin = 40" in out
+    rows = {}
+    for line in out.splitlines():
+        parts = line.replace("(", "").replace(")", "").replace(",", "").split()
+        if len(parts) > 10 and parts[1] == "max-instances" and parts[3] == "x":
+            instances, pool, overflow, total = int(parts[2]), int(parts[5]), int(parts[8]), int(parts[10])
+            assert instances * (pool + overflow) == total, line
+            rows[parts[0]] = total
+            assert f"--max-instances {instances} " in out.split(f"--entry-point {parts[0]}")[1].split("\n")[0]
+    assert set(rows) == set(FUNCTIONS) - {"metrics"}
+    assert "metrics" in out and "no database connections" in out
+    assert sum(rows.values()) <= 40 and f"total {sum(rows.values())} of 40" in out
+
+
+@pytest.mark.parametrize(
+    ("limit", "message"), [("20", "too small"), ("0", "positive whole number"), ("lots", "positive")]
+)
+def test_a_budget_too_small_stops_before_any_gcloud_call(tmp_path, limit, message):
+    result, calls, _ = deploy(tmp_path, "--project", "p", "--region", "r", "--db-max-connections", limit)
+    assert result.returncode != 0
+    assert message in result.stderr
+    if limit == "20":
+        assert "use at least 32" in result.stderr
+    assert calls == []
