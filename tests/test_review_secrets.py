@@ -186,3 +186,11 @@ def test_under_a_test_tree_a_real_looking_key_is_an_info_test_fixture():
 )
 def test_a_generic_credential_value_must_be_one_a_person_or_generator_would_set(value, could_be):
     assert secret_values.credible(value) is could_be
+
+
+def test_in_a_secrets_file_a_phrase_someone_set_counts_but_not_in_code():
+    assert [f.rule for f in secret_scan.secret_file_findings(".env", "API_KEY=sk-live-very-secret\n")] == [
+        "hard-coded credential"
+    ]
+    assert secret_scan.findings("API_KEY = 'sk-live-very-secret'\n", "settings.py") == []
+    assert secret_scan.secret_file_findings(".env", "API_KEY=changeme\nSECRET=development\n") == []

@@ -227,14 +227,14 @@ def scan(text: str, path: str = "", *, data: bool = False) -> list[Leak]:
             continue
         for match in pattern.regex.finditer(text):
             group = 1 if pattern.regex.groups else 0
-            if pattern.kind == "private key" or _could_be(pattern.kind, match.group(group)):
+            if pattern.kind == "private key" or _could_be(pattern.kind, match.group(group), data):
                 _add(found, *match.span(group), pattern.kind, pattern.severity)
     bare_allowed = data or is_config(path)
     for name, match in _assignments(text):
         value = match.group("quoted") or match.group("bare")
         if match.group("bare") and not (bare_allowed or _ENV_LINE.match(text, _line_start(text, match.start()))):
             continue
-        if _NOT_A_SECRET_NAME.search(name) or not credible(value):
+        if _NOT_A_SECRET_NAME.search(name) or not credible(value, words=data):
             continue
         group = "quoted" if match.group("quoted") else "bare"
         _add(found, *match.span(group), "hard-coded credential", "high" if bare_allowed else "medium")
@@ -252,9 +252,9 @@ def scan(text: str, path: str = "", *, data: bool = False) -> list[Leak]:
     return leaks
 
 
-def _could_be(kind: str, value: str) -> bool:
+def _could_be(kind: str, value: str, data: bool) -> bool:
     # A JWT's shape is specific enough; a password in a URL is only as good as its value.
-    return credible(value) if kind in GENERIC_KINDS and kind != "JSON Web Token" else plausible(value)
+    return credible(value, words=data) if kind in GENERIC_KINDS and kind != "JSON Web Token" else plausible(value)
 
 
 def place_of(path: str) -> Place:

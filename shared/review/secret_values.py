@@ -54,8 +54,10 @@ def plausible(value: str) -> bool:
     return not _PLACEHOLDER.search(value) and entropy(value) >= 3.0 and len(set(value)) >= 8
 
 
-def credible(value: str) -> bool:
-    """A generic credential: a value someone could have set as a password, key or token."""
+def credible(value: str, *, words: bool = False) -> bool:
+    """A generic credential: a value someone could have set as a password, key or token. `words`:
+    a phrase counts too (in a file that exists to hold secrets, such as .env, `very-secret-pass`
+    is one someone set; in code it is far more often a label or a default)."""
     if len(value) < MIN_GENERIC_LENGTH or any(char.isspace() for char in value):
         return False  # too short to be worth stealing, or prose ("Reset your password")
     if _PLACEHOLDER.search(value) or _REFERENCE.match(value) or _WEAK_DEFAULT.match(value) or _DEMO.match(value):
@@ -64,7 +66,7 @@ def credible(value: str) -> bool:
         return False
     if _URL_WITHOUT_CREDENTIALS.match(value) or _PUBLIC_OR_TEST_KEY.match(value):
         return False
-    if is_words(value) or is_sequence(value) or is_repeat(value):
+    if (not words and is_words(value)) or is_sequence(value) or is_repeat(value):
         return False
     return len(set(value)) >= 5 and entropy(value) >= max(2.5, 0.7 * math.log2(min(len(value), alphabet_size(value))))
 
