@@ -125,7 +125,9 @@ def not_found(message: str) -> ApiError:
 
 
 def too_large(what: str, limit_bytes: int) -> ApiError:
-    return ApiError(413, "PAYLOAD_TOO_LARGE", f"{what} is larger than the limit of {limit_bytes} bytes.")
+    """`maxBytes` states the cap as a number, so a client can split its request to fit it."""
+    message = f"{what} is larger than the limit of {limit_bytes} bytes."
+    return ApiError(413, "PAYLOAD_TOO_LARGE", message, data={"maxBytes": limit_bytes})
 
 
 def database_unavailable() -> ApiError:

@@ -115,10 +115,11 @@ def test_a_folder_is_reviewed_by_the_servers_rules_with_gitignore_honoured(calle
         ("src/app.py", SHELL_LINE),
         ("src/app.py", EVAL_LINE),
     }
-    assert {f["file"] for f in review["findings"]} == {"src/app.py"}  # nothing from generated.py or logs/
+    # Nothing from generated.py or logs/; .env was checked here, not sent (tests/test_cli_local.py).
+    assert {f["file"] for f in review["findings"]} == {"src/app.py", ".env"}
     skipped = {s["path"]: s["reason"] for s in review["skippedFiles"]}
     assert skipped == {
-        ".env": "may hold secrets (environment file)",
+        ".env": "may hold secrets (environment file); checked for secrets on this machine, not sent",
         "node_modules/": "vendored or generated (node_modules/)",
         "logo.png": "binary",
         "empty.py": "empty",
@@ -224,10 +225,12 @@ def test_a_branchs_diff_keeps_the_findings_on_its_changed_lines(caller, branch):
     assert review["skippedFiles"] == [
         {"path": "shrinks.py", "reason": "no added or changed lines (only deletions, or binary)"}
     ]
-    lines = {f["line"] for f in review["findings"]}
-    assert SHELL_LINE in lines
-    assert lines <= set(range(SHELL_LINE - 3, SHELL_LINE + 4))  # the changed line and 3 around it
-    assert {f["file"] for f in review["findings"]} == {"app.py"}
+    assert {(f["file"], f["line"]) for f in review["findings"]} == {("app.py", SHELL_LINE)}  # the added line only
+
+    near = json.loads(caller.run("--diff", "main", "--context", "3", "--format", "json", cwd=branch).stdout)
+    assert {f["line"] for f in near["findings"]} == {SHELL_LINE, EVAL_LINE}  # eval is 1 line below it
+    too_far = caller.run("--diff", "main", "--context", "4", cwd=branch)
+    assert too_far.returncode == 2 and "must be 0 to 3" in too_far.stderr
 
     everything = json.loads(caller.run("--diff", "main", "--all-findings", "--format", "json", cwd=branch).stdout)
     assert everything["reviewedFiles"] == ["app.py", "shrinks.py"]

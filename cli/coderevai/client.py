@@ -1,15 +1,18 @@
 """One review-repo request, with what a CI job needs around it: a clear message for each failure,
-waiting out a rate limit (429, Retry-After, up to a bound), and 413 reported so the caller splits."""
+waiting out a rate limit (429, Retry-After, up to a bound), and 413 reported (with the cap the server
+states) so the caller splits. Every POST carries an Idempotency-Key, the same on each retry of one
+request: a retried upload whose first answer was lost is answered from the first run, not run twice."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import httpx
 
 SARIF = "application/sarif+json"
-RETRIES_WHEN_UNAVAILABLE = 2  # a 502/503 the server marks retryable: a Gemini or database blip
+RETRIES_WHEN_UNAVAILABLE = 2  # a 502/503 the server marks retryable, or an answer lost on the way
 
 
 class ServerError(Exception):
@@ -17,7 +20,12 @@ class ServerError(Exception):
 
 
 class TooLarge(Exception):
-    """413: this request is over one of the server's caps; send fewer files at once."""
+    """413: this request is over one of the server's caps; send fewer files at once. `max_bytes`: the
+    cap the server states (its JSON's maxBytes), None when the cap is not one of bytes (files)."""
+
+    def __init__(self, message: str, max_bytes: int | None) -> None:
+        super().__init__(message)
+        self.max_bytes = max_bytes
 
 
 class NothingToReview(Exception):
@@ -45,11 +53,16 @@ class Client:
     def review(self, body: dict, on_wait=None) -> dict:
         waited = 0.0
         unavailable = 0
+        headers = {"Idempotency-Key": str(uuid.uuid4())}  # one per request, kept across its retries
         while True:
             try:
-                response = self.http.post(self.url, json=body)
+                response = self.http.post(self.url, json=body, headers=headers)
             except httpx.TransportError as exc:
-                raise ServerError(f"cannot reach the server at {self.url}: {exc or type(exc).__name__}") from None
+                if isinstance(exc, httpx.ConnectError) or unavailable >= RETRIES_WHEN_UNAVAILABLE:
+                    raise ServerError(f"cannot reach the server at {self.url}: {exc or type(exc).__name__}") from None
+                unavailable += 1  # sent, and the answer lost: the same key makes the retry safe
+                time.sleep(2**unavailable)
+                continue
             if response.status_code == 200:
                 return response.json()
             error = _error_of(response)
@@ -70,7 +83,8 @@ class Client:
                 time.sleep(2**unavailable)
                 continue
             if response.status_code == 413:
-                raise TooLarge(message)
+                stated = error.get("maxBytes")
+                raise TooLarge(message, stated if isinstance(stated, int) and stated > 0 else None)
             if response.status_code == 401:
                 raise ServerError(f"the server refused the API key (401): {message} Check CODEREVAI_API_KEY.")
             if response.status_code == 400 and message.startswith("There is no file to review"):

@@ -12,13 +12,14 @@ from typing import NamedTuple
 
 from rich.console import Console
 
-from coderevai import __version__, report, selection
+from coderevai import __version__, local_secrets, pull_request, report, selection
 from coderevai.client import Client, ServerError
 from coderevai.files import Collected, LocalFile, Skipped, UsageError, collect, read_file
-from coderevai.gitdiff import changed_lines
+from coderevai.gitdiff import ChangedLines, changed_lines
 from coderevai.review import send_all
 
 FAIL_ON = ("critical", "high", "medium", "low", "never")
+MAX_CONTEXT = 3  # the server keeps the findings within 3 lines of a changed range (shared/repo/changed_lines.py)
 EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
 
@@ -36,9 +37,16 @@ def parser() -> argparse.ArgumentParser:
         "--diff", metavar="REF", help="review only what changed since the branch left REF (e.g. origin/main)"
     )
     review.add_argument(
+        "--context",
+        type=_context,
+        default=0,
+        metavar="N",
+        help=f"with --diff: also keep findings within N lines of an added line (0 to {MAX_CONTEXT}; default 0)",
+    )
+    review.add_argument(
         "--all-findings",
         action="store_true",
-        help="with --diff: every finding in the changed files, not only on changed lines",
+        help="with --diff: every finding in the changed files, not only on added lines",
     )
     review.add_argument(
         "--modes",
@@ -47,7 +55,12 @@ def parser() -> argparse.ArgumentParser:
         help="comma-separated review modes, at most 5: comprehensive (the default), security, bug_fixes, performance, best_practices, test_generation, production_ready",
     )
     review.add_argument("--custom-prompt", metavar="TEXT", help="what the review should pay attention to")
-    review.add_argument("--format", choices=("text", "json", "markdown", "sarif"), default="text")
+    review.add_argument(
+        "--format",
+        choices=("text", "json", "markdown", "sarif", "github"),
+        default="text",
+        help="github: workflow commands, annotations on the pull request's files (no token needed)",
+    )
     review.add_argument("--output", metavar="FILE", help="write the review here instead of standard output")
     review.add_argument(
         "--fail-on", choices=FAIL_ON, default="never", help="exit 1 when a finding at or above this severity remains"
@@ -60,6 +73,15 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest total wait on rate limits per request (default 120)",
     )
+    review.add_argument(
+        "--github-review",
+        action="store_true",
+        help="with --diff, in a pull_request workflow: post the findings as one pull-request review "
+        "(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)",
+    )
+    review.add_argument(
+        "--max-comments", type=_positive, default=30, help="--github-review: inline comments at most (default 30)"
+    )
     review.add_argument("--max-files-per-request", type=_positive, default=selection.MAX_FILES, help=argparse.SUPPRESS)
     review.add_argument(
         "--max-bytes-per-request", type=_positive, default=selection.MAX_TOTAL_BYTES, help=argparse.SUPPRESS
@@ -70,6 +92,13 @@ def parser() -> argparse.ArgumentParser:
 def _modes(text: str) -> list[str]:
     """The server checks the names (and answers 400 naming a wrong one), so its list is the only one."""
     return [mode.strip() for mode in text.split(",") if mode.strip()]
+
+
+def _context(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= MAX_CONTEXT:
+        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_CONTEXT} (the server keeps findings that close)")
+    return value
 
 
 def _positive(text: str) -> int:
@@ -93,7 +122,10 @@ def main(argv: list[str] | None = None) -> None:
 
 def review(args: argparse.Namespace, errors: Console) -> int:
     base_url, key = _server()
-    entries, skipped = _entries(args, Path.cwd())
+    if args.github_review and not args.diff:
+        raise UsageError("--github-review needs --diff <base>: a pull request's review is of its change")
+    cwd = Path.cwd()
+    entries, skipped, changed, secret_paths = _entries(args, cwd)
     sarif = args.format == "sarif"
     answers: list[dict] = []
     if entries:
@@ -116,7 +148,14 @@ def review(args: argparse.Namespace, errors: Console) -> int:
         since = f" (no file changed since {args.diff})" if args.diff else ""
         print(f"coderevai: nothing to review{since}", file=sys.stderr)
     merged = report.merge_sarif(answers, skipped) if sarif else report.merge_json(answers, skipped)
+    local = local_secrets.scan(secret_paths, cwd)
+    sources = {entry["path"]: entry["content"] for entry in entries}
+    merged = report.with_local(merged, local, sarif, sources)
+    if args.diff and not args.all_findings:
+        merged = report.near_changes(merged, sarif, changed, args.context)
     found = _write(merged, sarif, args)
+    if args.github_review:
+        pull_request.post(report.as_review(merged, sarif), sources, args=args, printed=args.format == "github")
     if report.fails(found, args.fail_on):
         print(f"coderevai: failing: a finding at or above {args.fail_on} remains", file=sys.stderr)
         return EXIT_FINDINGS
@@ -135,14 +174,21 @@ def _server() -> tuple[str, str]:
     return base_url, key
 
 
-def _entries(args: argparse.Namespace, cwd: Path) -> tuple[list[dict], list[dict]]:
-    """The files to send (with their changed lines for a diff's review), and those skipped with why."""
+def _entries(args: argparse.Namespace, cwd: Path) -> tuple[list[dict], list[dict], ChangedLines, list[str]]:
+    """The files to send (with their changed lines for a diff's review), those skipped with why, the
+    diff's added lines, and the secret-bearing files (never sent: checked here)."""
     collected = _changed_files(args, cwd) if args.diff else collect(args.paths or ["."], cwd)
+    changed = collected.changed if args.diff else {}
     entries = [{"path": f.path, "content": f.content} for f in collected.files]
     if args.diff and not args.all_findings:
         for entry in entries:
-            entry["changedLines"] = [{"start": a, "end": b} for a, b in collected.changed[entry["path"]]]
-    return entries, [{"path": s.path, "reason": s.reason} for s in collected.skipped]
+            entry["changedLines"] = [{"start": a, "end": b} for a, b in changed[entry["path"]]]
+    secret_paths = [s.path for s in collected.skipped if local_secrets.is_secret_bearing(s.reason)]
+    skipped = [
+        {"path": s.path, "reason": s.reason + (local_secrets.SCANNED_HERE if s.path in secret_paths else "")}
+        for s in collected.skipped
+    ]
+    return entries, skipped, changed, secret_paths
 
 
 def _write(merged: dict, sarif: bool, args: argparse.Namespace) -> list[str]:
@@ -151,7 +197,7 @@ def _write(merged: dict, sarif: bool, args: argparse.Namespace) -> list[str]:
     review = report.as_review(merged, sarif)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
-        if args.format != "text":  # the file for tools, the job's log for people
+        if args.format not in ("text", "github"):  # the file for tools, the job's log for people
             sys.stdout.write(report.render(review, "text"))
     else:
         sys.stdout.write(text)

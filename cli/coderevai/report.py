@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
+from coderevai import annotations
+from coderevai import sarif as sarif_log
+from coderevai.secret_scan import Finding
+
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 _LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
 
 
@@ -45,20 +48,55 @@ def merge_sarif(logs: list[dict], skipped: list[dict]) -> dict:
                     rules[rule["id"]] = rule
                 results.append(result)
             extra = run.get("properties", {})
-            properties["reviewIds"].append(extra.get("reviewId"))
+            if "reviewId" in extra:
+                properties["reviewIds"].append(extra["reviewId"])
             properties["model"] = properties["model"] or extra.get("model")
             properties["reviewedFiles"] += extra.get("reviewedFiles", [])
             properties["skippedFiles"] += extra.get("skippedFiles", [])
     order = list(rules)
     for result in results:
         result["ruleIndex"] = order.index(result["ruleId"])
-    driver = {
-        "name": "CodeRevAI",
-        "informationUri": "https://github.com/vizionik25/CodeRevAI",
-        "rules": list(rules.values()),
-    }
+    driver = sarif_log.driver(list(rules.values()))
     run = {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results, "properties": properties}
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return {"$schema": sarif_log.SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def with_local(merged: dict, local: list[Finding], sarif: bool, sources: dict[str, str]) -> dict:
+    """The review with the findings made on this machine (the secrets check of the files not sent)."""
+    if not local:
+        return merged
+    if sarif:
+        run = merged["runs"][0]
+        log = merge_sarif([merged, sarif_log.to_sarif(local, sources=sources)], [])
+        log["runs"][0]["properties"] = run["properties"]
+        return log
+    findings = merged["findings"] + [finding.model_dump() for finding in local]
+    findings.sort(key=lambda f: (_rank(f["severity"]), f.get("file") or "", f.get("line") or 0))
+    return {**merged, "findings": findings}
+
+
+def near_changes(merged: dict, sarif: bool, changed: dict[str, list[tuple[int, int]]], context: int) -> dict:
+    """The findings on the lines a change added (or within `context` lines of one), as a pull request
+    shows them; a finding with no line, or in a file sent whole, stays."""
+
+    def kept(path: str | None, line: int | None) -> bool:
+        ranges = changed.get(path or "")
+        if ranges is None or not line:
+            return True
+        return any(start - context <= line <= end + context for start, end in ranges)
+
+    if not sarif:
+        return {**merged, "findings": [f for f in merged["findings"] if kept(f.get("file"), f.get("line"))]}
+    run = merged["runs"][0]
+    results = [r for r in run["results"] if kept(*_place(r))]
+    return {**merged, "runs": [{**run, "results": results}]}
+
+
+def _place(result: dict) -> tuple[str | None, int | None]:
+    location = (result.get("locations") or [{}])[0].get("physicalLocation")
+    if not location:
+        return None, None
+    return unquote(location["artifactLocation"]["uri"]), location.get("region", {}).get("startLine")
 
 
 def _rule_severity(rule: dict) -> str:
@@ -68,20 +106,25 @@ def _rule_severity(rule: dict) -> str:
 def as_review(merged: dict, sarif: bool) -> dict:
     """findings, reviewedFiles and skippedFiles, whichever form the review came in."""
     if not sarif:
-        return merged
+        findings = [{**f, "ruleId": sarif_log.rule_id(Finding(**f))} for f in merged["findings"]]
+        return {**merged, "findings": findings}
     [run] = merged["runs"]
     findings = []
     for result in run["results"]:
         extra = result.get("properties", {})
-        location = (result.get("locations") or [{}])[0].get("physicalLocation", {})
+        path, line = _place(result)
+        text = result["message"]["text"]
         findings.append(
             {
                 "severity": extra.get("severity") or _LEVEL_SEVERITY.get(result.get("level", "warning"), "medium"),
                 "category": extra.get("category", "general"),
-                "title": result["message"]["text"].split("\n", 1)[0],
-                "file": unquote(location["artifactLocation"]["uri"]) if location else None,
-                "line": location.get("region", {}).get("startLine"),
+                "title": extra.get("title") or text.split("\n", 1)[0],
+                "detail": extra.get("detail") or text,
+                "file": path,
+                "line": line,
                 "source": extra.get("source", result["ruleId"]),
+                "rule": extra.get("rule"),
+                "ruleId": result["ruleId"],
                 "suggestion": extra.get("suggestion"),
             }
         )
@@ -99,6 +142,8 @@ def fails(found: list[str], threshold: str) -> bool:
 
 
 def render(merged: dict, fmt: str) -> str:
+    if fmt == "github":
+        return annotations.render(as_review(merged, False)["findings"])
     if fmt in ("json", "sarif"):
         return json.dumps(merged, indent=2, ensure_ascii=False) + "\n"
     if fmt == "markdown":

@@ -1,5 +1,5 @@
 """The review of many files: requests within the server's caps, sent with bounded parallelism and a
-progress bar (on a terminal only), a 413 split further, and the answers kept for merging."""
+progress bar (on a terminal only), a 413 split to fit the cap the server states, and the answers kept for merging."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import NamedTuple
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from coderevai.batches import halves, pack
+from coderevai.batches import pack, split
 from coderevai.client import Client, NothingToReview, TooLarge
 
 
@@ -65,8 +65,8 @@ def send_all(
                         if len(batch) == 1:  # one file the server will not take, whatever we do
                             skipped.append({"path": batch[0]["path"], "reason": f"refused by the server: {exc}"})
                         else:
-                            for half in halves(batch):
-                                pending[pool.submit(send, half)] = half
+                            for part in split(batch, exc.max_bytes):
+                                pending[pool.submit(send, part)] = part
                             continue
                     except NothingToReview as exc:
                         skipped += exc.skipped or [{"path": e["path"], "reason": str(exc)} for e in batch]

@@ -41,7 +41,7 @@ def review_repo(call: Call):
         call.request.accept_mimetypes.best_match(["application/json", "application/sarif+json"])
         == "application/sarif+json"
     ):
-        return _sarif(review, review_id)
+        return _sarif(review, review_id, {file.path: file.content for file in request.files})
     return {
         "reviewId": review_id,
         "feedback": review.feedback,
@@ -54,8 +54,9 @@ def review_repo(call: Call):
     }
 
 
-def _sarif(review, review_id: str):
-    """The findings as a SARIF 2.1.0 log, for code scanning (loaded only when a caller asks for it)."""
+def _sarif(review, review_id: str, sources: dict[str, str]):
+    """The findings as a SARIF 2.1.0 log, for code scanning (loaded only when a caller asks for it);
+    the files sent give each result's fingerprint its line's text."""
     from shared.http import json_response
     from shared.repo.sarif import MEDIA_TYPE, to_sarif
 
@@ -66,6 +67,6 @@ def _sarif(review, review_id: str):
         "reviewedFiles": review.reviewed_files,
         "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
     }
-    response = json_response(to_sarif(review.findings, properties=properties))
+    response = json_response(to_sarif(review.findings, properties=properties, sources=sources))
     response.mimetype = MEDIA_TYPE
     return response
