@@ -6,8 +6,9 @@ something else, a sequence or a repeat.
 
 Hand-written rather than calling detect-secrets' heuristic filters: on our labelled cases
 (benchmarks/precision.py) they would drop 14 of the 86 real secrets we report (is_indirect_reference
-10: a `=` call on the line; is_likely_id_string 4) and no look-alike these rules let through, and
-importing them costs about a second and 190 modules on a cold start."""
+10: any call or subscript assigned on the line; is_likely_id_string 4: an `_id` name before it) and
+no look-alike these rules let through, and importing them costs about a second and 190 modules on a
+cold start."""
 
 from __future__ import annotations
 
