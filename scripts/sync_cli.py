@@ -33,7 +33,9 @@ SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 
 class Finding:
     def __init__(self, **fields) -> None:
-        self.__dict__.update({"line": None, "file": None, "suggestion": None, "rule": None, **fields})
+        defaults = {"line": None, "file": None, "suggestion": None, "rule": None}
+        self.__dict__.update({**defaults, "verdict": None, "verdictReason": None, **fields})
+        self.__dict__.setdefault("analysers", [fields.get("source")])
 
     def __getattr__(self, name: str):
         return None  # a field a newer server added: absent here

@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     gemini_max_attempts: int = Field(default=3, ge=1, le=6)
     gemini_retry_delay_seconds: float = Field(default=1.0, ge=0, le=30)
     review_cache_ttl_seconds: int = Field(default=86_400, ge=0, le=30 * 86_400)
+    static_tool_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
 
     clerk_jwt_key: str | None = None
     clerk_secret_key: str | None = None

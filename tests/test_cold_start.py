@@ -129,3 +129,19 @@ def test_function_builds_only_its_own_tables_and_bodies(name):
     other_areas = set().union(*AREAS.values()) - AREAS[name]
     assert loaded & other_areas == set()
     assert AREAS[name] <= loaded
+
+
+# The static pass and its analysers' runners (shellcheck, hadolint, zizmor) are for reviews only.
+NEVER_REVIEW = ("billing", "history", "stripe_webhook", "keys", "health", "metrics")
+STATIC_PASS = {"shared.review.static", "shared.review.static.external", "shared.review.static.shell",
+               "shared.review.static.dockerfile", "shared.review.static.workflows"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NEVER_REVIEW)
+def test_functions_that_never_review_do_not_load_the_static_pass(name):
+    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert set(json.loads(out.stdout.strip().splitlines()[-1])) & STATIC_PASS == set()

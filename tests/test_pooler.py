@@ -57,8 +57,13 @@ def test_history_and_review_paths_through_a_transaction_pooler(db_env, pg_url):
         statuses: list[int] = []
         failures: list[str] = []
 
+        # Built here, one after another: functions-framework compiles the function's source as it
+        # builds a client, and CPython 3.11 can fail compiling in several threads at once
+        # ("AST constructor recursion depth mismatch"); the requests are what runs concurrently.
+        clients = [(function_client("history"), function_client("review_code")) for _ in range(8)]
+
         def client_session(n: int) -> None:
-            history, review = function_client("history"), function_client("review_code")
+            history, review = clients[n]
             headers = {"X-Dev-User": f"pooled_{n}_{uuid.uuid4().hex[:6]}"}
             item = {"type": "code", "language": "python", "reviewModes": ["security"], "feedback": "ok"}
             code = "import os\nos.system(input())\n"

@@ -4,6 +4,7 @@ against a local fake of the Gemini REST API."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 
 import psycopg
@@ -61,7 +62,8 @@ def test_offline_review_returns_real_findings_and_keeps_history(client, pg_url):
     assert body["model"] == "static" and body["cached"] is False
     assert body["usage"] == {"promptTokens": 0, "outputTokens": 0, "totalTokens": 0}
     found = {(f["source"], f["line"]) for f in body["findings"]}
-    assert {("ruff", 2), ("bandit", 6), ("secrets", 9)} <= found
+    assert {("bandit", 6), ("secrets", 9)} <= found
+    assert ("ruff", 2) not in found  # the unused import is lint: a security review does not carry it
     assert all(f["file"] == "tool.py" for f in body["findings"])
     assert body["findings"][0]["severity"] == "critical"  # most severe first
     assert "## Static review" in body["feedback"] and "ast.literal_eval" in body["feedback"]
@@ -129,7 +131,7 @@ def test_bad_input_is_refused_whole_and_nothing_is_written(client, pg_url, body,
 def test_largest_allowed_code_is_reviewed_whole(client):
     code = "x = 1\n" * ((100 * 1024 - 10) // 6) + "import os\n"
     assert len(code.encode()) <= 100 * 1024
-    response = post(client, user(), code=code)
+    response = post(client, user(), code=code, reviewModes=["best_practices"])  # asks for unused imports
     assert response.status_code == 200
     assert any(f["source"] == "ruff" and f["line"] == code.count("\n") for f in response.json["findings"])
 
@@ -179,7 +181,8 @@ def test_model_review_merges_findings_and_records_usage(client, gemini, pg_url):
     assert body["usage"] == {"promptTokens": 900, "outputTokens": 100, "totalTokens": 1000}
     model = [f for f in body["findings"] if f["source"] == "model"]
     assert [(f["title"], f["line"]) for f in model] == [("Remote code execution", 6), ("Invented line", None)]
-    assert {"ruff", "bandit", "secrets"} <= {f["source"] for f in body["findings"]}
+    assert {"bandit", "secrets"} <= {f["source"] for f in body["findings"]}
+    assert body["dismissed"] == []  # no verdicts: every static finding stays
     assert body["feedback"].startswith("## Summary") and "### Findings" in body["feedback"]
     assert "Remote code execution" in body["feedback"]
 
@@ -188,15 +191,16 @@ def test_model_review_merges_findings_and_records_usage(client, gemini, pg_url):
     assert call.headers["x-goog-api-key"] == "test-gemini-key"
     config = call.json()["generationConfig"]
     assert config["responseMimeType"] == "application/json"
-    assert set(config["responseSchema"]["properties"]) == {"feedback", "findings"}
+    assert set(config["responseSchema"]["properties"]) == {"feedback", "findings", "verdicts"}
     sent = gemini.user_text()
     assert "    6 |     return eval(input())" in sent  # numbered lines
     assert "[REDACTED]" in sent
     request = call.body.decode()
     for secret in ("b3BlbnNzaC1rZXktdjEAAAAA", DB_PASSWORD, ARGUMENT_PASSWORD):
         assert secret not in request  # secrets never leave, neither in the code nor in a finding
-    assert {"B105", "B107"} <= {f["detail"].split()[1] for f in body["findings"] if f["source"] == "bandit"}
-    assert '"source": "bandit"' in sent  # static findings ground the prompt
+    bandit = " ".join(f["detail"] for f in body["findings"] if "bandit" in f["analysers"])  # merged or not
+    assert {"B105", "B107"} <= set(re.findall(r"\bbandit (B\d+)", bandit))
+    assert '"analysers": ["bandit"]' in sent  # static findings go to the model as candidates
     usage = rows(pg_url, 'SELECT "tokensUsed" FROM "ApiUsage" WHERE "userId" = %s', headers["X-Dev-User"])
     assert usage == [(1000,)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -132,9 +133,10 @@ def test_credentials_are_found_with_the_keyword_anywhere_in_the_name():
 
 def test_bandit_password_findings_do_not_quote_the_password():
     code = 'token = "q7-short"\n\n\ndef connect(password="Tr0ub4dor-and-3"):\n    return password\n'
-    bandit = [f for f in analyse([SourceFile(path="db.py", content=code)], "python") if f.source == "bandit"]
-    assert {f.detail.split()[1] for f in bandit} == {"B105", "B107"}
-    assert all("q7-short" not in f.title + f.detail and "Tr0ub4dor" not in f.title + f.detail for f in bandit)
+    found = analyse([SourceFile(path="db.py", content=code)], "python")
+    bandit = [f for f in found if "bandit" in f.analysers]  # the secrets check may have seen them too (merged)
+    assert set(re.findall(r"\bbandit (B10[57])\b", " ".join(f.detail for f in bandit))) == {"B105", "B107"}
+    assert all("q7-short" not in f.title + f.detail and "Tr0ub4dor" not in f.title + f.detail for f in found)
 
 
 def test_numbered_masking_puts_each_secret_back_where_the_rewrite_keeps_it():

@@ -111,6 +111,8 @@ def as_review(merged: dict, sarif: bool) -> dict:
     [run] = merged["runs"]
     findings = []
     for result in run["results"]:
+        if result.get("suppressions"):
+            continue  # dismissed by the model as a false positive: listed in the log, not a finding
         extra = result.get("properties", {})
         path, line = _place(result)
         text = result["message"]["text"]

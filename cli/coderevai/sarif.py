@@ -4,7 +4,9 @@ read, in the shape GitHub takes as is (SARIF Multitool `validate --rule-kind "Gh
 one run of the tool CodeRevAI with its version; per rule a friendly name, a short and a full
 description, help (why it matters, how to fix) and the analyser's documentation where it has one;
 one result per location (a grouped finding, "12 times in this file", is one result per line it
-lists), each with a fingerprint that survives the line moving.
+lists), each with a fingerprint that survives the line moving. Findings the model dismissed as
+false positives are results too, each with a suppression (kind external, the model's reason as its
+justification): code scanning shows them as dismissed.
 
 The `coderevai` client carries a copy of this module (cli/coderevai/sarif.py, made by
 scripts/sync_cli.py) for the findings it makes on the user's machine: keep its imports to the
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from urllib.parse import quote
 
 # A stand-in for shared.review.findings (the client installs without the server's packages): a
@@ -25,7 +28,9 @@ SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 
 class Finding:
     def __init__(self, **fields) -> None:
-        self.__dict__.update({"line": None, "file": None, "suggestion": None, "rule": None, **fields})
+        defaults = {"line": None, "file": None, "suggestion": None, "rule": None}
+        self.__dict__.update({**defaults, "verdict": None, "verdictReason": None, **fields})
+        self.__dict__.setdefault("analysers", [fields.get("source")])
 
     def __getattr__(self, name: str):
         return None  # a field a newer server added: absent here
@@ -80,22 +85,32 @@ def _slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "general"
 
 
-def to_sarif(findings: list[Finding], *, properties: dict | None = None, sources: dict[str, str] | None = None) -> dict:
+def to_sarif(
+    findings: list[Finding],
+    *,
+    properties: dict | None = None,
+    sources: dict[str, str] | None = None,
+    dismissed: Sequence[Finding] = (),
+) -> dict:
     """The SARIF log of one review; `properties` (the review id, reviewed and skipped files...) go on
-    the run; `sources` (path -> text, when known) give the fingerprints their lines' text."""
+    the run; `sources` (path -> text, when known) give the fingerprints their lines' text;
+    `dismissed` findings become suppressed results."""
     rules: dict[str, dict] = {}
     results = []
     seen: dict[str, int] = {}
     lines_of = {path: text.split("\n") for path, text in (sources or {}).items()}
-    for finding in findings:
+    for finding in [*findings, *dismissed]:
         rid = rule_id(finding)
         rule = rules.setdefault(rid, _rule(rid, finding))
-        _raise_severity(rule, finding)
+        if finding.verdict != "false_positive":
+            _raise_severity(rule, finding)
         for line in locations(finding):
             result = _result(finding, rid, list(rules).index(rid), line)
             print_ = _fingerprint(rid, finding, line, lines_of.get(finding.file or ""))
             seen[print_] = seen.get(print_, 0) + 1  # the same text twice in a file: told apart by order
             result["partialFingerprints"] = {FINGERPRINT: f"{print_}:{seen[print_]}"}
+            if finding.verdict == "false_positive":
+                result["suppressions"] = [{"kind": "external", "justification": finding.verdictReason or ""}]
             results.append(result)
     run: dict = {
         "tool": {"driver": driver(list(rules.values()))},

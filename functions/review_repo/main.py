@@ -46,6 +46,7 @@ def review_repo(call: Call):
         "reviewId": review_id,
         "feedback": review.feedback,
         "findings": [finding.model_dump() for finding in review.findings],
+        "dismissed": [finding.model_dump() for finding in review.dismissed],
         "reviewedFiles": review.reviewed_files,
         "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
         "model": review.model,
@@ -67,6 +68,7 @@ def _sarif(review, review_id: str, sources: dict[str, str]):
         "reviewedFiles": review.reviewed_files,
         "skippedFiles": [{"path": s.path, "reason": s.reason} for s in review.skipped],
     }
-    response = json_response(to_sarif(review.findings, properties=properties, sources=sources))
+    log = to_sarif(review.findings, properties=properties, sources=sources, dismissed=review.dismissed)
+    response = json_response(log)
     response.mimetype = MEDIA_TYPE
     return response

@@ -24,7 +24,14 @@ from shared.review import cache, engine, gemini, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
-from shared.review.report import FINDINGS_HEADING, cut_to, findings_section
+from shared.review.report import (
+    FINDINGS_HEADING,
+    LEADING_FINDINGS,
+    cut_to,
+    dismissed_section,
+    findings_section,
+    static_feedback,
+)
 from shared.schemas import MAX_MODES, Body, ModeName
 
 log = logging.getLogger("coderevai.repo_review")
@@ -68,6 +75,7 @@ class RepoReview(NamedTuple):
     repo_url: str | None = None
     modes: tuple[str, ...] = ()
     complete: bool = True  # every planned batch reviewed, and the synthesis written
+    dismissed: list[Finding] = []  # static findings the model judged false positives (triage.py)
 
 
 def review_request(request: ReviewRepoRequest) -> RepoReview:
@@ -130,7 +138,7 @@ def review_repository(
         )
     language = main_language(selection.files)
     if not gemini.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
-        return _static_review(selection.files, skipped, language, changed, selection.secret_files)
+        return _static_review(selection.files, skipped, language, changed, selection.secret_files, modes)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -153,8 +161,9 @@ def review_repository(
             usage=hit.usage,
             cached=True,
             language=language,
+            dismissed=hit.dismissed,
         )
-    static_findings = static_pass(selection.files, selection.secret_files)
+    static_findings = static_pass(selection.files, selection.secret_files, modes)
     outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
@@ -162,7 +171,13 @@ def review_repository(
     if review.complete:  # a partial review is not worth keeping: the next try may do better
         cache.store(
             key,
-            ReviewOutcome(feedback=review.feedback, findings=review.findings, model=review.model, usage=review.usage),
+            ReviewOutcome(
+                feedback=review.feedback,
+                findings=review.findings,
+                model=review.model,
+                usage=review.usage,
+                dismissed=review.dismissed,
+            ),
         )
     return review
 
@@ -171,12 +186,14 @@ def _skipped_details(skipped: list[Skipped]) -> dict:
     return {"skippedFiles": [{"path": s.path, "reason": s.reason} for s in skipped]}
 
 
-def static_pass(files: list[RepoFile], secret_files: Iterable[SecretFile] = ()) -> list[Finding]:
+def static_pass(
+    files: list[RepoFile], secret_files: Iterable[SecretFile] = (), modes: tuple[str, ...] | None = None
+) -> list[Finding]:
     """The static pass on every selected file at once (one run of each tool), and what the
     secret-bearing files hold. No language hint: in a repository only .py/.pyi files are Python,
-    not its Dockerfile or LICENSE."""
+    not its Dockerfile or LICENSE. `modes` choose the lint families reported (None: all)."""
     held = [finding for file in secret_files for finding in secret_scan.secret_file_findings(*file)]
-    return by_severity(held + static.analyse(_source_files(files), language=""))
+    return by_severity(held + static.analyse(_source_files(files), language="", modes=modes))
 
 
 def main_language(files: list[RepoFile]) -> str | None:
@@ -190,15 +207,16 @@ def _static_review(
     language: str | None,
     changed: ChangedLines,
     secret_files: Iterable[SecretFile] = (),
+    modes: tuple[str, ...] | None = None,
 ) -> RepoReview:
-    found = on_changed_lines(static_pass(files, secret_files), changed)
-    outcome = engine.static_review(_source_files(files), language="", static_findings=found)
+    found = by_severity(on_changed_lines(static_pass(files, secret_files, modes), changed))
+    feedback = static_feedback(found, static.coverage(_source_files(files), ""), lead=LEADING_FINDINGS)
     return RepoReview(
-        feedback=cut_to(outcome.feedback, MAX_FEEDBACK_CHARS),
-        findings=outcome.findings,
+        feedback=cut_to(feedback, MAX_FEEDBACK_CHARS),
+        findings=found,
         reviewed_files=[f.path for f in files],
         skipped=skipped,
-        model=outcome.model,
+        model=engine.STATIC_MODEL,
         language=language,
     )
 
@@ -298,7 +316,8 @@ def _merge(
         for path in dict.fromkeys(part.file.path for batch, _ in outcomes for part in batch)
         if path not in failed_files
     ]
-    findings = by_severity(static_findings + model_findings)
+    kept, dismissed = _triaged(static_findings, outcomes)
+    findings = by_severity(kept + model_findings)
 
     overview = proses[0][1]
     complete = not failures
@@ -315,9 +334,10 @@ def _merge(
             overview = summary.parsed.feedback
             findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
     findings = on_changed_lines(findings, changed)
+    dismissed = on_changed_lines(dismissed, changed)
 
     return RepoReview(
-        feedback=_feedback(overview, reviewed, not_reviewed, findings),
+        feedback=_feedback(overview, reviewed, not_reviewed, findings, dismissed),
         findings=findings,
         reviewed_files=reviewed,
         skipped=skipped + not_reviewed,
@@ -325,7 +345,32 @@ def _merge(
         usage=usage,
         language=language,
         complete=complete,
+        dismissed=dismissed,
     )
+
+
+def _triaged(
+    static_findings: list[Finding], outcomes: list[tuple[Batch, ReviewOutcome]]
+) -> tuple[list[Finding], list[Finding]]:
+    """(kept, dismissed): the repository's static findings with the verdicts the batches gave them
+    (each batch judged its part's findings, on the part's own lines)."""
+    judged: dict[tuple, Finding] = {}
+    for batch, outcome in outcomes:
+        seen = [f for f in outcome.findings if f.source != "model" and f.verdict] + outcome.dismissed
+        judged.update((_identity(f), f) for f in _to_repository_lines(batch, seen))
+    kept, dismissed = [], []
+    for finding in static_findings:
+        verdict = judged.get(_identity(finding))
+        if verdict is None:
+            kept.append(finding)
+        else:
+            update = {"verdict": verdict.verdict, "verdictReason": verdict.verdictReason}
+            (kept if verdict.verdict == "confirmed" else dismissed).append(finding.model_copy(update=update))
+    return kept, dismissed
+
+
+def _identity(finding: Finding) -> tuple:
+    return (finding.source, finding.rule, finding.title, finding.file, finding.line)
 
 
 def prose_of(feedback: str) -> str:
@@ -334,14 +379,18 @@ def prose_of(feedback: str) -> str:
     return head.rstrip() if marker else feedback
 
 
-def _feedback(overview: str, reviewed: list[str], not_reviewed: list[Skipped], findings: list[Finding]) -> str:
+def _feedback(
+    overview: str, reviewed: list[str], not_reviewed: list[Skipped], findings: list[Finding], dismissed: list[Finding]
+) -> str:
     parts = [f"## Repository review\n\n{len(reviewed)} files reviewed.\n\n{overview.strip()}"]
     if not_reviewed:
         listed = [f"- `{s.path}`: {s.reason}" for s in not_reviewed[:MAX_LISTED_NOT_REVIEWED]]
         if len(not_reviewed) > MAX_LISTED_NOT_REVIEWED:
             listed.append(f"- ...and {len(not_reviewed) - MAX_LISTED_NOT_REVIEWED} more (see skippedFiles)")
         parts.append(f"### Not reviewed by the model ({len(not_reviewed)})\n\n" + "\n".join(listed))
-    parts.append(findings_section(findings))
+    parts.append(findings_section(findings, lead=LEADING_FINDINGS))
+    if dismissed:
+        parts.append(dismissed_section(dismissed))
     return cut_to("\n\n".join(parts), MAX_FEEDBACK_CHARS)
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.review import gemini
 from shared.review.findings import Finding
 from shared.review.prompts import ModelFinding, contain, to_finding
+from shared.review.report import by_importance
 
 SYNTHESIS_VERSION = "repo-synthesis-1"
 MAX_BATCH_FEEDBACK_CHARS = 6000
@@ -64,7 +65,7 @@ def synthesize(
         ]
     listed = [
         f.model_dump(include={"severity", "category", "title", "file", "line", "source"}, exclude_none=True)
-        for f in findings[:MAX_FINDINGS_IN_PROMPT]
+        for f in by_importance(findings)[:MAX_FINDINGS_IN_PROMPT]
     ]
     parts += ["<findings>", contain(json.dumps(listed, ensure_ascii=False), "findings"), "</findings>"]
     if custom_prompt and custom_prompt.strip():

@@ -15,14 +15,16 @@ Contract (used by review_code and review_repo):
 - `modes`: review mode names; unknown or more than 5 raise ApiError 400; empty means comprehensive.
 - `custom_prompt`: the requester's notes, sent as delimited user data, never as instructions.
 - `static_findings`: pass them when already computed (e.g. for many files at once); otherwise the
-  engine runs `static.analyse(files, language)`.
-- `ReviewOutcome(feedback, findings, model, usage, cached)`: markdown feedback ending with the
-  findings; findings most severe first, each with `file` = its SourceFile.path (None for ""),
-  `line` within the file; `model` is the Gemini model or "static" when no key is configured;
+  engine runs `static.analyse(files, language, modes)` (the modes choose the lint families).
+- `ReviewOutcome(feedback, findings, model, usage, cached, dismissed)`: markdown feedback ending
+  with the findings; findings most severe first, each with `file` = its SourceFile.path (None for
+  ""), `line` within the file; `model` is the Gemini model or "static" when no key is configured;
   `usage` = Usage(promptTokens, outputTokens, totalTokens), all 0 for static and cached reviews.
+- With a model, the static findings are candidates it triages (triage.py): confirmed ones stay
+  with `verdict: "confirmed"`, false positives move to `dismissed` with `verdictReason`.
 - Errors: ApiError 400 for bad modes; 502/503 (retryable) when Gemini fails after its retries.
 
-`static_review(files, language=..., static_findings=None)` is the no-model branch on its own (the
+`static_review(files, language=..., static_findings=None, modes=None)` is the no-model branch on its own (the
 repository review uses it too).
 
 For another prompt with a pydantic schema (e.g. a synthesis over batches), call
@@ -34,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from shared.review import cache, gemini, prompts, report, secret_scan, static
+from shared.review import cache, gemini, prompts, report, secret_scan, static, triage
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
@@ -66,12 +68,12 @@ def review_files(
 ) -> ReviewOutcome:
     chosen = normalise_modes(list(modes))
     if not gemini.configured():
-        return static_review(files, language=language, static_findings=static_findings)
+        return static_review(files, language=language, static_findings=static_findings, modes=chosen)
 
     key = cache.cache_key(files, language, chosen, custom_prompt, gemini.model_name())
     if (hit := cache.lookup(key)) is not None:
         return hit  # before the static pass: a hit costs one indexed read
-    found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
+    found = by_severity(static.analyse(files, language, chosen) if static_findings is None else static_findings)
     masked = [
         SourceFile(path=f.path, content=secret_scan.mask(f.content, secret_scan.scan(f.content, f.path))) for f in files
     ]
@@ -81,24 +83,38 @@ def review_files(
         schema=prompts.ModelReview,
     )
     answer = generation.parsed
-    findings = by_severity(found + [_from_model(item, files) for item in answer.findings])
+    kept, dismissed = triage.apply(found, answer.verdicts)
+    findings = by_severity(kept + [_from_model(item, files) for item in answer.findings])
     outcome = ReviewOutcome(
-        feedback=f"{answer.feedback.strip()}\n\n{report.findings_section(findings)}",
+        feedback="\n\n".join(
+            part
+            for part in (
+                answer.feedback.strip(),
+                report.findings_section(findings),
+                report.dismissed_section(dismissed),
+            )
+            if part
+        ),
         findings=findings,
         model=generation.model,
         usage=generation.usage,
+        dismissed=dismissed,
     )
     cache.store(key, outcome)
     return outcome
 
 
 def static_review(
-    files: list[SourceFile], *, language: str, static_findings: list[Finding] | None = None
+    files: list[SourceFile],
+    *,
+    language: str,
+    static_findings: list[Finding] | None = None,
+    modes: Sequence[str] | None = None,
 ) -> ReviewOutcome:
     """The whole review when no model is configured: the static pass and what it found."""
-    found = by_severity(static.analyse(files, language) if static_findings is None else static_findings)
+    found = by_severity(static.analyse(files, language, modes) if static_findings is None else static_findings)
     return ReviewOutcome(
-        feedback=report.static_feedback(found, static.coverage(files, language)),
+        feedback=report.static_feedback(found, static.coverage(files, language, found)),
         findings=found,
         model=STATIC_MODEL,
         usage=Usage(),

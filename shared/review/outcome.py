@@ -31,3 +31,4 @@ class ReviewOutcome(BaseModel):
     model: str  # the Gemini model, or "static" when no model is configured
     usage: Usage
     cached: bool = False
+    dismissed: list[Finding] = []  # static findings the model judged false positives, each with its reason

@@ -1,8 +1,10 @@
 """The static pass: ruff and bandit on Python, our structural rules (ast-grep) on Python,
-JavaScript/TypeScript, Go, Java and HTML templates, and the secrets check on every file. Runs before
+JavaScript/TypeScript, Go, Java and HTML templates, shellcheck on shell scripts, hadolint on
+Dockerfiles, zizmor on GitHub Actions workflows, and the secrets check on every file. Runs before
 any model call; its findings ground the prompt, and with no model they are the whole review.
 
-ruff runs as one native subprocess alongside bandit and the rule engine. The rules run in this
+ruff, shellcheck, hadolint and zizmor each run as one native subprocess (external.py) alongside
+bandit and the rule engine. The rules run in this
 process; bandit too on a snippet, and in a worker process of its own on large files, so that it
 runs alongside them (python_tools). Their findings then pass through `noise.calibrate`: lint grouped
 per rule and file, repeats capped, suppressed or test-code findings ranked lower."""
@@ -10,18 +12,23 @@ per rule and file, repeats capped, suppressed or test-code findings ranked lower
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
 from shared.review import secret_scan
 from shared.review.findings import Finding
 from shared.review.outcome import SourceFile
-from shared.review.static import noise, python_tools, rules
+from shared.review.static import external, noise, python_tools, rules
+from shared.review.static.dockerfile import HADOLINT
 from shared.review.static.python_tools import RUFF_RULES, ruff_bin
+from shared.review.static.shell import SHELLCHECK, command_injection
+from shared.review.static.workflows import ZIZMOR
 
 __all__ = ["RUFF_RULES", "Coverage", "analyse", "coverage", "is_python", "ruff_bin"]
 
 PYTHON_LANGUAGES = {"python", "python3", "py"}
+EXTERNAL = {external.SHELL: SHELLCHECK, external.DOCKERFILE: HADOLINT, external.WORKFLOW: ZIZMOR}
 
 
 class Coverage(NamedTuple):
@@ -36,32 +43,47 @@ def is_python(file: SourceFile, language: str) -> bool:
     return suffix in python_tools.PYTHON_SUFFIXES or (not suffix and language.strip().lower() in PYTHON_LANGUAGES)
 
 
-def analyse(files: list[SourceFile], language: str) -> list[Finding]:
-    """Findings for every file; `file` is the file's path ("" paths give None)."""
+def analyse(files: list[SourceFile], language: str, modes: Iterable[str] | None = None) -> list[Finding]:
+    """Findings for every file; `file` is the file's path ("" paths give None). `modes` (the review's)
+    choose the lint-level families reported (static/families.py); None reports every one."""
     python = [(index, file) for index, file in enumerate(files) if is_python(file, language)]
     structural = [(file, grammar) for file in files if (grammar := rules.grammar_of(file, language))]
+    kinds: dict[str, list[tuple[int, SourceFile]]] = {}
+    for index, file in enumerate(files):
+        if kind := external.kind_of(file, language):
+            kinds.setdefault(kind, []).append((index, file))
     with tempfile.TemporaryDirectory(prefix="crv-static-") as workdir:
         root = Path(workdir)
         names = python_tools.write_copies(python, root) if python else {}
         ruff = python_tools.start_ruff(root) if python else None  # its own process, from here on
+        running = [external.start(EXTERNAL[kind], chosen, root) for kind, chosen in kinds.items()]
         # bandit and the rule engine both hold a process's GIL while they work (ast-grep-py does
         # not release it), so threads would only interleave them: on large files bandit runs in
         # the worker process meanwhile, on snippets here after them.
         bandit = python_tools.start_bandit(root, names) if python else None
         findings = [leak for file in files for leak in secret_scan.findings(file.content, file.path)]
         findings += rules.scan(structural)
+        findings += [found for _, file in kinds.get(external.SHELL, ()) for found in command_injection(file)]
         if python:
             findings += python_tools.bandit_findings(root, names, bandit)
             findings += python_tools.ruff_findings(ruff, root, names)
-    return noise.calibrate(findings, files)
+        for run in running:
+            findings += external.collect(run)
+    return noise.calibrate(findings, files, modes)
 
 
-def coverage(files: list[SourceFile], language: str) -> Coverage:
+def coverage(files: list[SourceFile], language: str, findings: list[Finding] = ()) -> Coverage:
+    """Files analysed per language, and per language those no analyser read: no analyser exists for
+    it, or its analyser did not run on them (a `not-checked` finding of `analyse`)."""
     analysed: dict[str, int] = {}
     unchecked: dict[str, int] = {}
+    missed = {finding.file or "" for finding in findings if finding.rule == external.NOT_CHECKED}
     for file in files:
         grammar = rules.grammar_of(file, language)
-        if grammar is not None or is_python(file, language):
+        if kind := external.kind_of(file, language):
+            counts = unchecked if file.path in missed else analysed
+            counts[kind] = counts.get(kind, 0) + 1
+        elif grammar is not None or is_python(file, language):
             name = "python" if is_python(file, language) else grammar
             analysed[name] = analysed.get(name, 0) + 1
         elif name := rules.unchecked_language(file, language):

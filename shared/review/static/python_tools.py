@@ -23,12 +23,13 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 
+from shared.config import get_settings
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
+from shared.review.static import external
 
 log = logging.getLogger("coderevai.review.static")
 
-TOOL_TIMEOUT_SECONDS = 30
 PYTHON_SUFFIXES = {".py", ".pyi"}
 # Correctness, likely bugs, performance traps and needless complexity; not formatting (a formatter's job).
 RUFF_RULES = "F,E4,E7,E9,B,PLE,PERF,SIM,C4"
@@ -49,14 +50,7 @@ _worker: _BanditWorker | None = None
 
 
 def write_copies(files: list[tuple[int, SourceFile]], root: Path) -> dict[str, SourceFile]:
-    """Each file under our own name (index + a tame basename): a repository path can never escape root."""
-    names: dict[str, SourceFile] = {}
-    for index, file in files:
-        target = root / f"f{index:05d}" / _safe_name(file.path)
-        target.parent.mkdir()
-        target.write_text(file.content, encoding="utf-8", newline="")
-        names[str(target.relative_to(root))] = file
-    return names
+    return external.write_copies(files, root, lambda file: _safe_name(file.path))
 
 
 def start_ruff(root: Path) -> subprocess.Popen[bytes]:
@@ -241,7 +235,7 @@ def _from_bandit(item: dict, file: SourceFile) -> Finding:
 
 
 def _safe_name(path: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", PurePosixPath(path).name).lstrip(".") or "snippet"
+    name = external.tame_name(path, "snippet")
     return name if PurePosixPath(name).suffix.lower() in PYTHON_SUFFIXES else name + ".py"
 
 
@@ -253,16 +247,7 @@ def ruff_bin() -> str:
 
 def _finish(tool: str, process: subprocess.Popen[bytes]) -> bytes:
     """The tool's output; on a timeout or a crash the pass goes on without it (logged)."""
-    try:
-        out, err = process.communicate(timeout=TOOL_TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
-        log.warning("%s timed out after %ss; static pass continues without it", tool, TOOL_TIMEOUT_SECONDS)
-        return b""
-    if process.returncode not in (0, 1):
-        log.warning("%s exited with %s: %s", tool, process.returncode, err.decode(errors="replace")[-500:])
-    return out
+    return external.finish(tool, process, get_settings().static_tool_timeout_seconds) or b""
 
 
 def _json_list(raw: bytes) -> list[dict]:

