@@ -70,6 +70,13 @@ fi
 # Which secret each function needs: a function gets only what it uses.
 SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
 PLAIN_VARS="UPSTASH_REDIS_REST_URL GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_AUTHORIZED_PARTIES CLERK_API_URL STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM ALLOWED_ORIGINS LOG_LEVEL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS"
+# Issue 22: the StripeEvent retention and Gemini through Vertex AI (on their own line to merge easily).
+PLAIN_VARS="$PLAIN_VARS STRIPE_EVENT_RETENTION_DAYS GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION"
+# Gemini through Vertex AI: the runtime service account's own credentials, so no API key secret.
+case "${GOOGLE_GENAI_USE_VERTEXAI:-}" in
+  [Tt]rue|1) vertex=1; GOOGLE_CLOUD_PROJECT="$project"; unset GEMINI_API_KEY ;;
+  *) vertex=0; unset GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION ;;
+esac
 COMMON="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL CLERK_JWT_KEY CLERK_SECRET_KEY"
 secrets_for() {
   case "$1" in
@@ -206,6 +213,46 @@ if [ "$skip_migrations" = 0 ]; then
   [ -z "$sql_instance" ] || job_flags+=(--set-cloudsql-instances "$sql_instance")
   run gcloud run jobs deploy "$prefix-migrate" "${job_flags[@]}"
   run gcloud run jobs execute "$prefix-migrate" --project "$project" --region "$region" --wait
+fi
+
+runtime_account() {  # the functions' and jobs' service account: RUNTIME_SERVICE_ACCOUNT, else Compute Engine's default
+  if [ -n "${RUNTIME_SERVICE_ACCOUNT:-}" ]; then
+    echo "$RUNTIME_SERVICE_ACCOUNT"
+  elif [ "$dry_run" = 1 ]; then
+    echo 'PROJECT_NUMBER-compute@developer.gserviceaccount.com'
+  else
+    echo "$(gcloud projects describe "$project" --format 'value(projectNumber)')-compute@developer.gserviceaccount.com"
+  fi
+}
+
+# The StripeEvent retention purge (shared/billing/purge.py) with the webhook that writes the rows:
+# a Cloud Run job, run daily by Cloud Scheduler as the runtime service account (docs/billing.md).
+if [[ " $(echo $functions) " == *" stripe_webhook "* ]]; then
+  purge_dir="$stage/_purge"
+  stage_source "$purge_dir" ""
+  printf 'web: python -m shared.billing.purge\n' > "$purge_dir/Procfile"
+  env_vars_file "$stage/_purge.env.yaml"
+  purge_flags=(--project "$project" --region "$region" --source "$purge_dir" --command python
+    --args=-m,shared.billing.purge --env-vars-file "$stage/_purge.env.yaml"
+    --set-secrets "$(set_secrets_flag $COMMON)" --max-retries 1 --task-timeout 600s)
+  [ -z "$sql_instance" ] || purge_flags+=(--set-cloudsql-instances "$sql_instance")
+  run gcloud run jobs deploy "$prefix-purge" "${purge_flags[@]}"
+  scheduler_account=$(runtime_account)
+  run gcloud run jobs add-iam-policy-binding "$prefix-purge" --project "$project" --region "$region" \
+    --member "serviceAccount:$scheduler_account" --role roles/run.invoker
+  schedule_flags=(--project "$project" --location "$region" --schedule "17 3 * * *" --time-zone Etc/UTC
+    --uri "https://$region-run.googleapis.com/apis/run.googleapis.com/v1/namespaces/$project/jobs/$prefix-purge:run"
+    --http-method POST --oauth-service-account-email "$scheduler_account")
+  if [ "$dry_run" = 0 ] && gcloud scheduler jobs describe "$prefix-purge" --project "$project" --location "$region" >/dev/null 2>&1; then
+    run gcloud scheduler jobs update http "$prefix-purge" "${schedule_flags[@]}"
+  else
+    run gcloud scheduler jobs create http "$prefix-purge" "${schedule_flags[@]}"
+  fi
+fi
+
+if [ "$vertex" = 1 ]; then
+  run gcloud projects add-iam-policy-binding "$project" --member "serviceAccount:$(runtime_account)" \
+    --role roles/aiplatform.user --condition None
 fi
 
 for fn in $functions; do

@@ -82,18 +82,22 @@ def _redis(settings: Settings) -> Result:
 
 
 def _gemini(settings: Settings) -> Result:
-    if not settings.gemini_api_key:
-        return Result("gemini", SKIP, "no GEMINI_API_KEY: reviews use the static analysers only")
-    from google import genai
+    from shared.review import gemini
+
+    if not gemini.configured():
+        return Result(
+            "gemini", SKIP, "no GEMINI_API_KEY or GOOGLE_GENAI_USE_VERTEXAI: reviews use the static analysers only"
+        )
     from google.genai import types
 
+    how = "Vertex AI credentials" if settings.google_genai_use_vertexai else "key"
     options = types.HttpOptions(base_url=settings.gemini_base_url, timeout=10_000)
-    client = genai.Client(api_key=settings.gemini_api_key, http_options=options)  # kept: closes when collected
     try:
+        client = gemini.new_client(settings, options)  # kept: closes when collected
         model = client.models.get(model=settings.gemini_model)
     except Exception as exc:
-        return Result("gemini", FAIL, f"key or model {settings.gemini_model} not accepted: {_reason(exc)}")
-    return Result("gemini", OK, f"key accepted, model {model.name or settings.gemini_model} available")
+        return Result("gemini", FAIL, f"{how} or model {settings.gemini_model} not accepted: {_reason(exc)}")
+    return Result("gemini", OK, f"{how} accepted, model {model.name or settings.gemini_model} available")
 
 
 _STRIPE_KEY = re.compile(r"^(sk|rk)_(live|test)_[A-Za-z0-9]{10,}$")
@@ -102,7 +106,7 @@ _WEBHOOK_SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]{10,}$")
 
 def _stripe(settings: Settings) -> Result:
     if not settings.stripe_secret_key:
-        return Result("stripe", SKIP, "no STRIPE_SECRET_KEY: billing answers 503 BILLING_DISABLED")
+        return Result("stripe", SKIP, "no STRIPE_SECRET_KEY: checkout and portal answer 503 BILLING_DISABLED")
     problems = []
     if not _STRIPE_KEY.match(settings.stripe_secret_key):
         problems.append("STRIPE_SECRET_KEY is not an sk_/rk_ live or test key")

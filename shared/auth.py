@@ -17,6 +17,7 @@ import jwt
 
 from shared.config import ConfigError, Settings, get_settings, note_default
 from shared.errors import ApiError, unauthorized
+from shared.keys.format import API_KEY_PREFIX
 
 log = logging.getLogger("coderevai.auth")
 
@@ -24,9 +25,6 @@ LEEWAY_SECONDS = 5
 JWKS_TTL_SECONDS = 3600
 JWKS_MIN_REFRESH_SECONDS = 60  # an unknown kid refreshes the set, but not more often than this
 _DEV_USER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
-
-
-API_KEY_PREFIX = "sk_live_"  # noqa: S105  (the prefix of every key, not a key)
 
 
 def authenticate(request: flask.Request, *, api_keys: bool = False) -> str:

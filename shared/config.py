@@ -24,6 +24,8 @@ RATE_LIMITS: dict[str, dict[str, int]] = {
     "review_repo": {"free": 5, "pro": 30},
     "generate_diff": {"free": 15, "pro": 75},
     "history": {"free": 120, "pro": 600},
+    # Creating API keys (POST /api/keys only): each is a database write and a secret to track.
+    "keys": {"free": 20, "pro": 20},
     # Web-vitals beacons, per client address rather than per user: plans do not apply.
     "metrics": {"free": 120},
 }
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     trusted_proxy_hops: int = Field(default=1, ge=1, le=5)
 
     gemini_api_key: str | None = None
+    # Gemini through Vertex AI instead, read under google-genai's own names, with application
+    # default credentials (the runtime service account on Google Cloud).
+    google_genai_use_vertexai: bool = False
+    google_cloud_project: str | None = None
+    google_cloud_location: str = "global"
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
     gemini_timeout_seconds: float = Field(default=60.0, gt=0, le=300)
@@ -84,6 +91,8 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     billing_success_url: str | None = None
     billing_cancel_url: str | None = None
+    # Stripe resends an event for up to 3 days and keeps it 30: fewer days could forget one it may still send.
+    stripe_event_retention_days: int = Field(default=90, ge=30, le=3650)
 
     github_token: str | None = None
     github_api_url: str = "https://api.github.com"
@@ -157,6 +166,8 @@ class Settings(BaseSettings):
         if self.production:
             for name in self.missing_for_production():
                 raise ConfigError(f"{name} must be set when APP_ENV=production")
+        if self.google_genai_use_vertexai and not self.google_cloud_project:
+            raise ConfigError("GOOGLE_CLOUD_PROJECT must be set when GOOGLE_GENAI_USE_VERTEXAI is true")
         if self.stripe_secret_key:
             for name in ("stripe_price_id_pro", "billing_success_url", "billing_cancel_url"):
                 if not getattr(self, name):

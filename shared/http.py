@@ -19,11 +19,14 @@ from pydantic import BaseModel, ValidationError
 from shared import logs
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
+from shared.routes import public_path
 
 log = logging.getLogger("coderevai.http")
 
 M = TypeVar("M", bound=BaseModel)
 MAX_BODY_BYTES = 1024 * 1024
+# Cloud Run (under Cloud Functions gen2) refuses a larger HTTP/1 request body before we see it.
+PLATFORM_MAX_BODY_BYTES = 32 * 1024 * 1024
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,128}$")
 # A refused request writes no usage row: shedding load must not cost a database write each, and a
 # database that is down cannot take one.
@@ -92,6 +95,7 @@ def endpoint(
     authenticated: bool = True,
     max_body: int = MAX_BODY_BYTES,
     limit: str | None = None,
+    limit_methods: tuple[str, ...] | None = None,
     too_large: str = "FILE_TOO_LARGE",
     limit_by: str = "user",
     api_keys: bool = False,
@@ -100,7 +104,8 @@ def endpoint(
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
     `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
     per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers;
-    `limit_by="address"` counts per client address instead (no sign-in needed, plans do not apply).
+    `limit_by="address"` counts per client address instead (no sign-in needed, plans do not apply);
+    `limit_methods` limits only those methods (keys: POST creates, GET and DELETE are free).
     `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo).
     `api_keys`: `Authorization: Bearer sk_live_...` keys sign in too (shared.keys).
     `idempotent` honours an Idempotency-Key header on POST (shared.idempotency)."""
@@ -151,9 +156,10 @@ def endpoint(
                     if authenticated:
                         _require_allowed_origin(request, settings)
                         call.user_id = authenticate(request, api_keys=api_keys)
-                    if limit is not None and limit_by == "address":
+                    limited = limit is not None and (limit_methods is None or request.method in limit_methods)
+                    if limited and limit_by == "address":
                         call.headers.update(enforce(limit, client_address(request), plan="free"))
-                    elif limit is not None:
+                    elif limited:
                         call.headers.update(enforce(limit, call.user_id))
                     if idempotent and request.method == "POST" and "Idempotency-Key" in request.headers:
                         from shared.idempotency import run_once  # on first use: only keyed calls need its table
@@ -180,17 +186,23 @@ def endpoint(
             duration_ms = int((time.perf_counter() - started) * 1000)
             if call.user_id and (error is None or error.code not in _NO_USAGE_ROW):
                 record_call(call.user_id, path, duration_ms, response.status_code, call.tokens_used)
+            # The caller's /api path (the function sees only its own) beside the function and its path.
+            api_path = public_path(name, request.path, request.method)
             log.info(
-                "%s %s -> %s in %d ms",
+                "%s %s -> %s in %d ms (%s %s)",
                 request.method,
-                path,
+                api_path or path,
                 response.status_code,
                 duration_ms,
+                name,
+                request.path,
                 extra={
                     "fields": {
+                        "function": name,
+                        "functionPath": request.path,
                         "httpRequest": {
                             "requestMethod": request.method,
-                            "requestUrl": path,
+                            "requestUrl": api_path or path,
                             "status": response.status_code,
                             "latency": f"{duration_ms / 1000:.3f}s",
                         },

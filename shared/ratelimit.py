@@ -6,8 +6,9 @@ window, and records a request only when it is allowed, so a burst is counted exa
 cannot interleave, retries while blocked do not extend the block, and `reset` is the moment the
 oldest counted request leaves the window. When the store fails, a circuit breaker sends decisions
 to a per-instance fallback for RATE_LIMIT_BREAKER_SECONDS, which starts from the store's last count
-for the key (a full window when it has none) and hands what it admitted back to the store once it
-answers, so an outage neither opens the gate nor adds a timeout to every request."""
+for the key (from zero for a key this instance has not seen) and hands what it admitted back to
+the store once it answers, so an outage neither opens the gate nor denies everyone, nor adds a
+timeout to every request: each instance admits at most the limit per window."""
 
 from __future__ import annotations
 
@@ -240,9 +241,10 @@ class InProcessBackend:
 class Fallback:
     """Per-instance decisions while the store is unreachable, starting from what the store last
     reported for the key (its count; its oldest request and the report's time bound when they
-    leave), or from a full window when it reported nothing, so that switching to it never admits
-    more than the limit in one window. What it admits is handed to the store once it answers again,
-    so switching back does not either."""
+    leave), so that switching to it never admits more than the limit in one window on this
+    instance. A key the store never reported on to this instance starts from zero: assuming a full
+    window turned a store outage into an outage of every user a new instance had not met. What it
+    admits is handed to the store once it answers again, so switching back does not admit more."""
 
     SWEEP_EVERY = 1000  # decisions; drops what is older than its window
 
@@ -273,8 +275,8 @@ class Fallback:
     def decide(self, key: str, limit: int, window_ms: int) -> Decision:
         now = _now_ms()
         with self._lock:
-            if key not in self._reports:  # nothing known: assume the window is full, from now
-                self._reports[key] = (limit, now, now, window_ms)
+            if key not in self._reports:  # not seen here: this instance has admitted none of it yet
+                self._reports[key] = (0, now, now, window_ms)
             count, oldest, latest, _ = self._reports[key]
             # The store's requests fall between its oldest and the report: expire them late, never early.
             seeded = ([oldest] if count else []) + [latest] * max(count - 1, 0)
@@ -295,7 +297,7 @@ class Fallback:
         if self._calls % self.SWEEP_EVERY:
             return
         for key in [k for k, (_, _, latest, window) in self._reports.items() if latest <= now - 10 * window]:
-            del self._reports[key]  # long idle: a full window is assumed again, the safe side
+            del self._reports[key]  # long idle: its count has left the window anyway
         for key in [k for k, times in self._admitted.items() if not times]:
             del self._admitted[key]
 

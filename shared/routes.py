@@ -31,6 +31,16 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+def public_path(function: str, target: str, method: str) -> str | None:
+    """The web app's path that reaches `function` at `target` with `method` (the function sees only
+    its own path behind the load balancer or rewrites, so its log line names the caller's this way)."""
+    target = target.rstrip("/") or "/"
+    for route in ROUTES:
+        if route.function == function and route.target == target and method in route.methods:
+            return route.path
+    return None
+
+
 def function_url_name(function: str) -> str:
     """Cloud Functions gen2 names use dashes: review_code is deployed as review-code."""
     return function.replace("_", "-")

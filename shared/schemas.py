@@ -68,6 +68,11 @@ def epoch_ms(moment: datetime) -> int:
     return (moment.replace(tzinfo=None) - _EPOCH) // _MILLISECOND
 
 
+def epoch_seconds(moment: datetime) -> int:
+    """Naive UTC (as stored) to whole seconds since the epoch, as Stripe's timestamps are."""
+    return epoch_ms(moment) // 1000
+
+
 def iso(moment: datetime) -> str:
     """Naive UTC (as stored) as JSON.stringify writes a Date, which the front end parses back."""
     return moment.replace(tzinfo=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -37,6 +37,12 @@ APP_VARIABLES += (
     "REVIEW_REPO_PARALLELISM API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS DATABASE_POOLER DATABASE_POOL_SIZE "
     "DATABASE_MAX_OVERFLOW DATABASE_POOL_TIMEOUT_SECONDS DIRECT_URL STATIC_TOOL_TIMEOUT_SECONDS"
 ).split()
+APP_VARIABLES += (
+    "STRIPE_EVENT_RETENTION_DAYS",
+    "GOOGLE_GENAI_USE_VERTEXAI",
+    "GOOGLE_CLOUD_PROJECT",
+    "GOOGLE_CLOUD_LOCATION",
+)
 GATEWAY_TOKEN = "test-gateway-token"
 
 
@@ -189,6 +195,27 @@ def gemini(db_env):
 
     with FakeGemini() as fake:
         db_env(GEMINI_API_KEY="test-gemini-key", GEMINI_BASE_URL=fake.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
+        yield fake
+
+
+@pytest.fixture
+def vertex_gemini(db_env, tmp_path):
+    """The fake Gemini reached through Vertex AI, as on Google Cloud: the project and location
+    settings, and application default credentials (a service-account file whose token endpoint
+    is the fake); no API key anywhere."""
+    from tests.fakes.gemini import FakeGemini
+
+    with FakeGemini() as fake:
+        db_env(
+            GOOGLE_GENAI_USE_VERTEXAI="true",
+            GOOGLE_CLOUD_PROJECT="test-project",
+            GOOGLE_CLOUD_LOCATION="us-central1",
+            GEMINI_BASE_URL=fake.url,
+            GEMINI_RETRY_DELAY_SECONDS="0.01",
+            GOOGLE_APPLICATION_CREDENTIALS=str(fake.credentials_file(tmp_path)),
+            GEMINI_API_KEY=None,
+            GOOGLE_API_KEY=None,
+        )
         yield fake
 
 

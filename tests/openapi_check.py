@@ -36,20 +36,11 @@ def _documented() -> dict[str, set[str]]:
     }
 
 
-def public_path(function: str, target: str, method: str) -> str | None:
-    """The web app's path (shared/routes.py) that reaches `function` at `target` with `method`."""
-    from shared.routes import ROUTES
-
-    target = target.rstrip("/") or "/"
-    for route in ROUTES:
-        if route.function == function and route.target == target and method in route.methods:
-            return route.path
-    return None
-
-
 def check_response(function: str, response) -> None:
     """Validate one test-client response of `function` as if served under its public path."""
     from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+
+    from shared.routes import public_path
 
     environ = dict(response.request.environ)
     path = public_path(function, environ.get("PATH_INFO") or "/", environ["REQUEST_METHOD"])

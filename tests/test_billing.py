@@ -78,7 +78,7 @@ def test_get_shows_the_stored_subscription(client, pg_url):
             "id": row["stripeSubscriptionId"],
             "status": "past_due",
             "plan": "free",
-            "currentPeriodEnd": 1_769_860_800_250,  # 2026-01-31T12:00:00.250Z in ms
+            "currentPeriodEnd": 1_769_860_800,  # 2026-01-31T12:00:00Z in unix seconds, as the page reads it
             "cancelAtPeriodEnd": True,
         }
     }
@@ -172,8 +172,19 @@ def test_stripe_unreachable_is_503(billing_env):
     assert "sk_test_billing" not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/"), ("POST", "/checkout"), ("POST", "/portal")])
-def test_without_stripe_billing_is_disabled(db_env, method, path):
+def test_without_stripe_the_subscription_is_still_read(db_env, pg_url):
+    user = new_user()
+    row = store_subscription(pg_url, user)
+    response = function_client("billing").get("/", headers=as_user(user))
+    assert response.status_code == 200, response.json
+    assert response.json["subscription"]["id"] == row["stripeSubscriptionId"]
+    assert response.json["subscription"]["currentPeriodEnd"] == 1_769_860_800
+    unknown = function_client("billing").get("/", headers=as_user(new_user()))
+    assert unknown.status_code == 200 and unknown.json == {"subscription": None}
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/checkout"), ("POST", "/portal")])
+def test_without_stripe_checkout_and_portal_are_disabled(db_env, method, path):
     response = function_client("billing").open(path, method=method, json={"plan": "pro"}, headers=as_user(new_user()))
     assert response.status_code == 503
     assert response.json["reason"] == "BILLING_DISABLED"

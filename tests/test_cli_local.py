@@ -95,16 +95,17 @@ def test_a_retried_request_carries_the_same_idempotency_key_and_makes_one_review
 def test_a_413_is_split_to_the_cap_the_server_states(caller, relay, tmp_path, pg_url):
     folder = tmp_path / "big"
     folder.mkdir()
-    for n in range(10):
-        (folder / f"notes_{n}.txt").write_text(f"note {n:02}\n" * 112_500)  # 900,000 bytes each
-    # Told the server takes 20 MB at once, the client sends 9 MB in one request; the server's 413 says 8 MiB.
-    done = caller.run(".", "--format", "json", "--max-bytes-per-request", "20000000", cwd=folder)
+    for n in range(35):
+        (folder / f"notes_{n}.txt").write_text(f"note {n:02} {'x' * 100}\n" * 8_440)  # 919,960 bytes each
+    # Told the server takes 40 MB at once, the client sends 32.2 MB of files (a body within 32 MiB) in
+    # one request; the server's 413 says its files together take 30 MiB.
+    done = caller.run(".", "--format", "json", "--max-bytes-per-request", "40000000", cwd=folder)
     assert done.returncode == 0, done.stderr
     sizes = [len(json.loads(seen.body)["files"]) for seen in relay.posted()]
-    # Packed again so that even the JSON body (each newline escaped: ~1 MB a file) fits 8,388,608 bytes,
-    # whichever of the two the cap was: 8 + 2, not halved to 5 + 5.
-    assert sizes[0] == 10 and sorted(sizes[1:]) == [2, 8]
-    assert sorted(json.loads(done.stdout)["reviewedFiles"]) == [f"notes_{n}.txt" for n in range(10)]
+    # Packed again so that even the JSON body (~928 KB a file) fits 31,457,280 bytes, whichever of
+    # the two the cap was: 33 + 2, not halved.
+    assert sizes[0] == 35 and sorted(sizes[1:]) == [2, 33]
+    assert sorted(json.loads(done.stdout)["reviewedFiles"]) == sorted(f"notes_{n}.txt" for n in range(35))
     assert reviews_of(pg_url, caller.user) == 2
 
 

@@ -49,13 +49,13 @@ def test_client_caps_are_the_servers():
 
 
 def test_requests_are_packed_within_every_cap():
-    entries = [{"path": f"f{n}.txt", "content": "x" * 300_000} for n in range(60)]  # 18 MB
+    entries = [{"path": f"f{n}.txt", "content": "x" * 300_000} for n in range(150)]  # 45 MB
     batches = pack(entries)
     assert [e for batch in batches for e in batch] == entries
     assert all(sum(len(e["content"]) for e in batch) <= selection.MAX_TOTAL_BYTES for batch in batches)
-    assert len(batches) == 3  # 27 + 27 + 6 files of 300 kB under 8 MiB
-    quoted = [{"path": f"q{n}.txt", "content": '"' * 900_000} for n in range(9)]  # 8.1 MB of content, 16 MB as JSON
-    assert all(len(batch) <= 5 for batch in pack(quoted))  # the JSON body's 10 MiB cap binds first
+    assert len(batches) == 2  # 104 + 46 files of 300 kB under 30 MiB
+    quoted = [{"path": f"q{n}.txt", "content": '"' * 900_000} for n in range(30)]  # 27 MB of content, 54 MB as JSON
+    assert all(len(batch) <= 18 for batch in pack(quoted))  # the JSON body's 32 MiB cap binds first
     many = [{"path": f"n{n}.txt", "content": "x"} for n in range(2500)]
     assert [len(batch) for batch in pack(many)] == [1000, 1000, 500]
 

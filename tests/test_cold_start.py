@@ -89,7 +89,8 @@ TABLES_AT_START = {
     "review_code": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
     "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
     "stripe_webhook": {"user_subscription", "stripe_event"},
-    "keys": {"api_usage", "api_key"},
+    # Creating a key is rate-limited: the limiter imports the plans.
+    "keys": {"user_subscription", "api_usage", "api_key"},
     "health": {"user_subscription"},  # the limiter, probed for its store, imports the plans
     # The limiter (per address here) imports the plans, and with them UserSubscription.
     "metrics": {"user_subscription"},

@@ -25,6 +25,8 @@ with open(os.environ["GCLOUD_LOG"], "a") as log:
     log.write(json.dumps({"args": args, "stdin_len": len(stdin), "source": source}) + "\\n")
 if "describe" in args[:3] and args[args.index("describe") + 1] in os.environ.get("GCLOUD_MISSING", "").split(","):
     sys.exit(1)
+if args[:2] == ["projects", "describe"]:
+    print("123456789")
 if args[:4] == ["secrets", "versions", "access", "latest"]:
     print(json.loads(os.environ.get("GCLOUD_SECRETS", "{}")).get(args[args.index("--secret") + 1], ""), end="")
 if args[0] == "compute":  # load balancer resources live in a state file, as they would in the project
@@ -589,3 +591,57 @@ def test_a_budget_too_small_stops_before_any_gcloud_call(tmp_path, limit, messag
     if limit == "20":
         assert "use at least 32" in result.stderr
     assert calls == []
+
+
+def test_the_stripe_event_purge_is_a_scheduled_job(full_deploy, tmp_path):
+    result, calls, _ = full_deploy
+    job = next(c for c in calls if c[:4] == ["run", "jobs", "deploy", "coderevai-purge"])
+    assert flag(job, "--command") == "python" and "--args=-m,shared.billing.purge" in job
+    assert flag(job, "--set-cloudsql-instances") == "proj:us-central1:db"
+    assert "DATABASE_URL=coderevai-database-url:latest" in flag(job, "--set-secrets")
+    source = ROOT / flag(job, "--source")
+    assert (source / "shared" / "billing" / "purge.py").exists()
+    assert "shared.billing.purge" in (source / "Procfile").read_text()
+    account = "123456789-compute@developer.gserviceaccount.com"
+    binding = next(c for c in calls if c[:4] == ["run", "jobs", "add-iam-policy-binding", "coderevai-purge"])
+    assert (flag(binding, "--member"), flag(binding, "--role")) == (f"serviceAccount:{account}", "roles/run.invoker")
+    # The scheduler job exists already (the fake describes it): updated, not created twice.
+    [schedule] = [c for c in calls if c[:2] == ["scheduler", "jobs"] and c[2] in ("create", "update")]
+    assert schedule[2:5] == ["update", "http", "coderevai-purge"]
+    assert flag(schedule, "--uri").endswith("/namespaces/proj/jobs/coderevai-purge:run")
+    assert flag(schedule, "--oauth-service-account-email") == account
+    assert flag(schedule, "--http-method") == "POST"
+
+    first, calls, _ = deploy(tmp_path, "--project", "proj", "--region", "us-central1", missing="coderevai-purge")
+    assert first.returncode == 0, first.stderr
+    assert [c[2] for c in calls if c[:2] == ["scheduler", "jobs"] and c[2] != "describe"] == ["create"]
+
+
+def test_without_the_webhook_no_purge_job(tmp_path):
+    result, calls, _ = deploy(tmp_path, "--project", "proj", "--region", "us-central1", "--functions", "history")
+    assert result.returncode == 0, result.stderr
+    assert not [c for c in calls if "coderevai-purge" in c or c[0] == "scheduler"]
+
+
+def test_vertex_ai_grants_the_runtime_account_and_sets_no_api_key(tmp_path):
+    env = {**ENV, "GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_CLOUD_LOCATION": "europe-west4"}
+    result, calls, _ = deploy(
+        tmp_path, "--project", "proj", "--region", "us-central1", "--functions", "review_code", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    [grant] = [c for c in calls if c[:2] == ["projects", "add-iam-policy-binding"]]
+    assert flag(grant, "--role") == "roles/aiplatform.user"
+    assert flag(grant, "--member") == "serviceAccount:123456789-compute@developer.gserviceaccount.com"
+    [function] = [c for c in calls if c[:2] == ["functions", "deploy"]]
+    assert "GEMINI_API_KEY" not in flag(function, "--set-secrets")
+    assert not [c for c in calls if c[0] == "secrets" and "coderevai-gemini-api-key" in c]
+    env_file = (ROOT / flag(function, "--env-vars-file")).read_text()
+    assert 'GOOGLE_GENAI_USE_VERTEXAI: "true"' in env_file
+    assert 'GOOGLE_CLOUD_PROJECT: "proj"' in env_file and 'GOOGLE_CLOUD_LOCATION: "europe-west4"' in env_file
+
+
+def test_without_vertex_ai_no_grant_and_the_key_secret(full_deploy):
+    _, calls, _ = full_deploy
+    assert not [c for c in calls if c[:2] == ["projects", "add-iam-policy-binding"]]
+    deploys = {c[2]: c for c in calls if c[:2] == ["functions", "deploy"]}
+    assert "GEMINI_API_KEY=coderevai-gemini-api-key:latest" in flag(deploys["review-code"], "--set-secrets")

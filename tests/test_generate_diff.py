@@ -56,9 +56,12 @@ def test_offline_other_languages_need_the_model(client):
     assert response.json["reason"] == "MODEL_UNAVAILABLE" and "javascript" in response.json["error"]
 
 
-def test_oversize_code_is_a_413(client):
-    response = post(client, originalCode="x" * (100 * 1024 + 1))
-    assert response.status_code == 413 and "102400 bytes" in response.json["error"]
+def test_oversize_code_is_a_413_with_the_cap(client):
+    at_cap = post(client, originalCode="x = 1\n" * (200 * 1024 // 6))
+    assert at_cap.status_code != 413
+    response = post(client, originalCode="x" * (200 * 1024 + 1))
+    assert response.status_code == 413 and "204800 bytes" in response.json["error"]
+    assert response.json["code"] == "FILE_TOO_LARGE" and response.json["maxBytes"] == 200 * 1024
 
 
 def test_with_the_model_the_rewrite_comes_from_gemini(client, db_env):

@@ -51,7 +51,7 @@ def test_a_key_is_shown_once_and_only_its_sha256_is_stored(auth_env, clerk_keys,
     owner = bearer(clerk_keys.token(user("owner")))
     created = create(owner, "  Make.com integration ")
     key, key_id = created["key"], created["keyId"]
-    assert set(created) == {"key", "keyId"}
+    assert set(created) == {"key", "keyId", "expiresAt"} and created["expiresAt"] is None
     assert KEY.match(key)
     row = row_of(pg_url, key_id)
     assert row["keyHash"] == hashlib.sha256(key.encode()).hexdigest()
@@ -294,3 +294,65 @@ def test_no_key_or_hash_ever_reaches_a_log_line(db_env, app_logs):
     assert len(app_logs) >= 5
     text = "\n".join(app_logs)
     assert key not in text and key[len("sk_live_") :] not in text and digest not in text
+
+
+def test_a_key_created_with_an_expiry_is_refused_once_it_passes(db_env, pg_url):
+    db_env(API_KEY_CACHE_SECONDS="0")
+    owner = dev(user("expiring"))
+    keys = function_client("keys")
+    made = keys.post("/", json={"name": "CI", "expiresInDays": 30}, headers=owner)
+    assert made.status_code == 201, made.json
+    from shared.models import utcnow
+
+    stored = row_of(pg_url, made.json["keyId"])["expiresAt"]
+    assert timedelta(days=29, hours=23) < stored - utcnow() <= timedelta(days=30)
+    assert made.json["expiresAt"].startswith(stored.isoformat()[:16])
+    listed = keys.get("/", headers=owner).json
+    assert listed[0]["expiresAt"] == made.json["expiresAt"]
+    history = function_client("history")
+    assert history.get("/", headers=bearer(made.json["key"])).status_code == 200
+    sql(pg_url, """UPDATE "ApiKey" SET "expiresAt" = %s WHERE id = %s""", utcnow(), made.json["keyId"])
+    refused = history.get("/", headers=bearer(made.json["key"]))
+    assert refused.status_code == 401
+    assert (refused.json["code"], refused.json["reason"]) == ("UNAUTHORIZED", "API_KEY_EXPIRED")
+    assert "expired at" in refused.json["message"] and "create a new one" in refused.json["message"]
+
+
+def test_an_expiry_as_a_date_time(db_env, pg_url):
+    owner = dev(user("dated"))
+    made = function_client("keys").post(
+        "/", json={"name": "release", "expiresAt": "2030-01-02T03:04:05+02:00"}, headers=owner
+    )
+    assert made.status_code == 201, made.json
+    assert made.json["expiresAt"] == "2030-01-02T01:04:05.000Z"
+    assert row_of(pg_url, made.json["keyId"])["expiresAt"].isoformat() == "2030-01-02T01:04:05"
+    plain = function_client("keys").post("/", json={"name": "forever"}, headers=owner)
+    assert plain.json["expiresAt"] is None
+
+
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ({"expiresAt": "2001-01-01T00:00:00Z"}, "in the future"),
+        ({"expiresInDays": 0}, "expiresInDays"),
+        ({"expiresInDays": 7, "expiresAt": "2099-01-01T00:00:00Z"}, "not both"),
+        ({"expiresAt": "3000-01-01T00:00:00Z"}, "within 3650 days"),
+    ],
+)
+def test_a_bad_expiry_is_400(db_env, body, problem):
+    response = function_client("keys").post("/", json={"name": "x", **body}, headers=dev(user("bad_expiry")))
+    assert response.status_code == 400 and response.json["code"] == "INVALID_INPUT"
+    assert problem in response.json["message"]
+
+
+def test_creating_keys_is_rate_limited_per_user_and_listing_is_not(db_env):
+    db_env(RATE_LIMITS='{"keys": {"free": 3}}')
+    keys = function_client("keys")
+    owner, other = dev(user("hasty")), dev(user("calm"))
+    statuses = [keys.post("/", json={"name": f"k{i}"}, headers=owner).status_code for i in range(5)]
+    assert statuses == [201, 201, 201, 429, 429]
+    limited = keys.post("/", json={"name": "k"}, headers=owner)
+    assert limited.json["code"] == "RATE_LIMIT_EXCEEDED" and int(limited.headers["Retry-After"]) >= 1
+    assert [keys.get("/", headers=owner).status_code for _ in range(5)] == [200] * 5
+    assert "X-RateLimit-Limit" not in keys.get("/", headers=owner).headers
+    assert keys.post("/", json={"name": "k"}, headers=other).status_code == 201  # per user

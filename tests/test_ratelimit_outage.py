@@ -1,5 +1,5 @@
 """When the shared store is down, silent or drops an answer: per-instance limits still hold, starting
-from the store's last count (or a full window when it reported none), the breaker spares later
+from the store's last count (from zero for a key this instance has not seen), the breaker spares later
 requests the timeout, the store comes back and counts what was admitted meanwhile, and a script is
 never resent."""
 
@@ -132,17 +132,20 @@ def _resp_commands(buffer: bytes) -> tuple[list[bytes], bytes]:
 
 
 @pytest.mark.parametrize("store", STORES)
-def test_a_closed_port_falls_back_to_per_instance_limits_at_once(store, settings_env, redis_prefix, limiter_log):
+def test_a_fresh_instance_whose_first_request_finds_the_store_down_admits_the_limit(
+    store, settings_env, redis_prefix, limiter_log
+):
     settings_env(**store_at(store, f"127.0.0.1:{closed_port()}"), RATE_LIMIT_PREFIX=redis_prefix)
     limiter = get_limiter()
     started = time.perf_counter()
     decisions = [limiter.decide(f"{redis_prefix}down", 5, 60_000) for _ in range(12)]
     elapsed = time.perf_counter() - started
-    # The store never reported on this key: another instance may have used the window up, so it
-    # counts as full (never open) until a window has passed (not shut for longer).
-    assert [d.allowed for d in decisions] == [False] * 12
+    # The store never reported on this key to this instance: it starts from zero (an outage of the
+    # store is not an outage of reviews) and this instance admits no more than the limit a window.
+    assert [d.allowed for d in decisions] == [True] * 5 + [False] * 7
+    assert [d.remaining for d in decisions[:6]] == [4, 3, 2, 1, 0, 0]
     assert {d.backend for d in decisions} == {"local"}
-    assert decisions[-1].retry_after >= 59
+    assert decisions[-1].retry_after >= 59  # until the first of the five leaves the window
     assert limiter.open
     assert elapsed < 1.0
     warnings = [m for m in limiter_log if "store failed" in m]
@@ -165,7 +168,7 @@ def test_a_silent_store_costs_one_timeout_then_none(store, settings_env, redis_p
         first = within(5, lambda: limiter.decide(key, 3, 60_000))
         first_took = time.perf_counter() - started
         assert 0.25 <= first_took < 1.5  # our timeout, not the client's default (none)
-        assert first.backend == "local" and not first.allowed  # nothing reported: a full window
+        assert first.backend == "local" and first.allowed  # not seen here: from zero
 
         timings, decisions = [], []
         for _ in range(10):
@@ -173,7 +176,7 @@ def test_a_silent_store_costs_one_timeout_then_none(store, settings_env, redis_p
             decisions.append(limiter.decide(key, 3, 60_000))
             timings.append(time.perf_counter() - started)
         assert max(timings) < 0.05  # the breaker is open: no request waits for the store
-        assert not any(d.allowed for d in decisions)
+        assert [d.allowed for d in decisions] == [True] * 2 + [False] * 8
 
 
 def test_the_store_is_used_again_once_it_is_back(settings_env, redis_prefix, limiter_log):
@@ -219,7 +222,7 @@ def test_a_script_call_whose_answer_is_lost_is_not_sent_again(store, settings_en
         drop.close()
 
 
-def test_a_switch_mid_window_admits_no_more_than_the_limit(settings_env, redis_prefix):
+def test_a_seen_key_continues_from_the_stores_last_count(settings_env, redis_prefix):
     """The store admits 6 of 10, then goes away: the instance admits 4 more, not a fresh 10."""
     gateway = Gateway(REDIS_URL, GATEWAY_TOKEN).start()
     settings_env(**store_at("upstash", f"127.0.0.1:{gateway.server.server_address[1]}"), RATE_LIMIT_PREFIX=redis_prefix)
@@ -235,3 +238,16 @@ def test_a_switch_mid_window_admits_no_more_than_the_limit(settings_env, redis_p
     assert [d.remaining for d in during[:5]] == [3, 2, 1, 0, 0]
     # refused until the store's first request leaves the window, as the store would have said
     assert abs(during[-1].reset_ms - before[0].reset_ms) < 1000
+
+
+def test_over_http_a_fresh_instance_during_an_outage_serves_the_limit(settings_env, pg_url):
+    """30 requests at a limit of 10 on a new instance whose store is down: 10 answered, 20 refused."""
+    from tests.conftest import function_client
+
+    settings_env(
+        **store_at("redis", f"127.0.0.1:{closed_port()}"), DATABASE_URL=pg_url, RATE_LIMITS='{"history": {"free": 10}}'
+    )
+    client = function_client("history")
+    statuses = [client.get("/", headers={"X-Dev-User": "outage_user"}).status_code for _ in range(30)]
+    assert statuses.count(200) == 10 and statuses.count(429) == 20
+    assert statuses[:10] == [200] * 10

@@ -110,8 +110,6 @@ def test_offline_review_of_javascript_runs_our_rules_and_names_what_it_cannot_ch
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        ({"code": "x" * (100 * 1024 + 1)}, 413, "larger than the limit of 102400 bytes"),
-        ({"code": "é" * 51_201}, 413, "larger than the limit of 102400 bytes"),  # bytes, not characters
         ({"code": "x=1"}, 400, "at least 5 bytes"),
         ({"code": "print(1)", "customPrompt": "p" * 5121}, 413, "limit of 5120 bytes"),
         ({"code": "print(1)", "reviewModes": ["security"] * 6}, 400, "reviewModes"),
@@ -128,12 +126,72 @@ def test_bad_input_is_refused_whole_and_nothing_is_written(client, pg_url, body,
     assert rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"]) == []
 
 
-def test_largest_allowed_code_is_reviewed_whole(client):
-    code = "x = 1\n" * ((100 * 1024 - 10) // 6) + "import os\n"
-    assert len(code.encode()) <= 100 * 1024
+def test_code_that_fits_one_part_is_reviewed_whole(client):
+    from shared.review.parts import PART_BYTES
+
+    code = "x = 1\n" * ((PART_BYTES - 10) // 6) + "import os\n"
+    assert len(code.encode()) <= PART_BYTES
     response = post(client, user(), code=code, reviewModes=["best_practices"])  # asks for unused imports
     assert response.status_code == 200
     assert any(f["source"] == "ruff" and f["line"] == code.count("\n") for f in response.json["findings"])
+    assert "were not read" not in response.json["feedback"]
+
+
+PLATFORM_CAP = 32 * 1024 * 1024
+ENVELOPE = '{"language": "text", "reviewModes": ["security"], "code": ""}'
+
+
+def body_of(size: int, secret_at_end: bool = False) -> bytes:
+    """A review-code body of exactly `size` bytes: a text file, so only the secrets check reads it all."""
+    tail = f'\\nAWS_SECRET = \\"{PRIVATE_KEY_LINE}\\"\\n' if secret_at_end else ""
+    filler = size - len(ENVELOPE) - len(tail)
+    line = "lorem ipsum dolor sit amet\\n"  # 28 bytes on the wire, 27 characters of code
+    code = line * (filler // len(line)) + "x" * (filler % len(line)) + tail
+    body = ENVELOPE.replace('"code": ""', f'"code": "{code}"').encode()
+    assert len(body) == size
+    return body
+
+
+PRIVATE_KEY_LINE = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+
+
+def test_a_body_at_the_platform_cap_is_reviewed(client):
+    response = client.post(
+        "/", data=body_of(PLATFORM_CAP, secret_at_end=True), headers={**user(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.json
+    feedback = response.json["feedback"]
+    assert "larger than one review covers" in feedback and "were not read" in feedback
+    # the secrets check read all of it: the token on the last lines is found, past every part read
+    assert any(f["source"] == "secrets" for f in response.json["findings"])
+
+
+def test_a_body_over_the_platform_cap_is_413_with_the_cap(client, pg_url):
+    headers = user()
+    response = client.post("/", data=body_of(PLATFORM_CAP + 1), headers={**headers, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json["code"] == "FILE_TOO_LARGE" and response.json["maxBytes"] == PLATFORM_CAP
+    assert str(PLATFORM_CAP) in response.json["message"]
+    assert rows(pg_url, 'SELECT id FROM "ReviewHistory" WHERE "userId" = %s', headers["X-Dev-User"]) == []
+
+
+def test_large_code_is_reviewed_in_parts_by_the_model(db_env):
+    from shared.review.parts import MAX_PARTS, PART_BYTES
+
+    with FakeGemini() as gemini:
+        db_env(GEMINI_API_KEY="test-gemini-key", GEMINI_BASE_URL=gemini.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
+        unit = "def f(value):\n    return value + 1\n\n\n"
+        code = unit * ((MAX_PARTS + 1) * PART_BYTES // len(unit) + 10)
+        response = post(function_client("review_code"), user(), code=code)
+        assert response.status_code == 200, response.json
+        assert len(gemini.calls) == MAX_PARTS  # one call a part read; the part past them is named, not read
+        feedback = response.json["feedback"]
+        assert "### Lines 1-" in feedback and "were not read" in feedback
+        total = code.count("\n")
+        assert f"This code ({total} lines)" in feedback and f"-{total} were not read" in feedback
+        sent = [gemini.user_text(i) for i in range(MAX_PARTS)]
+        assert all(len(text.encode()) < 2 * PART_BYTES for text in sent)  # a part each, not the whole
+        assert response.json["usage"]["totalTokens"] == MAX_PARTS * 150
 
 
 def test_only_post(client):

@@ -187,8 +187,8 @@ def test_files_sent_as_json_are_reviewed_offline(client, pg_url):
             "files: big.py is larger than the limit of 1048576 bytes",
         ),
         (
-            [{"path": f"f{i}.py", "content": "x" * 1_000_000} for i in range(9)],
-            "files: the files together is larger than the limit of 8388608 bytes",
+            [{"path": f"f{i}.py", "content": "x" * 990_000} for i in range(32)],
+            "files: the files together is larger than the limit of 31457280 bytes",
         ),
     ],
 )
@@ -198,7 +198,20 @@ def test_client_file_caps_answer_413_naming_the_cap(client, pg_url, files, messa
     assert response.status_code == 413
     assert response.json["reason"] == "PAYLOAD_TOO_LARGE"
     assert message in response.json["error"]
+    if "files is more than" not in message:
+        assert response.json["code"] == "REPO_TOO_LARGE" and str(response.json["maxBytes"]) in message
     assert history_rows(pg_url, who) == []
+
+
+def test_nine_files_of_a_megabyte_are_accepted_and_a_body_over_32_mib_is_413(client):
+    files = [{"path": f"data{i}.txt", "content": "lorem ipsum\n" * 85_000} for i in range(9)]
+    response = post(client, {"files": files, "reviewModes": ["security"]}, user())
+    assert response.status_code == 200, response.json
+    over = client.post(
+        "/", data=b" " * (32 * 1024 * 1024 + 1), headers={"X-Dev-User": user(), "Content-Type": "application/json"}
+    )
+    assert over.status_code == 413
+    assert (over.json["code"], over.json["maxBytes"]) == ("REPO_TOO_LARGE", 32 * 1024 * 1024)
 
 
 @pytest.mark.parametrize(

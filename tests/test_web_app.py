@@ -311,13 +311,20 @@ def test_rate_limit_is_rate_limit_exceeded_with_retry_after(browser, web_env):
 
 
 def test_oversize_code_is_file_too_large_and_oversize_repository_repo_too_large(browser):
+    pasted = browser.call(  # a 150 KB source file, as the web app lets users paste it
+        "POST",
+        "/api/review-code",
+        json={"code": "x = 1\n" * 25_600, "language": "python", "customPrompt": "", "reviewModes": []},
+    )
+    assert pasted.status_code == 200, pasted.json
     code = browser.call(
         "POST",
         "/api/review-code",
-        json={"code": "x" * (101 * 1024), "language": "python", "customPrompt": "", "reviewModes": []},
+        json={"code": "x" * (32 * 1024 * 1024), "language": "python", "customPrompt": "", "reviewModes": []},
     )
     assert code.status_code == 413 and code.json["code"] == "FILE_TOO_LARGE"
-    files = [{"path": f"f{i}.py", "content": "x = 1\n" * 30_000} for i in range(60)]
+    assert code.json["maxBytes"] == 32 * 1024 * 1024
+    files = [{"path": f"f{i}.py", "content": "x = 1\n" * 170_000} for i in range(33)]
     repo = browser.call(
         "POST",
         "/api/review-repo",

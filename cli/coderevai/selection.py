@@ -14,8 +14,8 @@ from pathlib import PurePosixPath
 # The caps of one review-repo request (shared/repo/review.py).
 MAX_FILES = 1000
 MAX_FILE_BYTES = 1024 * 1024
-MAX_TOTAL_BYTES = 8 * 1024 * 1024
-MAX_REQUEST_BYTES = 10 * 1024 * 1024
+MAX_TOTAL_BYTES = 30 * 1024 * 1024
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
 
 VENDORED_DIRS = frozenset(
     {

@@ -18,7 +18,7 @@ from shared.config import Settings, get_settings
 from shared.errors import ApiError, not_found
 from shared.models.user_subscription import UserSubscription
 from shared.plans import FREE, PLAN_KEEPING_STATUSES, PRO
-from shared.schemas import Body, epoch_ms
+from shared.schemas import Body, epoch_seconds
 
 if TYPE_CHECKING:
     import stripe
@@ -33,7 +33,9 @@ class SubscriptionOut(BaseModel):
     id: str | None  # Stripe's sub_... id
     status: str
     plan: str
-    currentPeriodEnd: int | None  # ms since the epoch
+    # Unix seconds, as Stripe sends it and the billing page reads it (`new Date(value * 1000)`); the
+    # original server sent milliseconds, which that page renders tens of thousands of years away.
+    currentPeriodEnd: int | None
     cancelAtPeriodEnd: bool
 
     @classmethod
@@ -42,7 +44,7 @@ class SubscriptionOut(BaseModel):
             id=row.stripeSubscriptionId,
             status=row.status,
             plan=row.plan,
-            currentPeriodEnd=epoch_ms(row.currentPeriodEnd) if row.currentPeriodEnd else None,
+            currentPeriodEnd=epoch_seconds(row.currentPeriodEnd) if row.currentPeriodEnd else None,
             cancelAtPeriodEnd=row.cancelAtPeriodEnd,
         )
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import re
-import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
-from shared.auth import API_KEY_PREFIX
 from shared.errors import ApiError, not_found
+from shared.keys.format import new_key
 from shared.models import utcnow
 from shared.models.api_key import ApiKey
 
-KEY_FORMAT = re.compile(re.escape(API_KEY_PREFIX) + r"[0-9a-f]{48}")
 MAX_ACTIVE_KEYS = 10
 LAST_USED_EVERY = timedelta(minutes=1)
 
@@ -29,8 +26,9 @@ def active(now: datetime):
     return col(ApiKey.isActive) & (col(ApiKey.expiresAt).is_(None) | (col(ApiKey.expiresAt) > now))
 
 
-def create_key(session: Session, user_id: str, name: str) -> tuple[str, str]:
-    """A new key for the user: (the key, shown this once; its id). 409 past MAX_ACTIVE_KEYS."""
+def create_key(session: Session, user_id: str, name: str, expires_at: datetime | None = None) -> tuple[str, str]:
+    """A new key for the user: (the key, shown this once; its id). 409 past MAX_ACTIVE_KEYS.
+    `expires_at` (naive UTC): sign-in refuses the key from then on."""
     if session.get_bind().dialect.name == "postgresql":
         # Two concurrent creations must not both see 9 keys and make 11.
         session.execute(
@@ -45,8 +43,8 @@ def create_key(session: Session, user_id: str, name: str) -> tuple[str, str]:
             "KEY_LIMIT_REACHED",
             f"You have {MAX_ACTIVE_KEYS} active API keys, the most allowed; revoke one to create another.",
         )
-    key = API_KEY_PREFIX + secrets.token_hex(24)
-    row = ApiKey(userId=user_id, keyHash=hash_key(key), name=name)
+    key = new_key()
+    row = ApiKey(userId=user_id, keyHash=hash_key(key), name=name, expiresAt=expires_at)
     session.add(row)
     session.flush()
     return key, row.id

@@ -15,9 +15,11 @@ from datetime import datetime
 
 from shared import db
 from shared.config import get_settings
-from shared.errors import unauthorized
-from shared.keys.service import KEY_FORMAT, LAST_USED_EVERY, find_active, hash_key, record_use
+from shared.errors import ApiError, unauthorized
+from shared.keys.format import KEY_FORMAT
+from shared.keys.service import LAST_USED_EVERY, find_active, hash_key, record_use
 from shared.models import utcnow
+from shared.schemas import iso
 
 log = logging.getLogger("coderevai.keys")
 
@@ -45,7 +47,8 @@ def user_of_key(key: str) -> str:
     if entry is None:
         raise unauthorized("Invalid API key: unknown or revoked.")
     if entry.expires_at is not None and entry.expires_at <= utcnow():
-        raise unauthorized("This API key has expired.")
+        # 401 UNAUTHORIZED, as the web app knows it; the reason tells a script why its key stopped.
+        raise ApiError(401, "API_KEY_EXPIRED", f"This API key expired at {iso(entry.expires_at)}; create a new one.")
     _note_use(entry)
     return entry.user_id
 

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from shared.languages import SUFFIX_LANGUAGES, language_of
+
 # Gemini counts about 4 characters per token (Google's rule of thumb); counting exactly would cost a
 # network call per file, and the budget keeps a margin for the prompt around the files anyway.
 CHARS_PER_TOKEN = 4
@@ -55,16 +57,6 @@ BINARY_SUFFIXES = frozenset(
 )  # fmt: skip
 GENERATED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".js.map", ".css.map", ".map", "_pb2.py", ".pb.go")
 
-LANGUAGES = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-    ".jsx": "javascript", ".ts": "typescript", ".tsx": "typescript", ".go": "go", ".rs": "rust",
-    ".java": "java", ".kt": "kotlin", ".kts": "kotlin", ".scala": "scala", ".rb": "ruby", ".php": "php",
-    ".cs": "csharp", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".swift": "swift",
-    ".m": "objective-c", ".dart": "dart", ".ex": "elixir", ".exs": "elixir", ".erl": "erlang", ".hs": "haskell",
-    ".lua": "lua", ".r": "r", ".jl": "julia", ".sh": "shell", ".bash": "shell", ".ps1": "powershell",
-    ".sql": "sql", ".vue": "vue", ".svelte": "svelte", ".html": "html", ".css": "css", ".scss": "scss",
-    ".tf": "terraform", ".sol": "solidity",
-}  # fmt: skip
 CONFIG_SUFFIXES = frozenset(
     {".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".xml", ".gradle", ".properties"}
 )
@@ -215,10 +207,6 @@ def _as_text(raw: str | bytes) -> str | None:
         return None
 
 
-def language_of(path: str) -> str | None:
-    return LANGUAGES.get(PurePosixPath(path.lower()).suffix)
-
-
 def kind_of(path: str) -> int:
     pure = PurePosixPath(path)
     lower_name = pure.name.lower()
@@ -227,7 +215,7 @@ def kind_of(path: str) -> int:
         return TEST
     if suffix in DOC_SUFFIXES or any(part.lower() in ("docs", "doc") for part in pure.parts[:-1]):
         return DOC
-    if suffix in LANGUAGES:
+    if suffix in SUFFIX_LANGUAGES:
         return ENTRY if pure.stem.lower() in ENTRY_STEMS else SOURCE
     if suffix in CONFIG_SUFFIXES or lower_name in CONFIG_NAMES:
         return CONFIG

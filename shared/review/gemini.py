@@ -38,7 +38,9 @@ class Generation(NamedTuple, Generic[S]):
 
 
 def configured() -> bool:
-    return bool(get_settings().gemini_api_key)
+    """A key for the Gemini API, or Vertex AI with the instance's own credentials."""
+    settings = get_settings()
+    return bool(settings.gemini_api_key) or settings.google_genai_use_vertexai
 
 
 def model_name() -> str:
@@ -83,6 +85,9 @@ def _get_client() -> genai.Client:
     settings = get_settings()
     key = (
         settings.gemini_api_key,
+        settings.google_genai_use_vertexai,
+        settings.google_cloud_project,
+        settings.google_cloud_location,
         settings.gemini_base_url,
         settings.gemini_timeout_seconds,
         settings.gemini_max_attempts,
@@ -90,7 +95,6 @@ def _get_client() -> genai.Client:
     )
     with _lock:
         if _client is None or _client_key != key:
-            from google import genai
             from google.genai import types
 
             retry = types.HttpRetryOptions(
@@ -104,8 +108,23 @@ def _get_client() -> genai.Client:
                 timeout=int(settings.gemini_timeout_seconds * 1000),
                 retry_options=retry,
             )
-            _client, _client_key = genai.Client(api_key=settings.gemini_api_key, http_options=options), key
+            _client, _client_key = new_client(settings, options), key
         return _client
+
+
+def new_client(settings, http_options) -> genai.Client:
+    """Vertex AI (GOOGLE_GENAI_USE_VERTEXAI) with application default credentials (the function's
+    service account on Google Cloud: no key to keep or rotate), else the Gemini API with its key."""
+    from google import genai
+
+    if settings.google_genai_use_vertexai:
+        return genai.Client(
+            vertexai=True,
+            project=settings.google_cloud_project,
+            location=settings.google_cloud_location,
+            http_options=http_options,
+        )
+    return genai.Client(api_key=settings.gemini_api_key, http_options=http_options)
 
 
 def _usage(metadata) -> Usage:
@@ -129,6 +148,14 @@ def _transport_classes(name: str) -> tuple[type, ...]:
     return tuple(found)
 
 
+def _is_credentials_failure(exc: Exception) -> bool:
+    try:
+        from google.auth.exceptions import DefaultCredentialsError, RefreshError
+    except ImportError:
+        return False
+    return isinstance(exc, (DefaultCredentialsError, RefreshError))
+
+
 def _upstream_error(exc: Exception) -> ApiError:
     from google.genai import errors
 
@@ -149,6 +176,10 @@ def _upstream_error(exc: Exception) -> ApiError:
         if 400 <= exc.code < 500 and exc.code != 408:
             return ApiError(502, "UPSTREAM_ERROR", "The review model rejected the request.", retryable=False)
         return ApiError(502, "UPSTREAM_ERROR", "The review model failed; try again.", retryable=True)
+    if _is_credentials_failure(exc):
+        # Vertex AI without usable application default credentials: a deployment problem, not the model's.
+        log.error("Vertex AI credentials unavailable: %s", type(exc).__name__)
+        return ApiError(502, "UPSTREAM_ERROR", "The review model refused our credentials.", retryable=False)
     if isinstance(exc, _transport_classes("TimeoutException")):
         log.warning("Gemini timed out after retries")
         return ApiError(

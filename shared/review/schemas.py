@@ -12,7 +12,12 @@ from shared.languages import canonical_language
 from shared.schemas import MAX_MODES, Body, ModeName
 
 MIN_CODE_BYTES = 5
-MAX_CODE_BYTES = 100 * 1024
+# review-code takes what the platform takes (the web app lets users paste far more than one model
+# call reads): shared/review/parts.py reviews it in parts. generate-diff's model writes the whole
+# file back in one answer of at most 65,536 tokens (~256 KB of code, shared/review/fix.py), so its
+# code is capped below that.
+MAX_CODE_BYTES = 32 * 1024 * 1024
+MAX_DIFF_CODE_BYTES = 200 * 1024
 MAX_CUSTOM_PROMPT_BYTES = 5 * 1024
 MAX_DIFF_FEEDBACK_BYTES = 200 * 1024
 
@@ -40,7 +45,7 @@ class GenerateDiffRequest(Body):
     feedback: str
 
     def check_sizes(self) -> GenerateDiffRequest:
-        require_size("originalCode", self.originalCode, 1, MAX_CODE_BYTES)
+        require_size("originalCode", self.originalCode, 1, MAX_DIFF_CODE_BYTES)
         require_size("feedback", self.feedback, 1, MAX_DIFF_FEEDBACK_BYTES)
         return self
 

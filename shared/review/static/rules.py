@@ -15,6 +15,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
+from shared.languages import language_of
 from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
 
@@ -58,8 +59,6 @@ class Rule(NamedTuple):
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
     """The language of a source file no analyser here covers (Ruby, PHP, Rust, C#, ...), else None."""
-    from shared.repo.files import language_of
-
     if PurePosixPath(file.path).suffix:
         return language_of(file.path)
     hint = language.strip().lower()

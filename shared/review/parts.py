@@ -1,0 +1,132 @@
+"""review-code on code larger than one model call: the code is cut at line ends into parts of
+PART_BYTES; the analysers (ruff, bandit, our rules) and the model read up to MAX_PARTS of them, the
+most relevant first (those holding what the secrets check found, then the earliest), and the
+secrets check reads all of it. The feedback names the lines that were not read. Code that fits in
+one part is reviewed exactly as before (engine.review_snippet).
+
+Why not the analysers on everything: measured on this machine they take ~22 s and ~200 MiB per
+MiB of Python (benchmarks/limits.py), so 32 MiB would outlast review-code's 300 s and 512 MiB;
+the secrets check takes ~0.25 s per MiB."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from shared.review import engine, report, secret_scan
+from shared.review.findings import Finding, by_severity
+from shared.review.outcome import ReviewOutcome, Usage
+
+PART_BYTES = 256 * 1024  # ~64k tokens: one model call with room for the prompt and the answer
+MAX_PARTS = 4  # model calls per request: within review-code's 300 s at Gemini's usual latency
+
+
+class Part(NamedTuple):
+    first_line: int  # 1-based, in the whole code
+    text: str
+
+    @property
+    def last_line(self) -> int:
+        return self.first_line + self.text.count("\n") - (1 if self.text.endswith("\n") else 0)
+
+
+def split(code: str, part_bytes: int = PART_BYTES) -> list[Part]:
+    """Line-aligned parts of at most `part_bytes` UTF-8 bytes (a longer line is cut where it must)."""
+    parts: list[Part] = []
+    lines = code.splitlines(keepends=True)
+    current: list[str] = []
+    size, first = 0, 1
+    for number, line in enumerate(lines, start=1):
+        length = len(line.encode("utf-8", errors="surrogatepass"))
+        if current and size + length > part_bytes:
+            parts.append(Part(first, "".join(current)))
+            current, size, first = [], 0, number
+        while length > part_bytes:  # one huge line (minified code): cut it, the rest starts a part
+            cut = _prefix_within(line, part_bytes)
+            parts.append(Part(number, line[:cut]))
+            line = line[cut:]
+            length = len(line.encode("utf-8", errors="surrogatepass"))
+        current.append(line)
+        size += length
+    if current:
+        parts.append(Part(first, "".join(current)))
+    return parts
+
+
+def _prefix_within(text: str, limit: int) -> int:
+    low, high = 1, len(text)
+    while low < high:  # the longest prefix whose encoding fits
+        middle = (low + high + 1) // 2
+        if len(text[:middle].encode("utf-8", errors="surrogatepass")) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def review_code(
+    code: str, *, language: str, modes: Sequence[str], custom_prompt: str | None, file_name: str | None
+) -> ReviewOutcome:
+    parts = split(code)
+    if len(parts) == 1:
+        return engine.review_snippet(
+            code, language=language, modes=modes, custom_prompt=custom_prompt, file_name=file_name
+        )
+    path = file_name or ""
+    leaks = secret_scan.findings(code, path)
+    chosen = choose(parts, leaks)
+    findings: list[Finding] = []
+    sections: list[str] = []
+    model, usage = engine.STATIC_MODEL, Usage()
+    for part in chosen:
+        outcome = engine.review_snippet(
+            part.text, language=language, modes=modes, custom_prompt=custom_prompt, file_name=file_name
+        )
+        # The part's own findings list goes: the whole code's list, with its lines, closes the feedback.
+        prose = outcome.feedback.rpartition(report.FINDINGS_HEADING)[0].strip() or outcome.feedback
+        sections.append(f"### Lines {part.first_line}-{part.last_line}\n\n{prose}")
+        findings += [_shifted(f, part.first_line - 1) for f in outcome.findings]
+        model = outcome.model
+        usage = Usage(
+            promptTokens=usage.promptTokens + outcome.usage.promptTokens,
+            outputTokens=usage.outputTokens + outcome.usage.outputTokens,
+            totalTokens=usage.totalTokens + outcome.usage.totalTokens,
+        )
+    unread = [part for part in parts if part not in chosen]
+    findings += [leak for leak in leaks if _inside(leak, unread)]
+    findings = by_severity(findings)
+    note = unread_note(parts, chosen)
+    feedback = "\n\n".join([note, *sections, report.findings_section(findings, all_checked=not unread)])
+    return ReviewOutcome(feedback=feedback, findings=findings, model=model, usage=usage)
+
+
+def choose(parts: list[Part], leaks: list[Finding]) -> list[Part]:
+    """Up to MAX_PARTS, those holding leaked secrets first, then in order; returned in code order."""
+
+    def hits(part: Part) -> int:
+        return sum(1 for leak in leaks if _inside(leak, [part]))
+
+    ranked = sorted(range(len(parts)), key=lambda index: (-hits(parts[index]), index))
+    return [parts[index] for index in sorted(ranked[:MAX_PARTS])]
+
+
+def unread_note(parts: list[Part], chosen: list[Part]) -> str:
+    total = parts[-1].last_line
+    read = ", ".join(f"{p.first_line}-{p.last_line}" for p in chosen)
+    unread = [p for p in parts if p not in chosen]
+    if not unread:
+        return f"_This code ({total} lines) was reviewed in {len(chosen)} parts: lines {read}._"
+    skipped = ", ".join(f"{p.first_line}-{p.last_line}" for p in unread)
+    return (
+        f"_This code ({total} lines) is larger than one review covers: the model and the analysers read "
+        f"lines {read}; lines {skipped} were not read (only the secrets check covered them). Send those "
+        "lines on their own to have them reviewed._"
+    )
+
+
+def _inside(finding: Finding, parts: list[Part]) -> bool:
+    return finding.line is not None and any(p.first_line <= finding.line <= p.last_line for p in parts)
+
+
+def _shifted(finding: Finding, by: int) -> Finding:
+    return finding if finding.line is None or not by else finding.model_copy(update={"line": finding.line + by})
