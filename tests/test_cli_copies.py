@@ -60,11 +60,12 @@ def test_a_shared_module_imported_is_copied_beside_and_anything_else_refused(tmp
     (tmp_path / "shared" / "repo").mkdir()
     (tmp_path / "shared" / "repo" / "sarif.py").write_text("from shared.review.findings import Finding\n")
     made = sync_cli.copies(tmp_path)
-    assert set(made) == {"cli/coderevai/secret_scan.py", "cli/coderevai/values.py", "cli/coderevai/sarif.py"}
+    assert set(made) == {
+        "cli/coderevai/secret_scan.py", "cli/coderevai/values.py", "cli/coderevai/sarif.py", "cli/coderevai/findings.py"
+    }  # fmt: skip
     assert "from coderevai.values import good\n" in made["cli/coderevai/secret_scan.py"]
-    assert (
-        "class Finding:" in made["cli/coderevai/secret_scan.py"] and "import math\n" in made["cli/coderevai/values.py"]
-    )
+    assert "from coderevai.findings import Finding\n" in made["cli/coderevai/sarif.py"]
+    assert "class Finding:" in made["cli/coderevai/findings.py"] and "import math\n" in made["cli/coderevai/values.py"]
 
     (tmp_path / "shared" / "review" / "values.py").write_text("import httpx\n")
     with pytest.raises(sync_cli.NotStandalone, match="imports httpx"):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from coderevai import secret_scan, selection
-from coderevai.secret_scan import Finding
+from coderevai.findings import Finding
 
 SECRET_REASON = "may hold secrets"  # noqa: S105 (the reason text, not a secret)
 SCANNED_HERE = "; checked for secrets on this machine, not sent"

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from coderevai import annotations
 from coderevai import sarif as sarif_log
-from coderevai.secret_scan import Finding
+from coderevai.findings import Finding
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}

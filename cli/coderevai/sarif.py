@@ -19,28 +19,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-# A stand-in for shared.review.findings (the client installs without the server's packages): a
-# finding with the fields of the server's JSON, read as attributes.
-Severity = str
-FindingSource = str
-SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
-
-
-class Finding:
-    def __init__(self, **fields) -> None:
-        defaults = {"line": None, "file": None, "suggestion": None, "rule": None}
-        self.__dict__.update({**defaults, "verdict": None, "verdictReason": None, **fields})
-        self.__dict__.setdefault("analysers", [fields.get("source")])
-
-    def __getattr__(self, name: str):
-        return None  # a field a newer server added: absent here
-
-    def model_copy(self, *, update: dict) -> Finding:
-        return Finding(**{**self.__dict__, **update})
-
-    def model_dump(self) -> dict:
-        return dict(self.__dict__)
-
+from coderevai.findings import SEVERITY_ORDER, Finding
 
 MEDIA_TYPE = "application/sarif+json"
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"

@@ -25,29 +25,8 @@ import re
 from pathlib import PurePosixPath
 from typing import Literal, NamedTuple
 
+from coderevai.findings import Finding, Severity
 from coderevai.secret_values import credible, plausible
-
-# A stand-in for shared.review.findings (the client installs without the server's packages): a
-# finding with the fields of the server's JSON, read as attributes.
-Severity = str
-FindingSource = str
-SEVERITY_ORDER: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
-
-
-class Finding:
-    def __init__(self, **fields) -> None:
-        defaults = {"line": None, "file": None, "suggestion": None, "rule": None}
-        self.__dict__.update({**defaults, "verdict": None, "verdictReason": None, **fields})
-        self.__dict__.setdefault("analysers", [fields.get("source")])
-
-    def __getattr__(self, name: str):
-        return None  # a field a newer server added: absent here
-
-    def model_copy(self, *, update: dict) -> Finding:
-        return Finding(**{**self.__dict__, **update})
-
-    def model_dump(self) -> dict:
-        return dict(self.__dict__)
 
 
 class Pattern(NamedTuple):
