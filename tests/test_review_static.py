@@ -103,6 +103,13 @@ def test_bandit_injection_tests_are_high_only_when_a_source_reaches_the_line():
     assert "check where" not in rated[("B608", 7)].detail
 
 
+def test_a_mutable_default_is_high_and_a_call_in_a_default_medium():
+    code = "import time\n\n\ndef add(item, into=[]):\n    return into\n\n\ndef stamp(at=time.time()):\n    return at\n"
+    found = {f.rule: f.severity for f in analyse([SourceFile(path="", content=code)], "python") if f.source == "ruff"}
+    assert found["B006"] == "high"
+    assert found["B008"] == "medium"
+
+
 def test_syntax_errors_are_reported_not_fatal():
     findings = analyse([SourceFile(path="broken.py", content="def f(:\n    pass\n")], "python")
     assert any(f.source == "ruff" and f.category == "syntax" and f.line == 1 for f in findings)
