@@ -110,6 +110,14 @@ def test_a_mutable_default_is_high_and_a_call_in_a_default_medium():
     assert found["B008"] == "medium"
 
 
+def test_bidi_overrides_stay_high_and_right_to_left_marks_are_low():
+    locale = 'DATE_FORMAT = "j F\u200f Y"\n'
+    trojan = 'access = "user\u202e \u2066# admin\u2069 \u2066"\n'
+    files = [SourceFile(path="formats.py", content=locale), SourceFile(path="auth.py", content=locale + trojan)]
+    found = {f.file: f.severity for f in analyse(files, "python") if f.rule == "B613"}
+    assert found == {"formats.py": "low", "auth.py": "high"}  # bandit reports a file once, at its first mark
+
+
 def test_syntax_errors_are_reported_not_fatal():
     findings = analyse([SourceFile(path="broken.py", content="def f(:\n    pass\n")], "python")
     assert any(f.source == "ruff" and f.category == "syntax" and f.line == 1 for f in findings)

@@ -42,6 +42,9 @@ _RUFF_CATEGORIES = {"E9": "syntax", "F": "correctness", "PLE": "correctness", "B
 # a bug only when its value is mutable, and idiomatic defaults are calls (sentinels, `Depends()`).
 _RUFF_HIGH = {"F822", "F823", "F631", "F632", "F701", "F702", "F704", "F706", "B006", "B012"}
 _RUFF_LOW = {"F401", "F841", "F541"}
+# Trojan Source (CVE-2021-42574) reorders code with the bidi embedding, override and isolate
+# controls; the marks (LRM, RLM, ALM) that right-to-left text legitimately carries cannot.
+_REORDERING = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
 # bandit's injection tests where the sink is routine in libraries (an SQL toolkit builds SQL, a
 # client fetches URLs, a cache unpickles): high when request data, a route parameter or the command
@@ -255,6 +258,9 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
     detail += f", confidence {str(item.get('issue_confidence', '')).lower()}): {text}"
     if item.get("test_id") == "B324":  # MD5/SHA-1: as our rules rate them, high for passwords only
         severity = "high" if _PASSWORD.search(_line(file.content, item.get("line_number"))) else "low"
+    if item.get("test_id") == "B613" and not _REORDERING.search(file.content):  # bandit reports a file once
+        severity = "low"  # only bidi marks (RLM in right-to-left locale data): they cannot reorder code
+        detail += " Only directional marks in this file, no embedding, override or isolate controls."
     if item.get("test_id") in BANDIT_SINKS:  # rated as our rules' sinks are: by what reaches them
         if reached:
             severity = "high"
