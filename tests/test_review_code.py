@@ -208,14 +208,19 @@ def test_large_code_is_reviewed_in_parts_by_the_model(db_env):
     with FakeGemini() as gemini:
         db_env(GEMINI_API_KEY="test-gemini-key", GEMINI_BASE_URL=gemini.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
         unit = "def f(value):\n    return value + 1\n\n\n"
-        code = unit * ((MAX_PARTS + 1) * PART_BYTES // len(unit) + 10)
+        code = unit * ((MAX_PARTS + 1) * PART_BYTES // len(unit) + 10) + "import os\n\nos.system(input())\n"
         response = post(function_client("review_code"), user(), code=code)
         assert response.status_code == 200, response.json
         assert len(gemini.calls) == MAX_PARTS  # one call a part read; the part past them is named, not read
         feedback = response.json["feedback"]
-        assert "### Lines 1-" in feedback and "were not read" in feedback
         total = code.count("\n")
-        assert f"This code ({total} lines)" in feedback and f"-{total} were not read" in feedback
+        assert "### Lines 1-" in feedback and f"This code ({total} lines)" in feedback
+        assert f"-{total} were read by the analysers but not by bandit or the model" in feedback
+        assert "were not read" not in feedback
+        # the part past the model's was read by our rules, the line counted in the whole code
+        injection = [f for f in response.json["findings"] if f["rule"] == "python-command-injection"]
+        assert [(f["line"], f["severity"]) for f in injection] == [(total, "critical")]
+        assert not any(f["source"] == "bandit" and f["line"] == total for f in response.json["findings"])
         sent = [gemini.user_text(i) for i in range(MAX_PARTS)]
         assert all(len(text.encode()) < 2 * PART_BYTES for text in sent)  # a part each, not the whole
         assert response.json["usage"]["totalTokens"] == MAX_PARTS * 150

@@ -4,7 +4,7 @@ UTF-8 bytes, cover the code exactly once, and the parts holding leaked secrets a
 from __future__ import annotations
 
 from shared.review.findings import Finding
-from shared.review.parts import MAX_PARTS, Part, choose, split, unread_note
+from shared.review.parts import MAX_PARTS, Part, choose, split, static_pass, unread_note
 
 
 def test_parts_end_at_line_ends_fit_their_size_and_cover_everything():
@@ -38,3 +38,22 @@ def test_parts_with_leaks_are_read_first_then_the_earliest_in_code_order():
     assert (
         f"lines {parts[MAX_PARTS - 1].first_line}-{parts[MAX_PARTS - 1].last_line}" in note and "were not read" in note
     )
+
+
+def test_the_note_names_what_read_each_span():
+    parts = [Part(1 + 10 * n, "x\n" * 10) for n in range(MAX_PARTS + 2)]
+    chosen, checked = parts[:MAX_PARTS], parts[MAX_PARTS : MAX_PARTS + 1]
+    note = unread_note(parts, chosen, checked)
+    spare, last = parts[MAX_PARTS], parts[-1]
+    assert f"lines {spare.first_line}-{spare.last_line} were read by the analysers but not by bandit" in note
+    assert f"lines {last.first_line}-{last.last_line} were not read" in note
+
+
+def test_the_static_pass_of_the_other_parts_stops_at_its_deadline_and_skips_unanalysed_languages():
+    parts = split("import os\nos.system(input())\n" * 200, part_bytes=1000)
+    assert len(static_pass(parts, "big.py", "python", ["security"], seconds=0.0)) == 1  # the first, then stop
+    done = static_pass(parts, "big.py", "python", ["security"])
+    assert [part for part, _ in done] == parts
+    assert all(any(f.rule == "python-command-injection" for f in found) for _, found in done)
+    assert all(f.source != "bandit" for _, found in done for f in found)
+    assert static_pass(parts, "notes.txt", "text", ["security"]) == []

@@ -1,24 +1,27 @@
 """review-code on code larger than one model call: the code is cut at line ends into parts of
-PART_BYTES; the analysers (ruff, bandit, our rules) and the model read up to MAX_PARTS of them, the
-most relevant first (those holding what the secrets check found, then the earliest), and the
-secrets check reads all of it. The feedback names the lines that were not read. Code that fits in
-one part is reviewed exactly as before (engine.review_snippet).
+PART_BYTES; the model and every analyser read up to MAX_PARTS of them, the most relevant first
+(those holding what the secrets check found, then the earliest); the other analysers (ruff, our
+rules, the external ones) read the remaining parts one at a time, within STATIC_SECONDS; the secrets
+check reads all of it. The feedback names what read which lines. Code that fits in one part is
+reviewed exactly as before (engine.review_snippet).
 
-Why not the analysers on everything: measured on this machine they take ~22 s and ~200 MiB per
-MiB of Python (benchmarks/limits.py), so 32 MiB would outlast review-code's 300 s and 512 MiB;
-the secrets check takes ~0.25 s per MiB."""
+Why bandit only on the parts the model reads: with it the analysers take ~22 s and ~200 MiB per MiB
+of Python on this machine (benchmarks/limits.py, bandit most of it), so 32 MiB would outlast
+review-code's 300 s and 512 MiB; one part at a time keeps the others' memory to one part's."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from shared.review import engine, report, secret_scan
+from shared.review import engine, report, secret_scan, static
 from shared.review.findings import Finding, by_severity
-from shared.review.outcome import ReviewOutcome, Usage
+from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 
 PART_BYTES = 256 * 1024  # ~64k tokens: one model call with room for the prompt and the answer
 MAX_PARTS = 4  # model calls per request: within review-code's 300 s at Gemini's usual latency
+STATIC_SECONDS = 120.0  # the other parts' static pass stops starting parts after this (of the 300 s)
 
 
 class Part(NamedTuple):
@@ -93,11 +96,30 @@ def review_code(
             totalTokens=usage.totalTokens + outcome.usage.totalTokens,
         )
     unread = [part for part in parts if part not in chosen]
-    findings += [leak for leak in leaks if _inside(leak, unread)]
+    checked = static_pass(unread, path, language, modes)
+    for part, found in checked:
+        findings += [_shifted(f, part.first_line - 1) for f in found if f.source != "secrets"]
+    findings += [leak for leak in leaks if _inside(leak, unread)]  # the whole code's, across part ends
     findings = by_severity(findings)
-    note = unread_note(parts, chosen)
+    note = unread_note(parts, chosen, [part for part, _ in checked])
     feedback = "\n\n".join([note, *sections, report.findings_section(findings, all_checked=not unread)])
     return ReviewOutcome(feedback=feedback, findings=findings, model=model, usage=usage)
+
+
+def static_pass(
+    parts: list[Part], path: str, language: str, modes: Sequence[str], seconds: float = STATIC_SECONDS
+) -> list[tuple[Part, list[Finding]]]:
+    """The parts the model does not read, through every analyser but bandit, one part at a time,
+    starting no part after `seconds` have passed; none when no analyser reads this language (the secrets check aside)."""
+    if not parts or not static.coverage([SourceFile(path=path, content=parts[0].text)], language).analysed:
+        return []
+    done, deadline = [], time.monotonic() + seconds
+    for part in parts:
+        file = SourceFile(path=path, content=part.text)
+        done.append((part, static.analyse([file], language, modes, bandit=False)))
+        if time.monotonic() > deadline:
+            break
+    return done
 
 
 def choose(parts: list[Part], leaks: list[Finding]) -> list[Part]:
@@ -110,18 +132,22 @@ def choose(parts: list[Part], leaks: list[Finding]) -> list[Part]:
     return [parts[index] for index in sorted(ranked[:MAX_PARTS])]
 
 
-def unread_note(parts: list[Part], chosen: list[Part]) -> str:
+def unread_note(parts: list[Part], chosen: list[Part], checked: Sequence[Part] = ()) -> str:
     total = parts[-1].last_line
-    read = ", ".join(f"{p.first_line}-{p.last_line}" for p in chosen)
-    unread = [p for p in parts if p not in chosen]
-    if not unread:
+    read = _spans(chosen)
+    unread = [p for p in parts if p not in chosen and p not in checked]
+    if not unread and not checked:
         return f"_This code ({total} lines) was reviewed in {len(chosen)} parts: lines {read}._"
-    skipped = ", ".join(f"{p.first_line}-{p.last_line}" for p in unread)
-    return (
-        f"_This code ({total} lines) is larger than one review covers: the model and the analysers read "
-        f"lines {read}; lines {skipped} were not read (only the secrets check covered them). Send those "
-        "lines on their own to have them reviewed._"
-    )
+    note = f"_This code ({total} lines) is larger than one review covers: the model and the analysers read lines {read}"
+    if checked:
+        note += f"; lines {_spans(checked)} were read by the analysers but not by bandit or the model"
+    if unread:
+        note += f"; lines {_spans(unread)} were not read (only the secrets check covered them)"
+    return note + ". Send those lines on their own to have them reviewed._"
+
+
+def _spans(parts: Sequence[Part]) -> str:
+    return ", ".join(f"{p.first_line}-{p.last_line}" for p in parts)
 
 
 def _inside(finding: Finding, parts: list[Part]) -> bool:

@@ -43,9 +43,12 @@ def is_python(file: SourceFile, language: str) -> bool:
     return suffix in python_tools.PYTHON_SUFFIXES or (not suffix and language.strip().lower() in PYTHON_LANGUAGES)
 
 
-def analyse(files: list[SourceFile], language: str, modes: Iterable[str] | None = None) -> list[Finding]:
+def analyse(
+    files: list[SourceFile], language: str, modes: Iterable[str] | None = None, *, bandit: bool = True
+) -> list[Finding]:
     """Findings for every file; `file` is the file's path ("" paths give None). `modes` (the review's)
-    choose the lint-level families reported (static/families.py); None reports every one."""
+    choose the lint-level families reported (static/families.py); None reports every one. `bandit`
+    False leaves out the slowest analyser (review-code's parts past what the model reads)."""
     python = [(index, file) for index, file in enumerate(files) if is_python(file, language)]
     structural = [(file, grammar) for file in files if (grammar := rules.grammar_of(file, language))]
     kinds: dict[str, list[tuple[int, SourceFile]]] = {}
@@ -60,12 +63,13 @@ def analyse(files: list[SourceFile], language: str, modes: Iterable[str] | None 
         # bandit and the rule engine both hold a process's GIL while they work (ast-grep-py does
         # not release it), so threads would only interleave them: on large files bandit runs in
         # the worker process meanwhile, on snippets here after them.
-        bandit = python_tools.start_bandit(root, names) if python else None
+        bandit_run = python_tools.start_bandit(root, names) if python and bandit else None
         findings = [leak for file in files for leak in secret_scan.findings(file.content, file.path)]
         findings += rules.scan(structural)
         findings += [found for _, file in kinds.get(external.SHELL, ()) for found in command_injection(file)]
+        if python and bandit:
+            findings += python_tools.bandit_findings(root, names, bandit_run)
         if python:
-            findings += python_tools.bandit_findings(root, names, bandit)
             findings += python_tools.ruff_findings(ruff, root, names)
         for run in running:
             findings += external.collect(run)
