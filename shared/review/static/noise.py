@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -148,6 +149,7 @@ def _merged(same: list[Finding]) -> Finding:
     )
 
 
+@functools.lru_cache(maxsize=4096)  # asked once per finding: thousands of times for one file
 def is_side_code(path: str | None) -> bool:
     """Tests, examples, fixtures and docs: code that does not ship."""
     if not path:

@@ -100,6 +100,7 @@ class Rule(NamedTuple):
     tainted: bool  # whether it asks for request data (the per-file `tainted` util is built only then)
     unsourced: Severity | None  # a sink's severity when no source reaches it (None: not reported)
     sink: bool  # whether the engine checks that a source reaches the match (see the docstring)
+    names_bound: frozenset[str] = frozenset()  # the family's `bound_names` utils its config refers to
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -200,6 +201,7 @@ def _family(family: str) -> Family:
                 tainted,
                 None if unsourced in (None, "none") else unsourced,
                 "unsourced" in item or tainted,
+                frozenset(util for util in bound if util in repr(config)),  # once: repr takes milliseconds
             )
         )
     request_data = {"rule": {"matches": "request-data"}, "utils": utils} if "request-data" in utils else None
@@ -260,7 +262,7 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
         sources = Sources(root, family) if any(rule.tainted for rule in chosen) else None
         utils = {"tainted": sources.tainted_util() if sources else {"matches": "from-request"}}
         for util, binding in family.bound.items():
-            if any(util in repr(rule.config) for rule in chosen):
+            if any(util in rule.names_bound for rule in chosen):
                 utils[util] = _names_util(
                     _bound_names(root, binding.config, binding.field, family.identifiers), family.identifiers
                 )
@@ -426,12 +428,15 @@ class Sources:
             return
         seen: set[Scope] = set()
         either = {"rule": {"any": [config["rule"] for config in configs]}, "utils": configs[0]["utils"]}
-        grew = False
+        routed: set[Scope] = set()
         for node in self.root.find_all(either):
             if handlers and node.kind() in self.family.functions:
-                self._parameters(node, handlers)
+                span = node.range()
+                routed.add((span.start.index, span.end.index))
             elif taint:
-                grew |= self._bind(node, taint, seen, checked=False)
+                self._bind(node, taint, seen, checked=False)
+        if routed:
+            self._parameters(routed, handlers)
         if taint is None:
             return
         for _ in range(TAINT_PASSES):
@@ -448,14 +453,14 @@ class Sources:
             if not grew:
                 return  # the positions of this pass are final
 
-    def _parameters(self, function: Any, handlers: Handlers) -> None:
-        span = function.range()
-        scope = (span.start.index, span.end.index)
+    def _parameters(self, routed: set[Scope], handlers: Handlers) -> None:
+        """The outside values and request objects among the parameters of these route handlers: one
+        walk of the tree per kind (a walk per handler compiled the rule again for each of them)."""
         for config, into in ((handlers.params, self.values), (handlers.objects, self.objects)):
             if config is None:
                 continue
-            for parameter in function.find_all(config):
-                if self._scope_of(parameter) == scope:  # not a nested function's parameter
+            for parameter in self.root.find_all(config):
+                if (scope := self._scope_of(parameter)) in routed:  # not a nested function's parameter
                     into.setdefault(scope, set()).add(parameter.text())
 
     def _bind(self, binding: Any, taint: Taint, seen: set[Scope], checked: bool) -> bool:
