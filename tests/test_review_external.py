@@ -3,13 +3,16 @@ zizmor binaries that their wheels install, as the static pass runs them."""
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import pytest
 
 from shared.review import engine
+from shared.review import static as static_pass
 from shared.review.outcome import SourceFile
-from shared.review.static import analyse, coverage
+from shared.review.static import analyse, coverage, external
+from shared.review.static.shell import SHELLCHECK
 from tests.conftest import function_client
 
 DEPLOY_SH = """#!/bin/bash
@@ -161,6 +164,36 @@ def test_an_analyser_over_its_time_limit_leaves_its_files_listed_as_not_checked(
     assert coverage(files, "", findings) == ({}, {"shell": 2})
     feedback = engine.static_review(files, language="").feedback
     assert "**Not checked:**" in feedback and "shell (2)" in feedback and "No issues found." not in feedback
+
+
+def test_an_analyser_with_a_report_larger_than_a_pipe_holds_runs_to_its_end_before_it_is_read(tmp_path):
+    # 600 unquoted uses: shellcheck's JSON report is ~150 KB, more than a pipe's 64 KiB
+    script = "#!/bin/bash\n" + "".join(f"rm -rf $dir{n}/*\n" for n in range(600))
+    run = external.start(SHELLCHECK, [(0, SourceFile(path="clean.sh", content=script))], tmp_path)
+    run.process.popen.wait(timeout=30)  # nobody reads its output meanwhile: a pipe would stop it
+    assert run.process.output.stat().st_size > 64 * 1024
+    found = external.collect_all([run])
+    assert len([f for f in found if f.rule == "SC2086"]) == 600
+
+
+def test_the_analyser_with_the_most_work_keeps_its_priority_and_the_others_yield_the_cpu(tmp_path):
+    stages = "".join(f"FROM python:3.12 AS s{n}\nRUN apt-get update && apt-get install -y curl\n" for n in range(300))
+    kinds = {
+        "shell": [(0, SourceFile(path="run.sh", content=CLEAN_SH))],
+        "dockerfile": [(1, SourceFile(path="Dockerfile", content=stages))],
+        "github-actions": [(2, SourceFile(path=".github/workflows/ci.yml", content=WORKFLOW))],
+    }
+    runs = static_pass._start_external(kinds, [], tmp_path)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    priorities = {run.analyser.binary: os.getpriority(os.PRIO_PROCESS, run.process.popen.pid) for run in runs}
+    assert [run.analyser.binary for run in runs][0] == "hadolint"  # started first
+    assert priorities == {"hadolint": own, "shellcheck": min(own + 19, 19), "zizmor": min(own + 19, 19)}
+    assert {f.source for f in external.collect_all(runs)} >= {"hadolint", "zizmor"}
+    # when this process's own rules have the most work, every external analyser yields to them
+    many_rules = [(SourceFile(path="app.js", content="x = 1;\n" * 100_000), "javascript")]
+    runs = static_pass._start_external(kinds, many_rules, tmp_path / "second")
+    assert {os.getpriority(os.PRIO_PROCESS, run.process.popen.pid) for run in runs} == {min(own + 19, 19)}
+    external.collect_all(runs)
 
 
 def test_review_code_endpoint_reviews_a_shell_snippet_offline(db_env):

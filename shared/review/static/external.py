@@ -1,12 +1,13 @@
 """Analysers that are native programs shipped inside wheels: shellcheck (shell scripts), hadolint
 (Dockerfiles) and zizmor (GitHub Actions workflows). None of them has a library interface or a
 server mode worth the name, and each starts in milliseconds, so each runs as one subprocess over all
-its files of a review, started before the in-process analysers and collected after them: they run
-alongside, on another core. One runner for all three: copies under our own names in the pass's
-temporary folder, one time limit (STATIC_TOOL_TIMEOUT_SECONDS), JSON output, and the binary found
-through the installed wheel's own file list. A missing binary, a timeout or a crash is logged, and
-each of its files gets an info finding with rule `not-checked`, which `coverage` reads: such a file
-is listed as not checked, never as clean, and never a 500."""
+its files of a review, started before the in-process analysers and read as each finishes: they run
+alongside, on the other cores, the one with the most work at full priority and the others yielding
+to it (the pass takes as long as that one). One runner for all three: copies under our own names
+in the pass's temporary folder, one time limit (STATIC_TOOL_TIMEOUT_SECONDS), JSON output, and the
+binary found through the installed wheel's own file list. A missing binary, a timeout or a crash is
+logged, and each of its files gets an info finding with rule `not-checked`, which `coverage` reads:
+such a file is listed as not checked, never as clean, and never a 500."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from shared.review.outcome import SourceFile
 log = logging.getLogger("coderevai.review.static")
 
 NOT_CHECKED = "not-checked"
+YIELDING_NICENESS = 19  # the lowest: 1.5% of the CPU share of a nice-0 process it competes with
 SHELL, DOCKERFILE, WORKFLOW = "shell", "dockerfile", "github-actions"
 
 _SHELL_SUFFIXES = {".sh", ".bash", ".ksh", ".dash"}
@@ -69,12 +71,24 @@ class Analyser(NamedTuple):
     arguments: tuple[str, ...]  # before the file names
     copy_name: Callable[[SourceFile], str]  # the name the copy is written under (the tool reads it)
     findings: Callable[[bytes, dict[str, SourceFile]], list[Finding]]  # its JSON output, by copy name
+    ms_per_line: float  # its time per line here (benchmarks/review.py), to tell which one takes longest
+    runtime: dict[str, str] = {}  # its runtime's settings, added to the bare environment
+
+
+class Process(NamedTuple):
+    """A running analyser. Its output goes to files in the pass's folder, not to pipes: a pipe holds
+    64 KiB, and a tool with more to say (hadolint's report on a repository's Dockerfiles is 300 KB)
+    would stop, idle, until the pass came to read it."""
+
+    popen: subprocess.Popen[bytes]
+    output: Path
+    errors: Path
 
 
 class Run(NamedTuple):
     analyser: Analyser
     names: dict[str, SourceFile]  # copy name (relative to the pass's folder) -> the file
-    process: subprocess.Popen[bytes] | None  # None: no binary
+    process: Process | None  # None: no binary
     deadline: float
 
 
@@ -95,7 +109,9 @@ def tame_name(path: str, default: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]", "_", PurePosixPath(path).name).lstrip(".") or default
 
 
-def start(analyser: Analyser, files: list[tuple[int, SourceFile]], root: Path) -> Run:
+def start(analyser: Analyser, files: list[tuple[int, SourceFile]], root: Path, yield_cpu: bool = False) -> Run:
+    """Start the analyser on its files. `yield_cpu`: at a lower priority, so that it takes the CPU
+    only when the analyser that sets the pass's time does not need it (the pass runs them all at once)."""
     names = write_copies(files, root, analyser.copy_name)
     deadline = time.monotonic() + get_settings().static_tool_timeout_seconds
     binary = binary_path(analyser.distribution, analyser.binary)
@@ -104,17 +120,34 @@ def start(analyser: Analyser, files: list[tuple[int, SourceFile]], root: Path) -
         return Run(analyser, names, None, deadline)
     # The tools get no secrets: a bare environment (zizmor would read GITHUB_TOKEN), a UTF-8 locale
     # (shellcheck and hadolint read files by it) and the pass's folder as HOME (their caches).
-    environment = {"PATH": os.defpath, "HOME": str(root), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
-    # A fixed argv of our own analyser, no shell; user code only ever reaches it as a file.
-    process = subprocess.Popen(  # noqa: S603
-        [binary, *analyser.arguments, *names],
-        cwd=root,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    environment = {"PATH": os.defpath, "HOME": str(root), "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8", **analyser.runtime}
+    process = spawn([binary, *analyser.arguments, *names], root, analyser.binary, environment)
+    if yield_cpu:
+        lower_priority(process.popen.pid)
     return Run(analyser, names, process, deadline)
+
+
+def collect_all(runs: list[Run]) -> list[Finding]:
+    """Each run's findings, read as it finishes: reading one report overlaps the others' work."""
+    findings, waiting = [], list(runs)
+    while waiting:
+        now = time.monotonic()
+        done = [
+            run for run in waiting if run.process is None or run.process.popen.poll() is not None or now >= run.deadline
+        ]
+        if not done:
+            time.sleep(0.005)
+        for run in done:
+            waiting.remove(run)
+            findings += collect(run)
+    return findings
+
+
+def lower_priority(pid: int) -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, YIELDING_NICENESS)
+    except OSError:  # a sandbox without setpriority: the runs then share the CPU evenly
+        log.debug("could not lower the priority of process %s", pid)
 
 
 def collect(run: Run) -> list[Finding]:
@@ -132,19 +165,31 @@ def collect(run: Run) -> list[Finding]:
         return _not_checked(run, "gave a report that could not be read")
 
 
-def finish(tool: str, process: subprocess.Popen[bytes], timeout: float) -> bytes | None:
+def spawn(argv: list[str], root: Path, tool: str, environment: dict[str, str] | None = None) -> Process:
+    """Start one analyser in the pass's folder, its output in files beside the copies (`root`/.out)."""
+    folder = root / ".out"
+    folder.mkdir(exist_ok=True)
+    output, errors = folder / f"{tool}.json", folder / f"{tool}.err"
+    with output.open("wb") as out, errors.open("wb") as err:
+        # A fixed argv of our own analyser, no shell; user code only ever reaches it as a file.
+        popen = subprocess.Popen(argv, cwd=root, env=environment, stdin=subprocess.DEVNULL, stdout=out, stderr=err)  # noqa: S603
+    return Process(popen, output, errors)
+
+
+def finish(tool: str, process: Process, timeout: float) -> bytes | None:
     """The tool's output, or None after a timeout (the process is killed). A crash is logged and
     gives what it printed: its JSON reader then decides whether that is a report."""
     try:
-        out, err = process.communicate(timeout=timeout)
+        process.popen.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        process.kill()
-        process.communicate()
+        process.popen.kill()
+        process.popen.wait()
         log.warning("%s timed out after %.3g s; static pass continues without it", tool, timeout)
         return None
-    if process.returncode not in (0, 1):
-        log.warning("%s exited with %s: %s", tool, process.returncode, err.decode(errors="replace")[-500:])
-    return out
+    if process.popen.returncode not in (0, 1):
+        err = process.errors.read_bytes()[-500:].decode(errors="replace")
+        log.warning("%s exited with %s: %s", tool, process.popen.returncode, err)
+    return process.output.read_bytes()
 
 
 @functools.cache

@@ -78,16 +78,13 @@ def write_copies(files: list[tuple[int, SourceFile]], root: Path) -> dict[str, S
     return external.write_copies(files, root, lambda file: _safe_name(file.path))
 
 
-def start_ruff(root: Path) -> subprocess.Popen[bytes]:
+def start_ruff(root: Path) -> external.Process:
     command = [ruff_bin(), "check", "--isolated", "--no-cache", "--ignore-noqa", "--exit-zero",
                "--output-format", "json", "--select", RUFF_RULES, "."]  # fmt: skip
-    # A fixed argv of our own analyser, no shell; user code only ever reaches it as a file.
-    return subprocess.Popen(  # noqa: S603
-        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-    )
+    return external.spawn(command, root, "ruff")
 
 
-def ruff_findings(process: subprocess.Popen[bytes], root: Path, names: dict[str, SourceFile]) -> list[Finding]:
+def ruff_findings(process: external.Process, root: Path, names: dict[str, SourceFile]) -> list[Finding]:
     findings = []
     for item in _json_list(_finish("ruff", process)):
         file = names.get(_relative(item.get("filename", ""), root))
@@ -304,7 +301,7 @@ def ruff_bin() -> str:
     return find_ruff_bin()
 
 
-def _finish(tool: str, process: subprocess.Popen[bytes]) -> bytes:
+def _finish(tool: str, process: external.Process) -> bytes:
     """The tool's output; on a timeout or a crash the pass goes on without it (logged)."""
     return external.finish(tool, process, get_settings().static_tool_timeout_seconds) or b""
 

@@ -75,6 +75,7 @@ SHELLCHECK = Analyser(
     arguments=("--norc", "--format", "json1", "--exclude", "SC2148"),
     copy_name=_copy_name,
     findings=_findings,
+    ms_per_line=0.3,
 )
 
 _RUNS_CODE = {"eval", "source", "."}

@@ -101,4 +101,5 @@ ZIZMOR = Analyser(
     ),  # fmt: skip
     copy_name=_copy_name,
     findings=_findings,
+    ms_per_line=0.15,
 )
