@@ -38,7 +38,11 @@ Sources and sinks (what a rule file may declare besides `utils` and `rules`):
   the whole match) within the enclosing function. Unreached, the finding is reported at the
   `unsourced` severity and says so (`none`: not reported). A rule without `unsourced` whose pattern
   uses the `tainted` util (request data, or a tainted name anywhere in the file) is checked the same
-  way, with `none`. Other rules (configuration: debug on, TLS off) report what their pattern matches."""
+  way, with `none`. Other rules (configuration: debug on, TLS off) report what their pattern matches.
+- `reach: function` (with `unsourced`): the match is a hazard whose data arrives later in the same
+  function (a BinaryFormatter built here deserialises a stream two lines down; an XML factory made
+  here parses a document later): it is reached when a source lies anywhere in its outermost
+  enclosing function, not only in its own arguments."""
 
 from __future__ import annotations
 
@@ -101,6 +105,7 @@ class Rule(NamedTuple):
     unsourced: Severity | None  # a sink's severity when no source reaches it (None: not reported)
     sink: bool  # whether the engine checks that a source reaches the match (see the docstring)
     names_bound: frozenset[str] = frozenset()  # the family's `bound_names` utils its config refers to
+    whole_function: bool = False  # `reach: function`: a source anywhere in its function reaches it
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -202,6 +207,7 @@ def _family(family: str) -> Family:
                 None if unsourced in (None, "none") else unsourced,
                 "unsourced" in item or tainted,
                 frozenset(util for util in bound if util in repr(config)),  # once: repr takes milliseconds
+                item.get("reach") == "function",
             )
         )
     request_data = {"rule": {"matches": "request-data"}, "utils": utils} if "request-data" in utils else None
@@ -277,7 +283,7 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
                 severity, detail = rule.severity, f"{rule.id}: {rule.why}"
                 if rule.sink and sources is None:
                     sources = Sources(root, family)
-                if rule.sink and not sources.reach(node):
+                if rule.sink and not sources.reach(node, function=rule.whole_function):
                     if rule.unsourced is None:
                         continue
                     severity, detail = rule.unsourced, detail + UNSOURCED_NOTE
@@ -391,9 +397,17 @@ class Sources:
         if self._positions_of != self._names():  # else the last pass's positions are final
             self.positions = self._positions()
 
-    def reach(self, node: Any, whole: bool = False) -> bool:
+    def reach(self, node: Any, whole: bool = False, function: bool = False) -> bool:
         """Whether a source lies in the sink's arguments (else an assignment's right side, else the
-        match; `whole`: anywhere in the node)."""
+        match; `whole`: anywhere in the node; `function`: anywhere in its outermost enclosing
+        function, else in the node)."""
+        if function:
+            outer = None
+            for ancestor in node.ancestors():
+                if ancestor.kind() in self.family.functions:
+                    outer = ancestor
+            if outer is not None:
+                return _within(self.positions, outer.range())
         region = node if whole else node.field("arguments") or node.field("right") or node
         return _within(self.positions, region.range())
 
