@@ -31,7 +31,8 @@ Sources and sinks (what a rule file may declare besides `utils` and `rules`):
 - `sources_require: [text]`: a file holding none of these texts has no request data, so the rules
   whose pattern asks for it (`tainted`) are not run on it.
 - ERB templates have no grammar here: they are rewritten into the Ruby they run (`erb.py`,
-  `PARSED_AS`) and checked by the Ruby rules.
+  `PARSED_AS`) and checked by the Ruby rules; Razor views (`.cshtml`, `.razor`) likewise into the
+  C# they run (`razor.py`), checked by the C# rules.
 - Rule level: `severity` is for a sink that outside data reaches; `unsourced: low | info | none`
   makes the rule a sink: its pattern matches without a taint condition, and the engine checks that
   a source lies in the sink's arguments (the `arguments` field, else an assignment's `right`, else
@@ -69,7 +70,7 @@ GRAMMARS = {
     ".go": "go", ".java": "java", ".html": "html", ".htm": "html", ".jinja": "html", ".jinja2": "html",
     ".j2": "html", ".vue": "html", ".ejs": "html", ".hbs": "html", ".handlebars": "html",
     ".php": "php", ".phtml": "php", ".rb": "ruby", ".rake": "ruby", ".erb": "erb", ".cs": "csharp",
-    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust",
+    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust", ".cshtml": "razor", ".razor": "razor",
 }  # fmt: skip
 # A snippet's language hint -> its grammar, when the snippet has no file name.
 LANGUAGE_HINTS = {
@@ -78,16 +79,17 @@ LANGUAGE_HINTS = {
     "go": "go", "golang": "go", "java": "java", "html": "html", "jinja": "html", "jinja2": "html",
     "django": "html", "vue": "html", "php": "php", "ruby": "ruby", "rb": "ruby", "rails": "ruby",
     "erb": "erb", "csharp": "csharp", "c#": "csharp", "cs": "csharp", "kotlin": "kotlin", "kt": "kotlin",
-    "rust": "rust", "rs": "rust",
+    "rust": "rust", "rs": "rust", "razor": "razor", "cshtml": "razor", "blazor": "razor",
 }  # fmt: skip
 # Which rule file covers which grammar (TypeScript is JavaScript with types, as far as these rules go).
 RULE_FILES = {
     "python": "python", "javascript": "javascript", "typescript": "javascript", "tsx": "javascript",
     "go": "go", "java": "java", "html": "html", "php": "php", "ruby": "ruby", "erb": "ruby",
-    "csharp": "csharp", "kotlin": "kotlin", "rust": "rust",
+    "csharp": "csharp", "razor": "csharp", "kotlin": "kotlin", "rust": "rust",
 }  # fmt: skip
-# Grammars ast-grep lacks, parsed as another after a rewrite: an ERB template as the Ruby it runs.
-PARSED_AS = {"erb": "ruby"}
+# Grammars ast-grep lacks, parsed as another after a rewrite: an ERB template as the Ruby it runs,
+# a Razor view as the C# it runs.
+PARSED_AS = {"erb": "ruby", "razor": "csharp"}
 
 
 class Rule(NamedTuple):
@@ -310,6 +312,10 @@ def _source_for(text: str, grammar: str) -> str:
         from shared.review.static.erb import as_ruby
 
         return as_ruby(text)
+    if grammar == "razor":
+        from shared.review.static.razor import as_csharp
+
+        return as_csharp(text)
     return text
 
 
