@@ -162,3 +162,8 @@ def test_razor_views_count_as_analysed_csharp_views():
              SourceFile(path="Pages/Counter.razor", content="<p>@count</p>\n")]  # fmt: skip
     assert [language_of(view.path) for view in views] == ["razor", "razor"]
     assert coverage(views, "") == coverage(views, "")._replace(analysed={"razor": 2}, unchecked={})
+
+
+def test_razor_output_and_comments_inside_a_code_block():
+    view = '@{\n    var q = Request.Query["q"];\n    @Html.Raw(q)\n    @* @Html.Raw(q) *@\n    switch (q) {\n        case "a":\n            <p>@Html.Raw(q)</p>\n            break;\n    }\n}\n'
+    assert [(f.line, f.severity) for f in findings(view, "razor", "v.cshtml")] == [(3, "high"), (7, "high")]

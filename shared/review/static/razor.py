@@ -181,6 +181,21 @@ class _View:
                 close = text.find("*/", at + 2, end)
                 at = end if close < 0 else close + 2
                 continue
+            if text.startswith("@*", at):  # a Razor comment in code
+                self.emit(piece, text[piece:at])
+                close = text.find("*@", at + 2, end)
+                at = piece = end if close < 0 else close + 2
+                continue
+            if text.startswith("@<", at) and _TAG.match(text, at + 1):  # a template: markup as a value
+                self.emit(piece, text[piece:at])
+                self.emit(at, "null")  # its @ expressions run later, in another method: not followed
+                at = piece = _element_end(text, at + 1, end)
+                statement_start = False
+                continue
+            if statement_start and char == "@" and at + 1 < end and (text[at + 1] in "(@" or _WORD.match(text, at + 1)):
+                self.emit(piece, text[piece:at])  # `{ @value }`: output from inside a block
+                at = piece = self.transition(at, end)
+                continue
             markup_end = None
             if statement_start and char == "<" and _TAG.match(text, at):
                 markup_end = _element_end(text, at, end)
@@ -194,7 +209,7 @@ class _View:
                 at = piece = markup_end
                 continue
             if not char.isspace():
-                statement_start = char in "{};"
+                statement_start = char in "{};:"  # `case 1:` too
             at += 1
         self.emit(piece, text[piece:end])
 
