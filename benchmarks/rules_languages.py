@@ -1,4 +1,4 @@
-"""Precision and recall of the PHP, Ruby/ERB, C#, Kotlin and Rust rules, in one run:
+"""Precision and recall of the PHP, Ruby/ERB, C#/Razor, Kotlin and Rust rules, in one run:
 
 1. Recall: our own vulnerable snippets (benchmarks/vulnerable/, one small app per language, each
    vulnerable line marked VULN): marked lines found by a rule, at any severity and at high/critical.
@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from shared.review.outcome import SourceFile  # noqa: E402
 from shared.review.static import noise, rules  # noqa: E402
 
-LANGUAGES = {"php", "ruby", "erb", "csharp", "kotlin", "rust"}
+LANGUAGES = {"php", "ruby", "erb", "csharp", "razor", "kotlin", "rust"}
 MAX_BYTES = 512 * 1024
 
 

@@ -44,6 +44,7 @@ SUFFIX_LANGUAGES = {
     ".lua": "lua", ".r": "r", ".jl": "julia", ".sh": "shell", ".bash": "shell", ".ps1": "powershell",
     ".sql": "sql", ".vue": "vue", ".svelte": "svelte", ".html": "html", ".css": "css", ".scss": "scss",
     ".tf": "terraform", ".sol": "solidity", ".rake": "ruby", ".erb": "erb", ".phtml": "php",
+    ".cshtml": "razor", ".razor": "razor",
 }  # fmt: skip
 
 

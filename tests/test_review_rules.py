@@ -1,8 +1,11 @@
-"""Our structural rules: each fires on its positive case, at its own severity, and stays quiet on
-its negative one, in every grammar it is written for (JavaScript rules also on TypeScript). Sinks
+"""Our structural rules: each fires on its positive case (the first of its cases), at its own
+severity, and stays quiet on its negative ones (the others: a safe variant, then any false alarm
+found on real code, written again in our own words), in every grammar it is written for (JavaScript rules also on TypeScript). Sinks
 rate by what reaches them (tests/fixtures/sink_cases.yml)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 import yaml
@@ -19,8 +22,9 @@ CASES = {rule_id: pair for cases in CASES_BY_FILE.values() for rule_id, pair in 
 SINK_CASES = yaml.safe_load((FIXTURES / "sink_cases.yml").read_text(encoding="utf-8"))
 # Ruby rules run on ERB templates too (rewritten into the Ruby they run): each Ruby case is also
 # checked inside one <% %> tag; a rule for templates only has template cases.
+# C# rules run on Razor views the same way: each case inside @{ } (statements) or @functions { } (types).
 GRAMMARS = {"python": ["python"], "js": ["javascript", "typescript", "tsx"], "go": ["go"], "java": ["java"],
-            "html": ["html"], "php": ["php"], "ruby": ["ruby", "erb"], "csharp": ["csharp"],
+            "html": ["html"], "php": ["php"], "ruby": ["ruby", "erb"], "csharp": ["csharp", "razor"],
             "kotlin": ["kotlin"], "rust": ["rust"]}  # fmt: skip
 
 
@@ -29,9 +33,11 @@ def all_rules() -> list[rules.Rule]:
 
 
 def cases():
-    for rule_id, (positive, negative) in CASES.items():
+    for rule_id, (positive, *negatives) in CASES.items():
         for grammar in GRAMMARS[rule_id.split("-")[0]]:
-            yield pytest.param(rule_id, grammar, positive, negative, id=f"{rule_id}[{grammar}]")
+            for number, negative in enumerate(negatives):
+                suffix = f"-{number + 1}" if number else ""
+                yield pytest.param(rule_id, grammar, positive, negative, id=f"{rule_id}[{grammar}]{suffix}")
 
 
 def fired(code: str, grammar: str) -> set[str]:
@@ -48,6 +54,7 @@ def test_every_rule_has_a_positive_and_a_negative_case():
     assert len(ids) == len(set(ids))
     assert sum(len(cases) for cases in CASES_BY_FILE.values()) == len(CASES)  # no rule in two files
     assert sorted(ids) == sorted(CASES)
+    assert all(len(cases) >= 2 for cases in CASES.values())  # a positive and at least one negative
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -79,12 +86,21 @@ def test_rule_fires_on_its_case_and_not_on_the_safe_one(rule_id, grammar, positi
     elif grammar == "erb":
         assert applies
         positive, negative = f"<%\n{positive}\n%>\n", f"<%\n{negative}\n%>\n"
+    elif grammar == "razor":
+        assert applies
+        positive, negative = _in_view(positive), _in_view(negative)
     elif not applies:
         assert grammar == "ruby"  # a template-only rule
         return
     [rule] = [rule for rule in rules.rules_for(grammar) if rule.id == rule_id]
     assert severities(positive, grammar, rule_id) == {rule.severity}  # a source reaches every positive case
     assert rule_id not in fired(negative, grammar)
+
+
+def _in_view(code: str) -> str:
+    """C# in a Razor view: type declarations in @functions { }, statements in @{ }."""
+    types = re.match(r"\s*(\[[^\]]*\]\s*)*((public|internal|static|sealed|abstract|partial)\s+)*class\b", code)
+    return f'<h1>@ViewData["Title"]</h1>\n@{"functions " if types else ""}{{\n{code}}}\n<p>end</p>\n'
 
 
 @pytest.mark.parametrize("case", SINK_CASES, ids=[f"{case['rule']}: {case['why']}" for case in SINK_CASES])
@@ -114,7 +130,8 @@ def test_findings_carry_rule_file_line_and_advice():
      ("x.rb", "", "ruby"), ("", "ruby", "ruby"), ("", "Rails", "ruby"), ("t.rake", "", "ruby"),
      ("v/show.html.erb", "", "erb"), ("i.php", "", "php"), ("v.phtml", "", "php"), ("", "php", "php"),
      ("C.cs", "", "csharp"), ("", "C#", "csharp"), ("M.kt", "", "kotlin"), ("b.gradle.kts", "", "kotlin"),
-     ("", "kotlin", "kotlin"), ("m.rs", "", "rust"), ("", "rust", "rust"), ("a.swift", "", None),
+     ("", "kotlin", "kotlin"), ("Views/Home/Index.cshtml", "", "razor"), ("Pages/Counter.razor", "", "razor"),
+     ("", "razor", "razor"), ("m.rs", "", "rust"), ("", "rust", "rust"), ("a.swift", "", None),
      ("", "swift", None), ("README.md", "python", None)],
 )  # fmt: skip
 def test_each_file_gets_its_grammar(path, language, grammar):

@@ -9,6 +9,7 @@ import pytest
 from shared.review.outcome import SourceFile
 from shared.review.static import rules
 from shared.review.static.erb import as_ruby
+from shared.review.static.razor import as_csharp
 
 # (grammar, rule, request data reaching the sink, a library function's parameter reaching it)
 SOURCE_SINK = [
@@ -87,3 +88,82 @@ def test_erb_rewrite_keeps_every_line_and_column():
     assert len(ruby) == len(template) and ruby.count("\n") == template.count("\n")
     assert ruby.index("items.each") == template.index("items.each") and ruby.index("x") == template.index("x ")
     assert "raw( x )" in ruby and "<" not in ruby
+
+
+RAZOR_VIEW = """@model ProfileModel
+@using System.Text
+@{
+    ViewData["Title"] = "Profile";
+    var term = Request.Query["q"];
+}
+<h1>@Model.Name, mail info@example.com or @@support</h1>
+@* <p>@Html.Raw(Request.Query["x"])</p> *@
+<div class="@(Model.Css)">@Html.Raw(Model.Bio)</div>
+@if (Model.Items.Any()) {
+    <ul>
+    @foreach (var item in Model.Items) {
+        <li>@item.Title @Html.Raw(term)</li>
+    }
+    </ul>
+} else {
+    <text>none</text>
+    @:plain @Html.Raw("<b>fixed</b>")
+}
+<script>var cb = "@Html.Raw(Context.Request.Query["cb"])";</script>
+@functions {
+    public string Shout(string s) => s.ToUpper();
+}
+<p>@Html.Raw(Shout(Model.Name))</p>
+"""
+
+
+def test_razor_view_is_checked_as_the_csharp_it_runs_on_its_own_lines():
+    """Request data reaching Html.Raw is high on the view's own line (through a name bound in a code
+    block, inside markup inside @foreach, in a <script>); Html.Raw of the Model, of a constant, or in
+    a comment is not reported."""
+    found = sorted(
+        (finding.line, finding.rule, finding.severity)
+        for finding in findings(RAZOR_VIEW, "razor", "Views/Profile/Index.cshtml")
+    )
+    assert found == [(13, "csharp-xss", "high"), (20, "csharp-xss", "high")]
+
+
+def test_razor_rewrite_keeps_every_line_and_parses():
+    from ast_grep_py import SgRoot
+
+    csharp = as_csharp(RAZOR_VIEW)
+    assert csharp.count("\n") == RAZOR_VIEW.count("\n")
+    assert list(SgRoot(csharp, "csharp").root().find_all(kind="ERROR")) == []
+    lines = csharp.splitlines()
+    assert "Write(Html.Raw(term));" in lines[12] and "Write(item.Title);" in lines[12]
+    assert lines[12].index("Write(item.Title)") == RAZOR_VIEW.splitlines()[12].index("@item.Title") + 1
+    assert "var term = Request.Query" in lines[4] and "<" not in csharp.replace('"<b>fixed</b>"', "")
+    assert lines[21].strip() == "public string Shout(string s) => s.ToUpper();"  # a member of the class
+
+
+def test_blazor_component_code_block_is_class_members():
+    component = (
+        '@page "/echo"\n'
+        "<p>@((MarkupString)Message)</p>\n"
+        "@code {\n"
+        "    [Parameter] public string Message { get; set; }\n"
+        '    void Show() { var q = Request.Query["m"]; Response.WriteAsync(q); }\n'
+        "}\n"
+    )
+    found = [(f.line, f.rule, f.severity) for f in findings(component, "razor", "Pages/Echo.razor")]
+    assert found == [(5, "csharp-xss", "high")]
+
+
+def test_razor_views_count_as_analysed_csharp_views():
+    from shared.languages import language_of
+    from shared.review.static import coverage
+
+    views = [SourceFile(path="Views/Home/Index.cshtml", content="<p>@Model.Title</p>\n"),
+             SourceFile(path="Pages/Counter.razor", content="<p>@count</p>\n")]  # fmt: skip
+    assert [language_of(view.path) for view in views] == ["razor", "razor"]
+    assert coverage(views, "") == coverage(views, "")._replace(analysed={"razor": 2}, unchecked={})
+
+
+def test_razor_output_and_comments_inside_a_code_block():
+    view = '@{\n    var q = Request.Query["q"];\n    @Html.Raw(q)\n    @* @Html.Raw(q) *@\n    switch (q) {\n        case "a":\n            <p>@Html.Raw(q)</p>\n            break;\n    }\n}\n'
+    assert [(f.line, f.severity) for f in findings(view, "razor", "v.cshtml")] == [(3, "high"), (7, "high")]

@@ -24,9 +24,11 @@ class NotesController(val jdbc: JdbcTemplate, val rest: RestTemplate) {
     @PostMapping("/calc")
     fun calc(@RequestBody expr: String) = SpelExpressionParser().parseExpression(expr).value // VULN code
 
-    fun restore(bytes: ByteArray) = ObjectInputStream(ByteArrayInputStream(bytes)).readObject() // VULN deserialisation
+    @PostMapping("/restore")
+    fun restore(@RequestBody bytes: ByteArray) = ObjectInputStream(ByteArrayInputStream(bytes)).readObject() // VULN deserialisation
 
-    fun parse(xml: InputStream) = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml) // VULN xxe
+    @PostMapping("/import")
+    fun parse(@RequestBody xml: InputStream) = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(xml) // VULN xxe
 
     fun hashPassword(password: String) = MessageDigest.getInstance("SHA-1").digest(password.toByteArray()) // VULN weak-hash
 

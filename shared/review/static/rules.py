@@ -31,14 +31,19 @@ Sources and sinks (what a rule file may declare besides `utils` and `rules`):
 - `sources_require: [text]`: a file holding none of these texts has no request data, so the rules
   whose pattern asks for it (`tainted`) are not run on it.
 - ERB templates have no grammar here: they are rewritten into the Ruby they run (`erb.py`,
-  `PARSED_AS`) and checked by the Ruby rules.
+  `PARSED_AS`) and checked by the Ruby rules; Razor views (`.cshtml`, `.razor`) likewise into the
+  C# they run (`razor.py`), checked by the C# rules.
 - Rule level: `severity` is for a sink that outside data reaches; `unsourced: low | info | none`
   makes the rule a sink: its pattern matches without a taint condition, and the engine checks that
   a source lies in the sink's arguments (the `arguments` field, else an assignment's `right`, else
   the whole match) within the enclosing function. Unreached, the finding is reported at the
   `unsourced` severity and says so (`none`: not reported). A rule without `unsourced` whose pattern
   uses the `tainted` util (request data, or a tainted name anywhere in the file) is checked the same
-  way, with `none`. Other rules (configuration: debug on, TLS off) report what their pattern matches."""
+  way, with `none`. Other rules (configuration: debug on, TLS off) report what their pattern matches.
+- `reach: function` (with `unsourced`): the match is a hazard whose data arrives later in the same
+  function (a BinaryFormatter built here deserialises a stream two lines down; an XML factory made
+  here parses a document later): it is reached when a source lies anywhere in its outermost
+  enclosing function, not only in its own arguments."""
 
 from __future__ import annotations
 
@@ -65,7 +70,7 @@ GRAMMARS = {
     ".go": "go", ".java": "java", ".html": "html", ".htm": "html", ".jinja": "html", ".jinja2": "html",
     ".j2": "html", ".vue": "html", ".ejs": "html", ".hbs": "html", ".handlebars": "html",
     ".php": "php", ".phtml": "php", ".rb": "ruby", ".rake": "ruby", ".erb": "erb", ".cs": "csharp",
-    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust",
+    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust", ".cshtml": "razor", ".razor": "razor",
 }  # fmt: skip
 # A snippet's language hint -> its grammar, when the snippet has no file name.
 LANGUAGE_HINTS = {
@@ -74,16 +79,17 @@ LANGUAGE_HINTS = {
     "go": "go", "golang": "go", "java": "java", "html": "html", "jinja": "html", "jinja2": "html",
     "django": "html", "vue": "html", "php": "php", "ruby": "ruby", "rb": "ruby", "rails": "ruby",
     "erb": "erb", "csharp": "csharp", "c#": "csharp", "cs": "csharp", "kotlin": "kotlin", "kt": "kotlin",
-    "rust": "rust", "rs": "rust",
+    "rust": "rust", "rs": "rust", "razor": "razor", "cshtml": "razor", "blazor": "razor",
 }  # fmt: skip
 # Which rule file covers which grammar (TypeScript is JavaScript with types, as far as these rules go).
 RULE_FILES = {
     "python": "python", "javascript": "javascript", "typescript": "javascript", "tsx": "javascript",
     "go": "go", "java": "java", "html": "html", "php": "php", "ruby": "ruby", "erb": "ruby",
-    "csharp": "csharp", "kotlin": "kotlin", "rust": "rust",
+    "csharp": "csharp", "razor": "csharp", "kotlin": "kotlin", "rust": "rust",
 }  # fmt: skip
-# Grammars ast-grep lacks, parsed as another after a rewrite: an ERB template as the Ruby it runs.
-PARSED_AS = {"erb": "ruby"}
+# Grammars ast-grep lacks, parsed as another after a rewrite: an ERB template as the Ruby it runs,
+# a Razor view as the C# it runs.
+PARSED_AS = {"erb": "ruby", "razor": "csharp"}
 
 
 class Rule(NamedTuple):
@@ -101,6 +107,7 @@ class Rule(NamedTuple):
     unsourced: Severity | None  # a sink's severity when no source reaches it (None: not reported)
     sink: bool  # whether the engine checks that a source reaches the match (see the docstring)
     names_bound: frozenset[str] = frozenset()  # the family's `bound_names` utils its config refers to
+    whole_function: bool = False  # `reach: function`: a source anywhere in its function reaches it
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -202,6 +209,7 @@ def _family(family: str) -> Family:
                 None if unsourced in (None, "none") else unsourced,
                 "unsourced" in item or tainted,
                 frozenset(util for util in bound if util in repr(config)),  # once: repr takes milliseconds
+                item.get("reach") == "function",
             )
         )
     request_data = {"rule": {"matches": "request-data"}, "utils": utils} if "request-data" in utils else None
@@ -277,7 +285,7 @@ def scan(files: list[tuple[SourceFile, str]]) -> list[Finding]:
                 severity, detail = rule.severity, f"{rule.id}: {rule.why}"
                 if rule.sink and sources is None:
                     sources = Sources(root, family)
-                if rule.sink and not sources.reach(node):
+                if rule.sink and not sources.reach(node, function=rule.whole_function):
                     if rule.unsourced is None:
                         continue
                     severity, detail = rule.unsourced, detail + UNSOURCED_NOTE
@@ -304,6 +312,10 @@ def _source_for(text: str, grammar: str) -> str:
         from shared.review.static.erb import as_ruby
 
         return as_ruby(text)
+    if grammar == "razor":
+        from shared.review.static.razor import as_csharp
+
+        return as_csharp(text)
     return text
 
 
@@ -391,9 +403,17 @@ class Sources:
         if self._positions_of != self._names():  # else the last pass's positions are final
             self.positions = self._positions()
 
-    def reach(self, node: Any, whole: bool = False) -> bool:
+    def reach(self, node: Any, whole: bool = False, function: bool = False) -> bool:
         """Whether a source lies in the sink's arguments (else an assignment's right side, else the
-        match; `whole`: anywhere in the node)."""
+        match; `whole`: anywhere in the node; `function`: anywhere in its outermost enclosing
+        function, else in the node)."""
+        if function:
+            outer = None
+            for ancestor in node.ancestors():
+                if ancestor.kind() in self.family.functions:
+                    outer = ancestor
+            if outer is not None:
+                return _within(self.positions, outer.range())
         region = node if whole else node.field("arguments") or node.field("right") or node
         return _within(self.positions, region.range())
 
