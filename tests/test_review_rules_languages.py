@@ -167,3 +167,15 @@ def test_razor_views_count_as_analysed_csharp_views():
 def test_razor_output_and_comments_inside_a_code_block():
     view = '@{\n    var q = Request.Query["q"];\n    @Html.Raw(q)\n    @* @Html.Raw(q) *@\n    switch (q) {\n        case "a":\n            <p>@Html.Raw(q)</p>\n            break;\n    }\n}\n'
     assert [(f.line, f.severity) for f in findings(view, "razor", "v.cshtml")] == [(3, "high"), (7, "high")]
+
+
+def test_razor_blocks_nested_past_any_real_view_are_left_blank_not_a_crash():
+    from shared.review.static.razor import MAX_NESTING
+
+    depth = 5000  # Python's stack holds ~1,000 frames: following every level would raise RecursionError
+    view = "@if (a) {\n" * depth + '@Html.Raw(Request.Query["q"])\n' + "}\n" * depth
+    csharp = as_csharp(view)
+    assert csharp.count("\n") == view.count("\n")
+    assert csharp.count("if (a) {") == MAX_NESTING and "Request.Query" not in csharp  # the rest is blank
+    shallow = "@if (a) {\n" * 3 + '@Html.Raw(Request.Query["q"])\n' + "}\n" * 3
+    assert [(f.line, f.severity) for f in findings(shallow, "razor", "v.cshtml")] == [(4, "high")]

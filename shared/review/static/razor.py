@@ -17,8 +17,11 @@ column unless the one before it grew by `Write(...);`)."""
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
+from collections.abc import Iterator
 
+MAX_NESTING = 32  # blocks within blocks: each level reads the rest of its block again, and costs stack frames
 HEAD = "class __RazorView { void __Render() { "
 TAIL = " } }"
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -44,6 +47,7 @@ class _View:
         self.text = text
         self.pieces: list[tuple[int, str]] = []  # (offset in the view, C# text placed there)
         self.members = 0  # @code / @functions blocks seen (each reopens a render method after it)
+        self.depth = 0  # blocks and markup nested around the one being read
 
     def render(self) -> str:
         out: list[str] = [HEAD]
@@ -78,6 +82,29 @@ class _View:
 
     # Markup: text and tags are blanks; each `@` transition is C#.
     def markup(self, start: int, end: int) -> None:
+        with self.nested() as deeper:
+            if deeper:
+                self._markup(start, end)
+
+    def code(self, start: int, end: int) -> None:
+        with self.nested() as deeper:
+            if deeper:
+                self._code(start, end)
+
+    @contextlib.contextmanager
+    def nested(self) -> Iterator[bool]:
+        """One level deeper, if the view is not nested past MAX_NESTING already: deeper than any
+        real view, where the rest is left blank (unchecked) rather than exhaust the stack."""
+        if self.depth >= MAX_NESTING:
+            yield False
+            return
+        self.depth += 1
+        try:
+            yield True
+        finally:
+            self.depth -= 1
+
+    def _markup(self, start: int, end: int) -> None:
         text, at = self.text, start
         while True:
             at = text.find("@", at, end)
@@ -166,7 +193,7 @@ class _View:
 
     # C# in a code block: as it is, except markup where a statement would begin (`<p>...</p>`,
     # `<text>...</text>`, `@:` to the end of the line), which is markup with its own transitions.
-    def code(self, start: int, end: int) -> None:
+    def _code(self, start: int, end: int) -> None:
         text, at, piece, statement_start = self.text, start, start, True
         while at < end:
             char = text[at]
