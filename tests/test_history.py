@@ -282,3 +282,37 @@ def test_forged_cursor_with_nul_is_400(client):
     response = client.get("/", query_string={"cursor": forged}, headers=as_user("cursor_nul"))
     assert response.status_code == 400
     assert "cursor" in response.json["error"]
+
+
+def test_a_review_deleted_while_the_web_apps_post_completes_it_is_saved_again_not_a_500(client, pg_url):
+    """The web app POSTs a review our function saved; the user deletes that row meanwhile. The
+    delete's transaction holds the row when the POST reaches it, then commits: the POST must not
+    fail on the vanished row (it raised StaleDataError, a 500) but save the review anew."""
+    import threading
+
+    user = unique_user("race")
+    saved = add(client, user, feedback="the review as our function saved it")
+    web_app_post = {
+        "feedback": "the review as our function saved it",
+        "language": "Python",
+        "fileName": "a.py",
+        "reviewType": "file",
+    }
+    with psycopg.connect(pg_url, autocommit=False) as deleting:
+        deleting.execute('DELETE FROM "ReviewHistory" WHERE id = %s', (saved,))  # not committed yet
+        answers = []
+        posting = threading.Thread(
+            target=lambda: answers.append(client.post("/", json=web_app_post, headers=as_user(user)))
+        )
+        posting.start()
+        posting.join(timeout=1.0)
+        assert posting.is_alive(), [(a.status_code, a.json) for a in answers]  # it waits on the row the delete holds
+        deleting.commit()
+        posting.join(timeout=10)
+    [answer] = answers
+    assert answer.status_code == 201, answer.json
+    assert answer.json["id"] != saved
+    listed = client.get("/", headers=as_user(user)).json["history"]
+    assert [(item["id"], item["fileName"], item["language"]) for item in listed] == [
+        (answer.json["id"], "a.py", "Python")
+    ]

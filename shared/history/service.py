@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from shared.errors import invalid_input, not_found
 from shared.ids import cuid
@@ -101,20 +101,27 @@ def find_saved_review(
     what the web app knows and the review function did not (the file's path, the language's label,
     the repository's address as typed)."""
     since = datetime.now(UTC).replace(tzinfo=None) - SAME_REVIEW_WINDOW
-    row = session.exec(
-        select(ReviewHistory)
-        .where(ReviewHistory.userId == user_id, col(ReviewHistory.timestamp) >= since)
-        .where(ReviewHistory.feedback == feedback)
-        .order_by(col(ReviewHistory.timestamp).desc())
+    table = ReviewHistory.__table__
+    newest = (
+        sa.select(table.c.id)
+        .where(table.c.userId == user_id, table.c.timestamp >= since, table.c.feedback == feedback)
+        .order_by(table.c.timestamp.desc())
         .limit(1)
-    ).first()
-    if row is None:
-        return None
-    row.language = language or row.language
-    row.fileName = row.fileName or fileName
-    row.repoUrl = row.repoUrl or repoUrl
-    session.add(row)
-    return row.id
+        .scalar_subquery()
+    )
+    # One statement: a row the caller deletes meanwhile is simply not found (reading it, then
+    # updating what was read, raised StaleDataError, a 500, when the delete came in between).
+    completed = (
+        sa.update(table)
+        .where(table.c.id == newest)
+        .values(
+            language=sa.func.coalesce(sa.func.nullif(sa.literal(language, sa.String), ""), table.c.language),
+            fileName=sa.func.coalesce(sa.func.nullif(table.c.fileName, ""), sa.literal(fileName, sa.String)),
+            repoUrl=sa.func.coalesce(sa.func.nullif(table.c.repoUrl, ""), sa.literal(repoUrl, sa.String)),
+        )
+        .returning(table.c.id)
+    )
+    return session.execute(completed).scalar_one_or_none()
 
 
 def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int:
