@@ -41,7 +41,7 @@ from shared.repo.files import secret_kind, select  # noqa: E402
 from shared.review import secret_scan, static  # noqa: E402
 from shared.review.findings import SEVERITY_ORDER  # noqa: E402
 from shared.review.outcome import SourceFile  # noqa: E402
-from shared.review.static import noise  # noqa: E402
+from shared.review.static import noise, rules  # noqa: E402
 from tests import secret_cases  # noqa: E402
 
 PYTHON_PACKAGES = ("flask", "sqlalchemy", "requests", "django")
@@ -346,7 +346,7 @@ def vulnerable_recall() -> None:
     snippets = []  # (group, expected rule, path, code)
     for cases_file in sorted((ROOT / "tests" / "fixtures").glob("rule_cases*.yml")):
         for rule_id, pair in (yaml.safe_load(cases_file.read_text(encoding="utf-8")) or {}).items():
-            suffix = RULE_SUFFIXES.get(rule_id.split("-")[0])
+            suffix = _suffix_for(rule_id)
             positive = pair[0] if isinstance(pair, list) and pair else None
             if suffix and isinstance(positive, str):
                 snippets.append((f"rules ({cases_file.name})", rule_id, f"app/vulnerable{suffix}", positive))
@@ -373,6 +373,16 @@ def vulnerable_recall() -> None:
         print(f"| {group} | {total} | {found[group]} ({found[group] / total:.0%}) | {serious[group]} |")
     for line in missed:
         print(f"    missed: {line}")
+
+
+def _suffix_for(rule_id: str) -> str | None:
+    """A file suffix the rule applies to: its language's, else another grammar of its family (a
+    template-only Ruby rule is fed as an .erb template, not as a .rb file it skips)."""
+    preferred = RULE_SUFFIXES.get(rule_id.split("-")[0])
+    for suffix in [preferred, *rules.GRAMMARS] if preferred else ():
+        if any(rule.id == rule_id for rule in rules.rules_for(rules.GRAMMARS[suffix])):
+            return suffix
+    return preferred
 
 
 def _same_rule(finding, rule: str) -> bool:
