@@ -196,6 +196,26 @@ def test_the_analyser_with_the_most_work_keeps_its_priority_and_the_others_yield
     external.collect_all(runs)
 
 
+def test_workflows_zizmor_cannot_read_are_listed_as_not_checked_not_as_clean():
+    not_a_workflow = WORKFLOW.replace("    steps:", "    stepz:")  # GitHub's schema: no such key
+    not_yaml = "name: ci\non: push\njobs:\n  build: [\n"
+    files = [
+        SourceFile(path=".github/workflows/ci.yml", content=WORKFLOW),
+        SourceFile(path=".github/workflows/typo.yml", content=not_a_workflow),
+        SourceFile(path=".github/workflows/broken.yml", content=not_yaml),
+    ]
+    findings = analyse(files, "")
+    unread = {f.file for f in findings if f.rule == "not-checked"}
+    assert unread == {".github/workflows/typo.yml", ".github/workflows/broken.yml"}
+    assert {f.file for f in findings if f.source == "zizmor" and f.rule != "not-checked"} == {
+        ".github/workflows/ci.yml"
+    }
+    assert coverage(files, "", findings) == ({"github-actions": 1}, {"github-actions": 2})
+    # with none it can read, zizmor exits 3 with no report: each file is listed, the pass goes on
+    alone = analyse(files[1:2], "")
+    assert [(f.file, f.rule) for f in alone if f.source == "zizmor"] == [(".github/workflows/typo.yml", "not-checked")]
+
+
 def test_review_code_endpoint_reviews_a_shell_snippet_offline(db_env):
     client = function_client("review_code")
     code = f'#!/bin/bash\n# {uuid.uuid4().hex}\neval "$1"\ncd $HOME/build\n'

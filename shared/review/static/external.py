@@ -73,6 +73,10 @@ class Analyser(NamedTuple):
     findings: Callable[[bytes, dict[str, SourceFile]], list[Finding]]  # its JSON output, by copy name
     ms_per_line: float  # its time per line here (benchmarks/review.py), to tell which one takes longest
     runtime: dict[str, str] = {}  # its runtime's settings, added to the bare environment
+    # From its log, the copy names it read (None: the log does not say); the others are not checked,
+    # for the reason `unread`.
+    read: Callable[[str], set[str] | None] | None = None
+    unread: str = "could not read it"
 
 
 class Process(NamedTuple):
@@ -151,15 +155,23 @@ def lower_priority(pid: int) -> None:
 
 
 def collect(run: Run) -> list[Finding]:
-    """The run's findings; if it could not give them, a `not-checked` finding for each of its files."""
+    """The run's findings; if it could not give them, a `not-checked` finding for each of its files
+    (and for each file it skipped, by its own log)."""
     tool = run.analyser.binary
     if run.process is None:
         return _not_checked(run, "is not installed on this server")
     out = finish(tool, run.process, max(run.deadline - time.monotonic(), 0.001))
     if out is None:
         return _not_checked(run, f"did not finish within {get_settings().static_tool_timeout_seconds:g} s")
+    unread: list[str] = []
+    if run.analyser.read is not None:
+        read = run.analyser.read(run.process.errors.read_text(encoding="utf-8", errors="replace"))
+        unread = [] if read is None else [name for name in run.names if name not in read]
+    skipped = _not_checked(run, run.analyser.unread, unread)
+    if unread and len(unread) == len(run.names):
+        return skipped
     try:
-        return run.analyser.findings(out, run.names)
+        return run.analyser.findings(out, run.names) + skipped
     except (ValueError, KeyError, TypeError, AttributeError):
         log.warning("%s gave output that is not its JSON report", tool, exc_info=True)
         return _not_checked(run, "gave a report that could not be read")
@@ -222,7 +234,8 @@ def tool_finding(
     )
 
 
-def _not_checked(run: Run, reason: str) -> list[Finding]:
+def _not_checked(run: Run, reason: str, names: list[str] | None = None) -> list[Finding]:
+    """A `not-checked` finding for each of these copies (None: every file of the run)."""
     tool = run.analyser.binary
     return [
         Finding(
@@ -234,5 +247,5 @@ def _not_checked(run: Run, reason: str) -> list[Finding]:
             source=run.analyser.name,
             rule=NOT_CHECKED,
         )
-        for file in run.names.values()
+        for file in (run.names.values() if names is None else [run.names[name] for name in names])
     ]

@@ -77,6 +77,17 @@ def _findings(out: bytes, names: dict[str, SourceFile]) -> list[Finding]:
     return found
 
 
+# zizmor logs each input it audited; one that is not valid YAML, or not a workflow or action by
+# GitHub's schema, it skips with a warning (naming the file or not), and with none left it exits 3.
+_COMPLETED = re.compile(r"\bcompleted (\S+)\s*$", re.M)
+
+
+def _read(log: str) -> set[str] | None:
+    if "no inputs collected" in log:
+        return set()
+    return set(_COMPLETED.findall(log)) or None
+
+
 def _copy_name(file: SourceFile) -> str:
     """zizmor reads `action.yml` as a composite action and any other YAML file as a workflow."""
     name = tame_name(file.path, "workflow.yml")
@@ -101,5 +112,7 @@ ZIZMOR = Analyser(
     ),  # fmt: skip
     copy_name=_copy_name,
     findings=_findings,
+    read=_read,
+    unread="could not read it as a workflow or action: not valid YAML, or not GitHub's schema for one",
     ms_per_line=0.15,
 )
