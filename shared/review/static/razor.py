@@ -316,11 +316,12 @@ def _element_end(text: str, at: int, end: int) -> int:
     for tag in _TAG.finditer(text, close, end):
         if tag.group(2).lower() != name:
             continue
+        tag_end = _tag_end(text, tag.start(), end)
         if tag.group(1):
             depth -= 1
             if depth == 0:
-                return _tag_end(text, tag.start(), end)
-        elif text[_tag_end(text, tag.start(), end) - 2 : _tag_end(text, tag.start(), end)] != "/>":
+                return tag_end
+        elif text[tag_end - 2 : tag_end] != "/>":
             depth += 1
     return end
 
