@@ -146,8 +146,23 @@ def test_portal_without_a_customer_is_404(client, fake_stripe):
     assert fake_stripe.portals == []
 
 
-def test_unknown_post_path_is_404(client):
+def test_unknown_path_is_404(client):
     assert client.post("/refund", headers=as_user(new_user())).status_code == 404
+    assert client.get("/refund", headers=as_user(new_user())).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [("GET", "/checkout", "POST"), ("GET", "/portal", "POST"), ("POST", "/", "GET")],
+)
+def test_each_path_takes_only_its_own_method(client, fake_stripe, method, path, allowed):
+    """GET /api/create-checkout-session reached billing as GET /checkout and answered 200 with the
+    subscription, POST /api/subscription a 404 (found by the fuzz run): a 405 naming the one method."""
+    response = client.open(path, method=method, json={"plan": "pro"}, headers=as_user(new_user()))
+    assert response.status_code == 405, response.json
+    assert response.headers["Allow"] == f"{allowed}, OPTIONS"
+    assert response.json["reason"] == "METHOD_NOT_ALLOWED" and response.json["code"] == "INVALID_INPUT"
+    assert fake_stripe.checkouts == [] and fake_stripe.portals == []
 
 
 def test_stripe_errors_are_retryable_502(client, fake_stripe):
