@@ -143,9 +143,11 @@ def session(*, own: bool = False) -> Iterator[Session]:
     `own=True` keeps a transaction of its own there (best-effort side stores such as the review
     cache, which must neither hold locks for the whole request nor abort it when they fail)."""
     joined = _joined.get()
-    if joined is not None and not own and joined[1] == threading.get_ident():
-        yield joined[0]
-        return
+    if joined is not None and joined[1] == threading.get_ident():
+        if not own:
+            yield joined[0]
+            return
+        _a_side_store_never_waits()
     engine = get_engine()
     with _outage_is_503():
         with Session(engine, expire_on_commit=False) as db:
@@ -162,13 +164,29 @@ def statement(*, own: bool = False) -> Iterator[Connection | Session]:
     `one_transaction()` (in its thread) it is that transaction's session, unless `own=True`, as
     for `session()`."""
     joined = _joined.get()
-    if joined is not None and not own and joined[1] == threading.get_ident():
-        yield joined[0]
-        return
+    if joined is not None and joined[1] == threading.get_ident():
+        if not own:
+            yield joined[0]
+            return
+        _a_side_store_never_waits()
     get_engine()
     with _outage_is_503():
         with _autocommit.connect() as connection:
             yield connection
+
+
+def _a_side_store_never_waits() -> None:
+    """A best-effort side store inside a request's transaction asks for a second connection while
+    its request holds one. With every connection held so (concurrent keyed reviews), each waited
+    out the pool timeout for the other (twice: the review cache's lookup, then its store: 20 s,
+    then 503s). When the pool has none free, the side store is skipped at once instead: it gets the
+    DATABASE_BUSY error a full pool gives, which side stores already take as "not now"."""
+    pool, settings = get_engine().pool, get_settings()
+    if not hasattr(pool, "checkedout") or get_engine().dialect.name == "sqlite":
+        return
+    if pool.checkedout() >= settings.database_pool_size + settings.database_max_overflow:
+        log.info("no database connection free for a side store inside a request's transaction; skipped")
+        raise database_busy()
 
 
 @contextlib.contextmanager

@@ -232,3 +232,26 @@ def test_a_retried_key_creation_makes_one_key_and_stores_no_readable_key(db_env,
     with psycopg.connect(pg_url) as conn:
         stored = conn.execute('SELECT response FROM "IdempotencyKey" WHERE "userId" = %s', (user,)).fetchall()
     assert len(stored) == 1 and first.json["key"] not in stored[0][0] and first.json["keyId"] not in stored[0][0]
+
+
+def test_keyed_reviews_holding_every_connection_skip_the_cache_instead_of_waiting_for_it(gemini, pg_url, db_env):
+    """Each keyed review holds a connection for its transaction; the review cache wants a second.
+    With the pool's two connections held by two such reviews, each cache read and write waited out
+    the pool timeout for the other (here 60 s each); now they are skipped and the reviews answer."""
+    db_env(DATABASE_POOL_SIZE="2", DATABASE_MAX_OVERFLOW="0", DATABASE_POOL_TIMEOUT_SECONDS="60")
+    gemini.latency = 0.3
+    start = threading.Barrier(2)
+    answers: list[int] = []
+
+    def send(n: int) -> None:
+        client = function_client("review_code")
+        body = {**snippet(), "code": f"def f{n}():\n    return eval(input())\n"}
+        start.wait()
+        answers.append(client.post("/", json=body, headers=keyed(caller(), str(uuid.uuid4()))).status_code)
+
+    threads = [threading.Thread(target=send, args=(n,), daemon=True) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)  # not a speed target: without the fix they wait 2 x 60 s
+    assert answers == [200, 200]
