@@ -104,10 +104,22 @@ def stop(work: Path) -> None:
     pid_file = work / "redis.pid"
     if pid_file.exists():
         try:
-            os.kill(int(pid_file.read_text().strip()), 15)
-        except (ProcessLookupError, ValueError):
+            stop_process(int(pid_file.read_text().strip()))
+        except ValueError:
             pass
     shutil.rmtree(work, ignore_errors=True)
+
+
+def stop_process(pid: int) -> None:
+    """SIGTERM, then wait for the exit: Redis writes its log on the way out, and a folder removed
+    before that is left with a new redis.log in it."""
+    try:
+        os.kill(pid, 15)
+        for _ in range(100):
+            os.kill(pid, 0)
+            time.sleep(0.05)
+    except ProcessLookupError:
+        return
 
 
 def main() -> None:
