@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import create_database, drop_database, migrate  # noqa: E402
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation  # noqa: E402
-from tests.server_process import local_server  # noqa: E402
+from tests.support.server_process import local_server  # noqa: E402
 
 
 def generated_folder(root: Path, count: int) -> None:

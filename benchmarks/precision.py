@@ -42,7 +42,7 @@ from shared.review import secret_scan, static  # noqa: E402
 from shared.review.findings import SEVERITY_ORDER  # noqa: E402
 from shared.review.outcome import SourceFile  # noqa: E402
 from shared.review.static import noise, rules  # noqa: E402
-from tests import secret_cases  # noqa: E402
+from tests.support import secret_cases  # noqa: E402
 
 PYTHON_PACKAGES = ("flask", "sqlalchemy", "requests", "django")
 NPM_PACKAGES = ("express", "lodash", "react")

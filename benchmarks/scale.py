@@ -39,8 +39,8 @@ import httpx  # noqa: E402
 import psycopg  # noqa: E402
 
 from tests.conftest import ADMIN_URL, migrate  # noqa: E402
-from tests.pgbouncer import pgbouncer  # noqa: E402
-from tests.server_process import local_server  # noqa: E402
+from tests.support.pgbouncer import pgbouncer  # noqa: E402
+from tests.support.server_process import local_server  # noqa: E402
 
 CODE = "import subprocess\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n"
 LIMITS = json.dumps({route: {"free": 1_000_000} for route in ("history", "review_code")})

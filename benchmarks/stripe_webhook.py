@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import create_database, drop_database, function_client, migrate  # noqa: E402
 from tests.fakes.clerk_api import FakeClerk  # noqa: E402
-from tests.stripe_objects import sign  # noqa: E402
+from tests.support.stripe_objects import sign  # noqa: E402
 from tests.test_stripe_webhook import PRICE_PRO, SECRET, Lifecycle, five_events  # noqa: E402
 
 FUNCTIONS = ("history", "billing", "stripe_webhook")

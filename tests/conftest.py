@@ -166,7 +166,7 @@ def function_client(name: str):
     import functions_framework
     from flask.testing import FlaskClient
 
-    from tests.openapi_check import check_response
+    from tests.support.openapi_check import check_response
 
     class DocumentedClient(FlaskClient):
         def open(self, *args, **kwargs):

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 from tests.conftest import ROOT
-from tests.sarif_check import assert_valid_sarif
-from tests.server_process import free_port, local_server
+from tests.support.sarif_check import assert_valid_sarif
+from tests.support.server_process import free_port, local_server
 
 VULNERABLE = """\
 import subprocess

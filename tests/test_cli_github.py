@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.github import FakePullRequests
-from tests.server_process import local_server
+from tests.support.server_process import local_server
 from tests.test_cli import Caller, git, new_key, server_env
 
 BASE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call([command])\n"

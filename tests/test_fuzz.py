@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from tests import server_process
+from tests.support import server_process
 from tests.conftest import ROOT
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation
 from tests.fakes.server import Reply, Seen

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from shared import db
 from tests.conftest import function_client
-from tests.pgbouncer import pgbouncer
+from tests.support.pgbouncer import pgbouncer
 
 
 @pytest.fixture

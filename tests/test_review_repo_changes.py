@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from tests.conftest import function_client
-from tests.sarif_check import assert_valid_sarif
+from tests.support.sarif_check import assert_valid_sarif
 from tests.test_review_repo import APP_PY
 from tests.test_review_repo_model import SOURCE_FILE, gemini, repository, reviewer  # noqa: F401 (fixture)
 

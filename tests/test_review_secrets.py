@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from shared.review import secret_scan, secret_values
-from tests import secret_cases
+from tests.support import secret_cases
 
 FOUND = [
     ("STRIPE_SECRET_KEY=sk_live_51HxQ2bK8sLmN3pQrS7tUvWx9yZ\n", ".env", "Stripe live key"),

@@ -17,7 +17,7 @@ from shared.review.static import analyse
 from shared.review.static.families import is_lint
 from tests.fakes.gemini import generation
 from tests.fakes.server import Seen
-from tests.sarif_check import assert_valid_sarif
+from tests.support.sarif_check import assert_valid_sarif
 
 CANDIDATES = re.compile(r"<static_findings>\n(.*?)\n</static_findings>", re.S)
 

@@ -16,7 +16,7 @@ from psycopg.rows import dict_row
 
 from tests.conftest import function_client
 from tests.fakes.clerk_api import FakeClerk
-from tests.stripe_objects import OLD_API, checkout_session, event, invoice, new_id, sign, subscription
+from tests.support.stripe_objects import OLD_API, checkout_session, event, invoice, new_id, sign, subscription
 
 SECRET = "whsec_test_0123456789abcdef"
 PRICE_PRO = "price_1ProMonthly"

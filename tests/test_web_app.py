@@ -51,7 +51,7 @@ def check_documented(response) -> None:
     """openapi.yaml describes the /api paths themselves: check the answer under the path it was sent to."""
     from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 
-    from tests.openapi_check import _documented, _spec
+    from tests.support.openapi_check import _documented, _spec
 
     environ = dict(response.request.environ)
     if environ["REQUEST_METHOD"] not in _documented().get(environ["PATH_INFO"], set()):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import yaml
 
-CASES = Path(__file__).parent / "fixtures" / "secrets" / "cases.yml"
+CASES = Path(__file__).parent.parent / "fixtures" / "secrets" / "cases.yml"
 ALPHABETS = {
     "alnum": string.ascii_letters + string.digits,
     "upper": string.ascii_uppercase + string.digits,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.server_process import free_port
+from tests.support.server_process import free_port
 
 INI = """[databases]
 * = host={host} port={port}
