@@ -3,64 +3,15 @@ with the real stripe-python client pointed at a fake of Stripe's API (STRIPE_API
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
-import psycopg
 import pytest
 
 from tests.conftest import function_client
-
-PRICE_PRO = "price_1ProMonthly"
-SUCCESS_URL = "https://app.example.com/billing/success"
-CANCEL_URL = "https://app.example.com/billing"
-
-
-@pytest.fixture
-def billing_env(db_env, fake_stripe):
-    db_env(
-        STRIPE_SECRET_KEY="sk_test_billing",
-        STRIPE_PRICE_ID_PRO=PRICE_PRO,
-        STRIPE_API_BASE=fake_stripe.url,
-        BILLING_SUCCESS_URL=SUCCESS_URL,
-        BILLING_CANCEL_URL=CANCEL_URL,
-    )
-    return db_env
+from tests.support.billing import CANCEL_URL, PRICE_PRO, SUCCESS_URL, as_user, new_user, store_subscription
 
 
 @pytest.fixture
 def client(billing_env):
     return function_client("billing")
-
-
-def new_user() -> str:
-    return f"payer_{uuid.uuid4().hex[:10]}"
-
-
-def as_user(user: str) -> dict[str, str]:
-    return {"X-Dev-User": user}
-
-
-def store_subscription(pg_url: str, user: str, *, plan: str = "pro", status: str = "active", **extra) -> dict:
-    row = {
-        "id": uuid.uuid4().hex,
-        "userId": user,
-        "stripeCustomerId": f"cus_{uuid.uuid4().hex[:14]}",
-        "stripeSubscriptionId": f"sub_{uuid.uuid4().hex[:14]}",
-        "stripePriceId": PRICE_PRO,
-        "plan": plan,
-        "status": status,
-        "currentPeriodEnd": datetime(2026, 1, 31, 12, 0, 0, 250_000),
-        "cancelAtPeriodEnd": False,
-        "updatedAt": datetime(2026, 1, 1),
-        **extra,
-    }
-    columns = ", ".join(f'"{name}"' for name in row)
-    with psycopg.connect(pg_url) as conn:
-        conn.execute(
-            f'INSERT INTO "UserSubscription" ({columns}) VALUES ({", ".join(["%s"] * len(row))})', list(row.values())
-        )
-    return row
 
 
 def test_get_without_a_subscription_is_null(client):

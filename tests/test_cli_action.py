@@ -13,9 +13,9 @@ import yaml
 from coderevai.main import parser
 
 from tests.conftest import ROOT
+from tests.support.cli import SHELL_LINE, new_key, on_path, server_env
 from tests.support.sarif_check import assert_valid_sarif
 from tests.support.server_process import local_server
-from tests.test_cli import SHELL_LINE, branch, new_key, on_path, server_env  # noqa: F401 (branch: a fixture)
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 

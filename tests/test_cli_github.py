@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.github import FakePullRequests
+from tests.support.cli import Caller, git, new_key, server_env
 from tests.support.server_process import local_server
-from tests.test_cli import Caller, git, new_key, server_env
 
 BASE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call([command])\n"
 PUSH_1 = (

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.relay import Relay
+from tests.support.cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, git, new_key, reviews_of, server_env
 from tests.support.sarif_check import assert_valid_sarif
 from tests.support.server_process import local_server
-from tests.test_cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, git, new_key, reviews_of, server_env
 
 SECRET = "sk_live_" + "4fQ9zR2mXk7LpW3vT8nB6yHd"  # a live-shaped Stripe key, made up for the test
 ENV_FILE = f"# local settings\nSTRIPE_KEY={SECRET}\nDEBUG=1\n"

@@ -11,11 +11,11 @@ import sys
 
 import pytest
 
-from tests.support import server_process
 from tests.conftest import ROOT
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation
 from tests.fakes.server import Reply, Seen
 from tests.fakes.stripe_api import FakeStripe
+from tests.support import server_process
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"
 

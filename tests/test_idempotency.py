@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import function_client
 from tests.fakes.gemini import failure, generation
 from tests.fakes.pg_proxy import CommitDroppingProxy
-from tests.test_billing import as_user, billing_env  # noqa: F401
+from tests.support.billing import as_user
 
 ITEM = {"type": "code", "language": "python", "reviewModes": ["security"], "feedback": "## ok", "codeSnippet": "x=1"}
 

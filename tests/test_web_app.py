@@ -253,7 +253,7 @@ def test_billing_page_subscription_checkout_and_portal(browser, fake_stripe, use
 
 
 def test_portal_and_subscription_for_a_subscriber(browser, pg_url, user_id):
-    from tests.test_billing import store_subscription
+    from tests.support.billing import store_subscription
 
     row = store_subscription(pg_url, user_id)
     subscription = browser.call("GET", "/api/subscription").json["subscription"]
