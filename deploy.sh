@@ -67,18 +67,32 @@ if [ -n "$domain$frontend_service$frontend_region" ]; then
   command -v python3 >/dev/null || die "python3 is not on PATH (it writes the URL map from shared/routes.py)"
 fi
 
-# Which secret each function needs: a function gets only what it uses.
+# Every setting of shared/config.py reaches the functions through exactly one of these lists
+# (tests/test_settings_lists.py fails when a setting is in none of them, or a name here is no setting):
+# SECRET_VARS through Secret Manager (--set-secrets, each function only those secrets_for names),
+# PLAIN_VARS in every function's --env-vars-file, SET_BY_DEPLOY written by this script itself.
 SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
-PLAIN_VARS="UPSTASH_REDIS_REST_URL GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_AUTHORIZED_PARTIES CLERK_API_URL STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM ALLOWED_ORIGINS LOG_LEVEL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS"
-# Issue 22: the StripeEvent retention and Gemini through Vertex AI (on their own line to merge easily).
-PLAIN_VARS="$PLAIN_VARS STRIPE_EVENT_RETENTION_DAYS GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION"
+PLAIN_VARS="
+  LOG_LEVEL ALLOWED_ORIGINS TRUSTED_PROXY_HOPS
+  DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS
+  UPSTASH_REDIS_REST_URL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS
+  GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION
+  REVIEW_CACHE_TTL_SECONDS STATIC_TOOL_TIMEOUT_SECONDS
+  CLERK_AUTHORIZED_PARTIES CLERK_API_URL
+  STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL STRIPE_EVENT_RETENTION_DAYS
+  GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM
+"
+SET_BY_DEPLOY="APP_ENV DATABASE_POOL_SIZE DATABASE_MAX_OVERFLOW"  # production; each function's pool (scripts/connection_budget.sh)
+for var in $SET_BY_DEPLOY; do
+  [ -z "${!var:-}" ] || echo "deploy.sh: warning: $var is set by deploy.sh itself; the environment's value is not used" >&2
+done
 # Gemini through Vertex AI: the runtime service account's own credentials, so no API key secret.
 case "${GOOGLE_GENAI_USE_VERTEXAI:-}" in
   [Tt]rue|1) vertex=1; GOOGLE_CLOUD_PROJECT="$project"; unset GEMINI_API_KEY ;;
   *) vertex=0; unset GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION ;;
 esac
 COMMON="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL CLERK_JWT_KEY CLERK_SECRET_KEY"
-secrets_for() {
+secrets_for() {  # which secrets each function gets: only what it uses
   case "$1" in
     review_code|generate_diff) echo "$COMMON GEMINI_API_KEY" ;;
     review_repo) echo "$COMMON GEMINI_API_KEY GITHUB_TOKEN" ;;
@@ -265,6 +279,7 @@ for fn in $functions; do
     --source "$dir" --entry-point "$fn" --trigger-http --allow-unauthenticated \
     $(resources_for "$fn") $(scaling_flags_for "$fn") --env-vars-file "$stage/$fn.env.yaml" \
     --set-secrets "$(set_secrets_flag $(secrets_for "$fn"))"
+  [ "$dry_run" = 0 ] || sed 's/^/#   /' "$stage/$fn.env.yaml"  # what the function's environment holds
   if [ -n "$sql_instance" ]; then
     # A gen2 function is a Cloud Run service: the Cloud SQL socket is attached there.
     run gcloud run services update "$name" --project "$project" --region "$region" --add-cloudsql-instances "$sql_instance"
