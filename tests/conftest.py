@@ -185,6 +185,26 @@ def gemini(db_env):
         yield fake
 
 
+OPENAI_TEST_MODEL = "llama3.1:8b"
+
+
+@pytest.fixture
+def openai_server(db_env):
+    """The fake chat-completions server (tests/fakes/openai_chat.py) as the model, as a local Ollama
+    or vLLM would be configured: three attempts, short backoff."""
+    from tests.fakes.openai_chat import FakeOpenAI
+
+    with FakeOpenAI(api_key="test-openai-key") as fake:
+        db_env(
+            MODEL_PROVIDER="openai",
+            OPENAI_BASE_URL=fake.url,
+            OPENAI_API_KEY="test-openai-key",
+            OPENAI_MODEL=OPENAI_TEST_MODEL,
+            OPENAI_RETRY_DELAY_SECONDS="0.01",
+        )
+        yield fake
+
+
 @pytest.fixture
 def vertex_gemini(db_env, tmp_path):
     """The fake Gemini reached through Vertex AI, as on Google Cloud: the project and location
