@@ -20,21 +20,24 @@ from shared.repo.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRan
 from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
-from shared.review import cache, engine, gemini, secret_scan, static
+from shared.review import budget, cache, engine, model, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.report import (
     FINDINGS_HEADING,
     LEADING_FINDINGS,
+    NO_MODEL,
     cut_to,
     dismissed_section,
     findings_section,
     static_feedback,
 )
+from shared.review.review_language import ReviewLanguage, prose_language
 from shared.schemas import MAX_MODES, Body, ModeName
 
 log = logging.getLogger("coderevai.repo_review")
+UNREADABLE = "The model answered, but no batch's answer could be read, even after one repair request each"
 
 
 MAX_FILES = 1000
@@ -61,6 +64,7 @@ class ReviewRepoRequest(Body):
     repoUrl: str | None = Field(default=None, max_length=4096)
     reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
     customPrompt: str | None = Field(default=None, max_length=5000)
+    reviewLanguage: ReviewLanguage | None = None  # the review's prose; unset, REVIEW_LANGUAGE
 
 
 class RepoReview(NamedTuple):
@@ -93,7 +97,12 @@ def review_request(request: ReviewRepoRequest) -> RepoReview:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
     changed = {file.path: file.changedLines for file in request.files if file.changedLines is not None}
     review = review_repository(
-        files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before, changed=changed
+        files,
+        modes=modes,
+        custom_prompt=request.customPrompt,
+        skipped_before=skipped_before,
+        changed=changed,
+        review_language=request.reviewLanguage,
     )
     return review._replace(repo_url=repo_url, modes=modes)
 
@@ -123,10 +132,13 @@ def review_repository(
     custom_prompt: str | None,
     skipped_before: Iterable[tuple[str, str]] = (),
     changed: ChangedLines | None = None,
+    review_language: str | None = None,
 ) -> RepoReview:
     """`changed`: for a change's review, each file's changed lines; the model is asked to focus on
-    them and only findings on or near them are kept."""
+    them and only findings on or near them are kept. `review_language`: the human language of the
+    review's prose (None: REVIEW_LANGUAGE; a repository's .coderevai.yml may name one)."""
     settings = get_settings()
+    writing_in = prose_language(review_language)
     changed = changed or {}
     custom_prompt = with_focus(custom_prompt, changed)
     selection = select(files)
@@ -137,12 +149,10 @@ def review_repository(
             data=_skipped_details(skipped),
         )
     language = main_language(selection.files)
-    if not gemini.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
+    if not model.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
         return _static_review(selection.files, skipped, language, changed, selection.secret_files, modes)
 
-    plan = plan_batches(
-        selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
-    )
+    plan = plan_batches(selection.files, batch_tokens=batch_tokens(), max_batches=settings.review_repo_max_batches)
     if not plan.batches:  # e.g. only minified one-line files: nothing the model could be sent
         raise ApiError(
             413,
@@ -150,7 +160,7 @@ def review_repository(
             "There is nothing to review: no file fits one model call (see skippedFiles).",
             data=_skipped_details(skipped + plan.not_reviewed),
         )
-    key = cache_key(selection.files, language, modes, custom_prompt, settings, changed)
+    key = cache_key(selection.files, language, modes, custom_prompt, writing_in, changed)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
             feedback=hit.feedback,
@@ -164,10 +174,17 @@ def review_repository(
             dismissed=hit.dismissed,
         )
     static_findings = static_pass(selection.files, selection.secret_files, modes)
-    outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
-    if not outcomes:
-        raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
-    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt, changed)
+    outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt, writing_in)
+    if not outcomes:  # nothing reviewed by the model at all
+        unread = [error for _, error in failures if isinstance(error, model.UnreadableAnswer)]
+        if len(unread) < len(failures):
+            raise next(error for _, error in failures if error not in unread)  # the upstream error, as retryable
+        review = _static_review(selection.files, skipped, language, changed, selection.secret_files, modes, UNREADABLE)
+        # The model did answer, and what that cost is counted; a review it could not read is not kept.
+        return review._replace(model=unread[0].model, usage=sum((e.usage for e in unread), Usage()), complete=False)
+    review = _merge(
+        plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt, changed, writing_in
+    )
     if review.complete:  # a partial review is not worth keeping: the next try may do better
         cache.store(
             key,
@@ -180,6 +197,11 @@ def review_repository(
             ),
         )
     return review
+
+
+def batch_tokens() -> int:
+    """Tokens of code per model call: REVIEW_REPO_BATCH_TOKENS, or less when the model holds less."""
+    return min(get_settings().review_repo_batch_tokens, budget.current().code_tokens)
 
 
 def _skipped_details(skipped: list[Skipped]) -> dict:
@@ -208,9 +230,10 @@ def _static_review(
     changed: ChangedLines,
     secret_files: Iterable[SecretFile] = (),
     modes: tuple[str, ...] | None = None,
+    why: str = NO_MODEL,
 ) -> RepoReview:
     found = by_severity(on_changed_lines(static_pass(files, secret_files, modes), changed))
-    feedback = static_feedback(found, static.coverage(_source_files(files), ""), lead=LEADING_FINDINGS)
+    feedback = static_feedback(found, static.coverage(_source_files(files), ""), lead=LEADING_FINDINGS, why=why)
     return RepoReview(
         feedback=cut_to(feedback, MAX_FEEDBACK_CHARS),
         findings=found,
@@ -234,17 +257,22 @@ def _review_batches(
     language: str | None,
     modes: tuple[str, ...],
     custom_prompt: str | None,
+    review_language: str,
 ) -> tuple[list[tuple[Batch, ReviewOutcome]], list[tuple[Batch, ApiError]]]:
     workers = min(get_settings().review_repo_parallelism, len(plan.batches))
 
     def review(batch: Batch) -> ReviewOutcome:
-        return engine.review_files(
+        outcome = engine.review_files(
             [SourceFile(path=part.label, content=part.content) for part in batch],
             language=language or "",
             modes=modes,
             custom_prompt=custom_prompt,
             static_findings=[finding for part in batch for finding in _findings_in(part, static_findings)],
+            review_language=review_language,
         )
+        if not outcome.complete:  # its static findings are the repository's already: the batch failed
+            raise model.UnreadableAnswer(outcome.model, outcome.usage)
+        return outcome
 
     outcomes, failures = [], []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="review-batch") as pool:
@@ -297,6 +325,7 @@ def _merge(
     modes: tuple[str, ...],
     custom_prompt: str | None,
     changed: ChangedLines,
+    review_language: str,
 ) -> RepoReview:
     usage = Usage()
     model_findings: list[Finding] = []
@@ -306,10 +335,8 @@ def _merge(
         model_findings += _to_repository_lines(batch, [f for f in outcome.findings if f.source == "model"])
         proses.append(([part.label for part in batch], prose_of(outcome.feedback)))
     failed_parts = [(part, error) for batch, error in failures for part in batch]
-    not_reviewed = plan.not_reviewed + [
-        Skipped(part.label, f"not reviewed: the model call for its batch failed ({error.code})")
-        for part, error in failed_parts
-    ]
+    not_reviewed = plan.not_reviewed + [Skipped(part.label, _failure_reason(error)) for part, error in failed_parts]
+    usage += sum((e.usage for _, e in failures if isinstance(e, model.UnreadableAnswer)), Usage())
     failed_files = {part.file.path for part, _ in failed_parts}
     reviewed = [
         path
@@ -323,7 +350,7 @@ def _merge(
     complete = not failures
     if len(plan.batches) > 1:
         try:
-            summary = synthesize(proses, findings, modes, custom_prompt)
+            summary = synthesize(proses, findings, modes, custom_prompt, review_language)
         except ApiError as exc:
             # The batch reviews stand on their own; losing the overview is no reason to lose them.
             log.warning("repository synthesis failed: %s", exc.code)
@@ -347,6 +374,12 @@ def _merge(
         complete=complete,
         dismissed=dismissed,
     )
+
+
+def _failure_reason(error: ApiError) -> str:
+    if isinstance(error, model.UnreadableAnswer):
+        return "not reviewed by the model: its answer could not be read, even after one repair request"
+    return f"not reviewed: the model call for its batch failed ({error.code})"
 
 
 def _triaged(
@@ -399,20 +432,22 @@ def cache_key(
     language: str | None,
     modes: tuple[str, ...],
     custom_prompt: str | None,
-    settings,
+    review_language: str,
     changed: ChangedLines | None = None,
 ) -> str:
-    """Everything that shapes a repository review: the selected files, modes, notes, model, both
-    prompts' versions, the budget (another budget makes other batches) and the changed lines kept."""
+    """Everything that shapes a repository review: the selected files, modes, notes, provider and
+    model, the review's language, both prompts' versions, the budget (another budget makes other
+    batches) and the changed lines kept."""
     return cache.cache_key(
         _source_files(files),
         language or "",
         modes,
         custom_prompt,
-        settings.gemini_model,
+        model.identity(),
         kind="repository",
+        reviewLanguage=review_language,
         synthesisVersion=SYNTHESIS_VERSION,
-        budget=[settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+        budget=[batch_tokens(), get_settings().review_repo_max_batches],
         **(
             {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in changed.items()}}
             if changed

@@ -1,4 +1,4 @@
-"""Apply review feedback to code: Gemini rewrites it (structured output) when configured; without
+"""Apply review feedback to code: the model rewrites it (structured output) when configured; without
 a model, Python is fixed by `ruff check --fix` and `ruff format`, and other languages cannot be."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from shared.errors import ApiError, invalid_input
-from shared.review import gemini, secret_scan, static
+from shared.repo.files import CHARS_PER_TOKEN
+from shared.review import budget, model, secret_scan, static
 from shared.review.outcome import SourceFile, Usage
 from shared.review.prompts import contain, one_line
 
@@ -46,7 +47,9 @@ class FixOutcome(NamedTuple):
 
 
 def fix_code(original: str, language: str, feedback: str) -> FixOutcome:
-    if gemini.configured():
+    if model.configured():
+        limits = budget.current()
+        _require_room(original, limits)
         # Secrets never leave: the model sees placeholders, and the rewrite gets the values back.
         code, secrets = secret_scan.mask_numbered(original, secret_scan.scan(original))
         contents = "\n".join(
@@ -60,11 +63,11 @@ def fix_code(original: str, language: str, feedback: str) -> FixOutcome:
                 "</original_code>",
             ]
         )
-        generation = gemini.generate(system=SYSTEM, contents=contents, schema=ModelFix, max_output_tokens=65_536)
+        generation = model.generate(system=SYSTEM, contents=contents, schema=ModelFix, max_output_tokens=limits.output)
         modified = secret_scan.unmask(generation.parsed.modifiedCode, secrets)
-        model, usage = generation.model, generation.usage
+        answered_by, usage = generation.model, generation.usage
     elif static.is_python(SourceFile(path="", content=original), language):
-        modified, model, usage = ruff_fix(original), "ruff", Usage()
+        modified, answered_by, usage = ruff_fix(original), "ruff", Usage()
     else:
         raise ApiError(
             503,
@@ -72,7 +75,19 @@ def fix_code(original: str, language: str, feedback: str) -> FixOutcome:
             f"Fixing {one_line(language)} code needs the AI model, which is not configured here; "
             "without it only Python can be fixed (by ruff).",
         )
-    return FixOutcome(modified_code=modified, diff=unified_diff(original, modified), model=model, usage=usage)
+    return FixOutcome(modified_code=modified, diff=unified_diff(original, modified), model=answered_by, usage=usage)
+
+
+def _require_room(original: str, limits: budget.Budget) -> None:
+    """The model writes the whole file back: code longer than its output limit would come back cut."""
+    tokens = len(original) // CHARS_PER_TOKEN
+    if tokens > limits.output * 0.9 or tokens * 2 > limits.context - limits.output:
+        raise ApiError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"originalCode (~{tokens} tokens) is longer than the model can write back in one answer "
+            f"(its output limit is {limits.output} tokens); apply the review to a smaller part of the file.",
+        )
 
 
 def _masked_feedback(feedback: str, code_secrets: Iterable[str]) -> str:
