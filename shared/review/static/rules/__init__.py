@@ -6,7 +6,7 @@ Why ast-grep and not semgrep: semgrep's open-source engine is a separate OCaml b
 Python CLI (1.7-2.2 s per call here, 58 MB wheel, 330 MB installed, LGPL-2.1); ast-grep-py is one
 MIT-licensed extension module (5.7 MB wheel) that parses and matches in milliseconds in-process.
 
-Sources and sinks (what a rule file may declare besides `utils` and `rules`):
+Sources and sinks (what a rule file may declare besides `utils` and `rules`; spec.py validates it):
 - `utils.request-data`: nodes that are outside data wherever they appear (`request.args`, `req.body`,
   `r.FormValue(...)`, `getParameter(...)`, `input()`, `sys.argv`, `os.Args`...); `utils.from-request`:
   request data or a node containing it.

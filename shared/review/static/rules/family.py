@@ -1,5 +1,5 @@
 """A rule family: one YAML file of rules for a language family, read once per instance, with how
-it finds request data (its taint declaration). The file's schema is in the package's docstring."""
+it finds request data (its taint declaration). The file's schema: spec.py."""
 
 from __future__ import annotations
 
@@ -75,61 +75,60 @@ class Family(NamedTuple):
 def _family(family: str) -> Family:
     import yaml
 
+    from shared.review.static.rules.spec import FamilySpec, reaches
+
     data = yaml.safe_load((RULES_DIR / f"{family}.yml").read_text(encoding="utf-8"))
     if context := data.get("pattern_context"):
         data = _in_context(data, context)
-    utils = data.get("utils") or {}
+    spec = FamilySpec.model_validate(data)
+    utils = spec.utils
     taint = None
-    if names := data.get("tainted_names"):
-        taint = Taint({"rule": names["rule"], "utils": utils}, names.get("name"))
+    if names := spec.tainted_names:
+        taint = Taint({"rule": names.rule, "utils": utils}, names.name)
     handlers = None
-    if routed := data.get("route_handlers"):
+    if routed := spec.route_handlers:
         handlers = Handlers(
-            {"rule": routed["rule"], "utils": utils},
-            {"rule": routed["params"], "utils": utils} if routed.get("params") else None,
-            {"rule": routed["objects"], "utils": utils} if routed.get("objects") else None,
+            {"rule": routed.rule, "utils": utils},
+            {"rule": routed.params, "utils": utils} if routed.params else None,
+            {"rule": routed.objects, "utils": utils} if routed.objects else None,
         )
-    bound = {
-        util: Taint({"rule": item["rule"], "utils": utils}, item.get("name"))
-        for util, item in (data.get("bound_names") or {}).items()
-    }
+    bound = {util: Taint({"rule": item.rule, "utils": utils}, item.name) for util, item in spec.bound_names.items()}
     rules = []
-    for item in data["rules"]:
-        config = {"rule": item["rule"], "utils": {**utils, **(item.get("utils") or {})}}
-        if "constraints" in item:
-            config["constraints"] = item["constraints"]
-        tainted = "tainted" in repr(item["rule"]) or "tainted" in repr(item.get("constraints"))
-        unsourced = item.get("unsourced")
+    for item in spec.rules:
+        config = {"rule": item.rule, "utils": {**utils, **item.utils}}
+        if item.constraints is not None:
+            config["constraints"] = item.constraints
+        asks = {"rule": item.rule, "constraints": item.constraints}  # what the rule's own match names
+        tainted = reaches(asks, "tainted", config["utils"])
         rules.append(
             Rule(
-                item["id"],
-                item["severity"],
-                item.get("category", "security"),
-                item["title"],
-                item["why"],
-                item.get("fix"),
+                item.id,
+                item.severity,
+                item.category,
+                item.title,
+                item.why,
+                item.fix,
                 config,
-                frozenset(item.get("skip", ())),
-                tuple(item.get("requires", ())),
-                tuple(item.get("unless", ())),
+                frozenset(item.skip),
+                item.requires,
+                item.unless,
                 tainted,
-                None if unsourced in (None, "none") else unsourced,
-                "unsourced" in item or tainted,
-                frozenset(util for util in bound if util in repr(config)),  # once: repr takes milliseconds
-                item.get("reach") == "function",
+                None if item.unsourced in (None, "none") else item.unsourced,
+                item.unsourced is not None or tainted,
+                frozenset(util for util in bound if reaches(asks, util, config["utils"])),
+                item.reach == "function",
             )
         )
     request_data = {"rule": {"matches": "request-data"}, "utils": utils} if "request-data" in utils else None
-    identifiers = tuple(data.get("identifiers") or ("identifier",))
     return Family(
         tuple(rules),
         taint,
         handlers,
-        frozenset(data.get("functions") or ()),
+        frozenset(spec.functions),
         request_data,
         bound,
-        identifiers,
-        tuple(data.get("sources_require") or ()),
+        spec.identifiers,
+        spec.sources_require,
     )
 
 
