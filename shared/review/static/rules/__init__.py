@@ -49,33 +49,16 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from shared import languages
+from shared.languages import SUFFIX_GRAMMARS as GRAMMARS
 from shared.languages import language_of
 from shared.review.outcome import SourceFile
 from shared.review.static.rules.driver import PARSED_AS, UNSOURCED_NOTE, reached_lines, scan
 from shared.review.static.rules.family import RULE_FILES, RULES_DIR, Family, Rule, family_for, rules_for
 from shared.review.static.rules.family import _family as _family
 
-__all__ = ["GRAMMARS", "LANGUAGE_HINTS", "PARSED_AS", "RULES_DIR", "RULE_FILES", "UNSOURCED_NOTE", "Family", "Rule",
+__all__ = ["GRAMMARS", "PARSED_AS", "RULES_DIR", "RULE_FILES", "UNSOURCED_NOTE", "Family", "Rule",
            "family_for", "grammar_of", "reached_lines", "rules_for", "scan", "unchecked_language"]  # fmt: skip
-
-# File suffix -> the ast-grep grammar that parses it.
-GRAMMARS = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-    ".jsx": "javascript", ".ts": "typescript", ".mts": "typescript", ".cts": "typescript", ".tsx": "tsx",
-    ".go": "go", ".java": "java", ".html": "html", ".htm": "html", ".jinja": "html", ".jinja2": "html",
-    ".j2": "html", ".vue": "html", ".ejs": "html", ".hbs": "html", ".handlebars": "html",
-    ".php": "php", ".phtml": "php", ".rb": "ruby", ".rake": "ruby", ".erb": "erb", ".cs": "csharp",
-    ".kt": "kotlin", ".kts": "kotlin", ".rs": "rust", ".cshtml": "razor", ".razor": "razor",
-}  # fmt: skip
-# A snippet's language hint -> its grammar, when the snippet has no file name.
-LANGUAGE_HINTS = {
-    "python": "python", "py": "python", "python3": "python", "javascript": "javascript", "js": "javascript",
-    "node": "javascript", "jsx": "javascript", "typescript": "typescript", "ts": "typescript", "tsx": "tsx",
-    "go": "go", "golang": "go", "java": "java", "html": "html", "jinja": "html", "jinja2": "html",
-    "django": "html", "vue": "html", "php": "php", "ruby": "ruby", "rb": "ruby", "rails": "ruby",
-    "erb": "erb", "csharp": "csharp", "c#": "csharp", "cs": "csharp", "kotlin": "kotlin", "kt": "kotlin",
-    "rust": "rust", "rs": "rust", "razor": "razor", "cshtml": "razor", "blazor": "razor",
-}  # fmt: skip
 
 
 def unchecked_language(file: SourceFile, language: str) -> str | None:
@@ -87,7 +70,4 @@ def unchecked_language(file: SourceFile, language: str) -> str | None:
 
 
 def grammar_of(file: SourceFile, language: str) -> str | None:
-    suffix = PurePosixPath(file.path).suffix.lower()
-    if suffix:
-        return GRAMMARS.get(suffix)
-    return LANGUAGE_HINTS.get(language.strip().lower())
+    return languages.grammar_of(file.path, language)
