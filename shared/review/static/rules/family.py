@@ -6,9 +6,12 @@ from __future__ import annotations
 import threading
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from shared.review.findings import Severity
+
+if TYPE_CHECKING:
+    from shared.review.static.rules.spec import PassedTo
 
 RULES_DIR = Path(__file__).parent
 # Which rule file covers which grammar (TypeScript is JavaScript with types, as far as these rules go).
@@ -58,6 +61,18 @@ class Handlers(NamedTuple):
     objects: dict[str, Any] | None
 
 
+class Calls(NamedTuple):
+    """Calls of the file's own functions (`passed_to`): `functions` matches their definitions (the
+    name in field `name`, the parameter list in field `parameters`, its positional parameters of
+    the kinds `parameters`), `calls` the calls that may reach them, whose callee name is in the
+    first of the fields `callee` that the call has."""
+
+    functions: dict[str, Any]
+    parameters: frozenset[str]
+    calls: dict[str, Any]
+    callee: tuple[str, ...]
+
+
 class Family(NamedTuple):
     rules: tuple[Rule, ...]
     taint: Taint | None
@@ -69,6 +84,7 @@ class Family(NamedTuple):
     # Text one of which a file must hold to contain request data at all (`sources_require:`): in a
     # file with none, the rules that ask for request data cannot match and are not run.
     sources_require: tuple[str, ...] = ()
+    calls: Calls | None = None  # request data passed to the file's own functions (one call deep)
 
 
 @cache
@@ -129,6 +145,18 @@ def _family(family: str) -> Family:
         bound,
         spec.identifiers,
         spec.sources_require,
+        _calls(spec.passed_to, utils),
+    )
+
+
+def _calls(passed: PassedTo | None, utils: dict[str, Any]) -> Calls | None:
+    if passed is None:
+        return None
+    return Calls(
+        {"rule": passed.functions, "utils": utils},
+        frozenset(passed.parameters),
+        {"rule": passed.calls, "utils": utils},
+        passed.callee,
     )
 
 

@@ -35,6 +35,19 @@ class RouteHandlers(_Spec):
     objects: Config | None = None
 
 
+class PassedTo(_Spec):
+    """Request data passed to a function or method of the same file: the parameter receiving it is
+    a source in that function (one call deep). `functions` matches the definitions (name in their
+    field `name`, parameter list in `parameters`; `parameters` are the kinds of its positional
+    parameters), `calls` the calls that may reach one (callee name in the first of the `callee`
+    fields the call has; arguments in `arguments`)."""
+
+    functions: Config
+    parameters: tuple[str, ...]
+    calls: Config
+    callee: tuple[str, ...]
+
+
 class PatternContext(_Spec):
     """A language whose calls are no valid file on their own (Go): each call pattern is parsed inside
     `source` (at `$PATTERN`) and `selector` picks it out again."""
@@ -69,6 +82,7 @@ class FamilySpec(_Spec):
     route_handlers: RouteHandlers | None = None
     bound_names: dict[str, Binding] = {}
     sources_require: tuple[str, ...] = ()
+    passed_to: PassedTo | None = None
     rules: tuple[RuleSpec, ...]
 
 

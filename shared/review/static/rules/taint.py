@@ -7,7 +7,7 @@ import bisect
 import re
 from typing import Any
 
-from shared.review.static.rules.family import Family, Handlers, Taint
+from shared.review.static.rules.family import Calls, Family, Handlers, Taint
 
 MAX_TAINTED_NAMES = 2000  # one regex alternation per rule run: keep it a sane size
 TAINT_PASSES = 4  # a = req.x; b = f(a); c = g(b): each pass follows one more step
@@ -73,7 +73,8 @@ class Sources:
 
     def _collect(self) -> None:
         """Route handlers' parameters and the bindings from request data, in one walk of the tree;
-        then chains of bindings (b = f(a)), one more walk each, until no name is added."""
+        then chains of bindings (b = f(a)), one more walk each, until no name is added; then the
+        parameters of the file's own functions that a call passes a source to, and their chains."""
         handlers, taint = self.family.handlers, self.family.taint
         configs = [config for config in (handlers and handlers.config, taint and taint.config) if config]
         if not configs:
@@ -91,6 +92,12 @@ class Sources:
             self._parameters(routed, handlers)
         if taint is None:
             return
+        self._follow(taint, seen)
+        if self.family.calls is not None and self._passed_to(self.family.calls):
+            self._follow(taint, seen)
+
+    def _follow(self, taint: Taint, seen: set[Scope]) -> None:
+        """Chains of bindings from the names known so far: one walk of the tree per step."""
         for _ in range(TAINT_PASSES):
             names = self._names()
             if not names or self.count >= MAX_TAINTED_NAMES:
@@ -104,6 +111,52 @@ class Sources:
                 grew |= self._bind(binding, taint, seen, checked=True)
             if not grew:
                 return  # the positions of this pass are final
+
+    def _passed_to(self, calls: Calls) -> bool:
+        """One call deep: a parameter of a function or method of this file is a source in it where a
+        call of the file passes it a source (`lookup($db, $_GET['name'])`, `make_backup(params[:file])`).
+        Only the sources found so far count, so a value is followed into one call, not down a chain
+        of them. Whether a parameter was added."""
+        if self._positions_of is None or self._positions_of != self._names():
+            self.positions = self._positions()
+        if not self.positions:
+            return False
+        definitions: dict[str, list[tuple[Scope, list[str | None]]]] = {}
+        found_calls = []
+        either = {"rule": {"any": [calls.functions["rule"], calls.calls["rule"]]}, "utils": calls.calls["utils"]}
+        for node in self.root.find_all(either):  # one walk for both
+            if node.kind() not in self.family.functions:
+                found_calls.append(node)
+            elif (name := node.field("name")) is not None and (parameters := node.field("parameters")) is not None:
+                span = node.range()
+                positional = [
+                    self._parameter_name(item) for item in parameters.children() if item.kind() in calls.parameters
+                ]
+                definitions.setdefault(name.text(), []).append(((span.start.index, span.end.index), positional))
+        if not definitions:
+            return False
+        grew = False
+        for call in found_calls:
+            callee = next((node for field in calls.callee if (node := call.field(field)) is not None), None)
+            arguments = call.field("arguments")
+            if callee is None or arguments is None or callee.text() not in definitions:
+                continue
+            for index, argument in enumerate(_positional(arguments)):
+                if not _within(self.positions, argument.range()):
+                    continue
+                for scope, parameters in definitions[callee.text()]:
+                    name = parameters[index] if index < len(parameters) else None
+                    if name is not None and name not in self.values.get(scope, ()):
+                        self.values.setdefault(scope, set()).add(name)
+                        self.count += 1
+                        grew = True
+        return grew
+
+    def _parameter_name(self, parameter: Any) -> str | None:
+        if parameter.kind() in self.family.identifiers:
+            return parameter.text()
+        named = parameter.find({"rule": {"any": [{"kind": kind} for kind in self.family.identifiers]}})
+        return named.text() if named is not None else None
 
     def _parameters(self, routed: set[Scope], handlers: Handlers) -> None:
         """The outside values and request objects among the parameters of these route handlers: one
@@ -194,6 +247,23 @@ def _within(positions: list[Scope], span: Any, skip: Any = None) -> bool:
         if position[1] <= end and not (skip is not None and skip.start.index <= position[0] < skip.end.index):
             return True
     return False
+
+
+# Arguments after which a call's positions no longer match the parameters' (Ruby's key: value and
+# *splat, &block; PHP's named arguments are an `argument` holding a `name`).
+_NOT_POSITIONAL = {"pair", "splat_argument", "hash_splat_argument", "block_argument"}
+
+
+def _positional(arguments: Any) -> list[Any]:
+    found = []
+    for node in arguments.children():
+        if not node.is_named() or node.kind() == "comment":
+            continue
+        first = _first_named(node) if node.kind() == "argument" else None
+        if node.kind() in _NOT_POSITIONAL or (first is not None and first.kind() == "name"):
+            break
+        found.append(node)
+    return found
 
 
 def _first_named(node: Any) -> Any:
