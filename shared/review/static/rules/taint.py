@@ -122,12 +122,8 @@ class Sources:
         if not self.positions:
             return False
         definitions: dict[str, list[tuple[Scope, list[str | None]]]] = {}
-        found_calls = []
-        either = {"rule": {"any": [calls.functions["rule"], calls.calls["rule"]]}, "utils": calls.calls["utils"]}
-        for node in self.root.find_all(either):  # one walk for both
-            if node.kind() not in self.family.functions:
-                found_calls.append(node)
-            elif (name := node.field("name")) is not None and (parameters := node.field("parameters")) is not None:
+        for node in self.root.find_all(calls.functions):
+            if (name := node.field("name")) is not None and (parameters := node.field("parameters")) is not None:
                 span = node.range()
                 positional = [
                     self._parameter_name(item) for item in parameters.children() if item.kind() in calls.parameters
@@ -135,8 +131,15 @@ class Sources:
                 definitions.setdefault(name.text(), []).append(((span.start.index, span.end.index), positional))
         if not definitions:
             return False
+        # Only calls that start with one of these names (after $this->, self:: or self.): most calls of a
+        # file are of other functions, and each one looked at here costs more than ast-grep's regex.
+        alternation = "|".join(re.escape(name) for name in sorted(definitions))
+        named = {
+            **calls.calls,
+            "rule": {"all": [calls.calls["rule"], {"regex": rf"^[\w$:.>-]*?\b(?:{alternation})(?:\W|$)"}]},
+        }
         grew = False
-        for call in found_calls:
+        for call in self.root.find_all(named):
             callee = next((node for field in calls.callee if (node := call.field(field)) is not None), None)
             arguments = call.field("arguments")
             if callee is None or arguments is None or callee.text() not in definitions:
