@@ -12,7 +12,7 @@ Contract (used by review_code and review_repo):
   the caller's job.
 - `language` is the requester's hint; a file counts as Python (ruff + bandit) when its path ends in
   .py/.pyi, or it has no extension and the language is Python; the structural rules pick their
-  grammar the same way (static/rules.py). The secrets check runs on every file.
+  grammar the same way (shared/languages.py). The secrets check runs on every file.
 - `modes`: review mode names; unknown or more than 5 raise ApiError 400; empty means comprehensive.
 - `custom_prompt`: the requester's notes, sent as delimited user data, never as instructions.
 - `review_language`: the human language of the review's prose (None: REVIEW_LANGUAGE).
