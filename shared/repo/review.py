@@ -11,14 +11,13 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from pydantic import Field
-
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.history.service import MAX_FEEDBACK_CHARS
-from shared.repo.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
+from shared.repo.changed_lines import ChangedLines, on_changed_lines, with_focus
 from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
+from shared.repo.schemas import RepoFileIn, ReviewRepoRequest
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import cache, engine, gemini, secret_scan, static
 from shared.review.findings import Finding, by_severity
@@ -32,7 +31,6 @@ from shared.review.report import (
     findings_section,
     static_feedback,
 )
-from shared.schemas import MAX_MODES, Body, ModeName
 
 log = logging.getLogger("coderevai.repo_review")
 
@@ -42,25 +40,6 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)
 MAX_TOTAL_BYTES = 30 * 1024 * 1024  # the files' own bytes, leaving the body room for JSON escaping and keys
 MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
-
-
-class RepoFileIn(Body):
-    binary_fields = frozenset({"content"})  # a binary file is listed as skipped, not refused
-
-    path: str = Field(min_length=1, max_length=1024)
-    content: str  # size caps are checked by the service, to answer 413 naming the cap
-    # A change's review: the file's changed lines (from a diff); absent, the whole file is reviewed.
-    changedLines: list[LineRange] | None = Field(default=None, max_length=MAX_RANGES_PER_FILE)
-
-
-class ReviewRepoRequest(Body):
-    """Files sent by the client, or a public GitHub `repoUrl` alone for the server to fetch. With
-    files, `repoUrl` only labels the review in the history (as the original front end sends it)."""
-
-    files: list[RepoFileIn] = Field(default=[])
-    repoUrl: str | None = Field(default=None, max_length=4096)
-    reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
-    customPrompt: str | None = Field(default=None, max_length=5000)
 
 
 class RepoReview(NamedTuple):
