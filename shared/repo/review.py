@@ -9,13 +9,24 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.history.service import MAX_FEEDBACK_CHARS
 from shared.repo.changed_lines import ChangedLines, on_changed_lines, with_focus
-from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
+from shared.repo.files import (
+    Part,
+    Plan,
+    RepoFile,
+    SecretFile,
+    Selection,
+    Skipped,
+    fetch_skip_reason,
+    plan_batches,
+    select,
+)
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.repo.schemas import RepoFileIn, ReviewRepoRequest
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
@@ -55,6 +66,22 @@ class RepoReview(NamedTuple):
     modes: tuple[str, ...] = ()
     complete: bool = True  # every planned batch reviewed, and the synthesis written
     dismissed: list[Finding] = []  # static findings the model judged false positives (triage.py)
+
+
+@dataclass(frozen=True)
+class RepoJob:
+    """One repository review's inputs, as each of its steps reads them."""
+
+    selection: Selection
+    skipped: list[Skipped]  # before the model: what the fetch and the selection left out
+    language: str | None
+    modes: tuple[str, ...]
+    custom_prompt: str | None  # the caller's notes, with the changed lines to focus on
+    changed: ChangedLines = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[RepoFile]:
+        return self.selection.files
 
 
 def review_request(request: ReviewRepoRequest) -> RepoReview:
@@ -107,17 +134,22 @@ def review_repository(
     them and only findings on or near them are kept."""
     settings = get_settings()
     changed = changed or {}
-    custom_prompt = with_focus(custom_prompt, changed)
     selection = select(files)
-    skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
+    job = RepoJob(
+        selection=selection,
+        skipped=[Skipped(path, reason) for path, reason in skipped_before] + selection.skipped,
+        language=main_language(selection.files),
+        modes=modes,
+        custom_prompt=with_focus(custom_prompt, changed),
+        changed=changed,
+    )
     if not selection.files and not selection.secret_files:
         raise invalid_input(
             "There is no file to review: every file was skipped (see skippedFiles).",
-            data=_skipped_details(skipped),
+            data=_skipped_details(job.skipped),
         )
-    language = main_language(selection.files)
     if not gemini.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
-        return _static_review(selection.files, skipped, language, changed, selection.secret_files, modes)
+        return _static_review(job)
 
     plan = plan_batches(
         selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
@@ -127,26 +159,26 @@ def review_repository(
             413,
             "PAYLOAD_TOO_LARGE",
             "There is nothing to review: no file fits one model call (see skippedFiles).",
-            data=_skipped_details(skipped + plan.not_reviewed),
+            data=_skipped_details(job.skipped + plan.not_reviewed),
         )
-    key = cache_key(selection.files, language, modes, custom_prompt, settings, changed)
+    key = cache_key(job, settings)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
             feedback=hit.feedback,
             findings=hit.findings,
             reviewed_files=list(dict.fromkeys(part.file.path for batch in plan.batches for part in batch)),
-            skipped=skipped + plan.not_reviewed,
+            skipped=job.skipped + plan.not_reviewed,
             model=hit.model,
             usage=hit.usage,
             cached=True,
-            language=language,
+            language=job.language,
             dismissed=hit.dismissed,
         )
     static_findings = static_pass(selection.files, selection.secret_files, modes)
-    outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
+    outcomes, failures = _review_batches(job, plan, static_findings)
     if not outcomes:
         raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
-    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt, changed)
+    review = _merge(job, plan, outcomes, failures, static_findings)
     if review.complete:  # a partial review is not worth keeping: the next try may do better
         cache.store(
             key,
@@ -180,23 +212,16 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(
-    files: list[RepoFile],
-    skipped: list[Skipped],
-    language: str | None,
-    changed: ChangedLines,
-    secret_files: Iterable[SecretFile] = (),
-    modes: tuple[str, ...] | None = None,
-) -> RepoReview:
-    found = by_severity(on_changed_lines(static_pass(files, secret_files, modes), changed))
-    feedback = static_feedback(found, static.coverage(_source_files(files), ""), lead=LEADING_FINDINGS)
+def _static_review(job: RepoJob) -> RepoReview:
+    found = by_severity(on_changed_lines(static_pass(job.files, job.selection.secret_files, job.modes), job.changed))
+    feedback = static_feedback(found, static.coverage(_source_files(job.files), ""), lead=LEADING_FINDINGS)
     return RepoReview(
         feedback=cut_to(feedback, MAX_FEEDBACK_CHARS),
         findings=found,
-        reviewed_files=[f.path for f in files],
-        skipped=skipped,
+        reviewed_files=[f.path for f in job.files],
+        skipped=job.skipped,
         model=engine.STATIC_MODEL,
-        language=language,
+        language=job.language,
     )
 
 
@@ -208,20 +233,16 @@ Batch = list[Part]
 
 
 def _review_batches(
-    plan: Plan,
-    static_findings: list[Finding],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
+    job: RepoJob, plan: Plan, static_findings: list[Finding]
 ) -> tuple[list[tuple[Batch, ReviewOutcome]], list[tuple[Batch, ApiError]]]:
     workers = min(get_settings().review_repo_parallelism, len(plan.batches))
 
     def review(batch: Batch) -> ReviewOutcome:
         return engine.review_files(
             [SourceFile(path=part.label, content=part.content) for part in batch],
-            language=language or "",
-            modes=modes,
-            custom_prompt=custom_prompt,
+            language=job.language or "",
+            modes=job.modes,
+            custom_prompt=job.custom_prompt,
             static_findings=[finding for part in batch for finding in _findings_in(part, static_findings)],
         )
 
@@ -267,15 +288,11 @@ def _to_repository_lines(batch: Batch, findings: list[Finding]) -> list[Finding]
 
 
 def _merge(
+    job: RepoJob,
     plan: Plan,
     outcomes: list[tuple[Batch, ReviewOutcome]],
     failures: list[tuple[Batch, ApiError]],
     static_findings: list[Finding],
-    skipped: list[Skipped],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    changed: ChangedLines,
 ) -> RepoReview:
     usage = Usage()
     model_findings: list[Finding] = []
@@ -302,7 +319,7 @@ def _merge(
     complete = not failures
     if len(plan.batches) > 1:
         try:
-            summary = synthesize(proses, findings, modes, custom_prompt)
+            summary = synthesize(proses, findings, job.modes, job.custom_prompt)
         except ApiError as exc:
             # The batch reviews stand on their own; losing the overview is no reason to lose them.
             log.warning("repository synthesis failed: %s", exc.code)
@@ -312,17 +329,17 @@ def _merge(
             usage += summary.usage
             overview = summary.parsed.feedback
             findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
-    findings = on_changed_lines(findings, changed)
-    dismissed = on_changed_lines(dismissed, changed)
+    findings = on_changed_lines(findings, job.changed)
+    dismissed = on_changed_lines(dismissed, job.changed)
 
     return RepoReview(
         feedback=_feedback(overview, reviewed, not_reviewed, findings, dismissed),
         findings=findings,
         reviewed_files=reviewed,
-        skipped=skipped + not_reviewed,
+        skipped=job.skipped + not_reviewed,
         model=outcomes[0][1].model,
         usage=usage,
-        language=language,
+        language=job.language,
         complete=complete,
         dismissed=dismissed,
     )
@@ -373,28 +390,21 @@ def _feedback(
     return cut_to("\n\n".join(parts), MAX_FEEDBACK_CHARS)
 
 
-def cache_key(
-    files: list[RepoFile],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    settings,
-    changed: ChangedLines | None = None,
-) -> str:
+def cache_key(job: RepoJob, settings) -> str:
     """Everything that shapes a repository review: the selected files, modes, notes, model, both
     prompts' versions, the budget (another budget makes other batches) and the changed lines kept."""
     return cache.cache_key(
-        _source_files(files),
-        language or "",
-        modes,
-        custom_prompt,
+        _source_files(job.files),
+        job.language or "",
+        job.modes,
+        job.custom_prompt,
         settings.gemini_model,
         kind="repository",
         synthesisVersion=SYNTHESIS_VERSION,
         budget=[settings.review_repo_batch_tokens, settings.review_repo_max_batches],
         **(
-            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in changed.items()}}
-            if changed
+            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in job.changed.items()}}
+            if job.changed
             else {}
         ),
     )
