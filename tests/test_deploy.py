@@ -154,6 +154,14 @@ def test_migration_job_runs_before_any_function(full_deploy):
     assert (ROOT / flag(job, "--source") / "migrations" / "env.py").exists()
 
 
+def test_the_limiters_script_ships_with_every_function(full_deploy):
+    """shared/ratelimit/sliding_window.lua is package data, read when the limiter loads."""
+    _, calls, _ = full_deploy
+    script = (ROOT / "shared/ratelimit/sliding_window.lua").read_text()
+    for deploy in (c for c in calls if c[:2] == ["functions", "deploy"]):
+        assert (ROOT / flag(deploy, "--source") / "shared/ratelimit/sliding_window.lua").read_text() == script
+
+
 def test_every_function_is_deployed_from_its_staged_source(full_deploy):
     _, calls, _ = full_deploy
     deploys = {c[2]: c for c in calls if c[:2] == ["functions", "deploy"]}

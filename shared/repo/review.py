@@ -9,16 +9,26 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import NamedTuple
-
-from pydantic import Field
 
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.history.service import MAX_FEEDBACK_CHARS
-from shared.repo.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
-from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
+from shared.repo.changed_lines import ChangedLines, on_changed_lines, with_focus
+from shared.repo.files import (
+    Part,
+    Plan,
+    RepoFile,
+    SecretFile,
+    Selection,
+    Skipped,
+    fetch_skip_reason,
+    plan_batches,
+    select,
+)
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
+from shared.repo.schemas import RepoFileIn, ReviewRepoRequest
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import budget, cache, engine, model, secret_scan, static
 from shared.review.findings import Finding, by_severity
@@ -33,8 +43,7 @@ from shared.review.report import (
     findings_section,
     static_feedback,
 )
-from shared.review.review_language import ReviewLanguage, prose_language
-from shared.schemas import MAX_MODES, Body, ModeName
+from shared.review.review_language import prose_language
 
 log = logging.getLogger("coderevai.repo_review")
 UNREADABLE = "The model answered, but no batch's answer could be read, even after one repair request each"
@@ -45,26 +54,6 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)
 MAX_TOTAL_BYTES = 30 * 1024 * 1024  # the files' own bytes, leaving the body room for JSON escaping and keys
 MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
-
-
-class RepoFileIn(Body):
-    binary_fields = frozenset({"content"})  # a binary file is listed as skipped, not refused
-
-    path: str = Field(min_length=1, max_length=1024)
-    content: str  # size caps are checked by the service, to answer 413 naming the cap
-    # A change's review: the file's changed lines (from a diff); absent, the whole file is reviewed.
-    changedLines: list[LineRange] | None = Field(default=None, max_length=MAX_RANGES_PER_FILE)
-
-
-class ReviewRepoRequest(Body):
-    """Files sent by the client, or a public GitHub `repoUrl` alone for the server to fetch. With
-    files, `repoUrl` only labels the review in the history (as the original front end sends it)."""
-
-    files: list[RepoFileIn] = Field(default=[])
-    repoUrl: str | None = Field(default=None, max_length=4096)
-    reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
-    customPrompt: str | None = Field(default=None, max_length=5000)
-    reviewLanguage: ReviewLanguage | None = None  # the review's prose; unset, REVIEW_LANGUAGE
 
 
 class RepoReview(NamedTuple):
@@ -80,6 +69,23 @@ class RepoReview(NamedTuple):
     modes: tuple[str, ...] = ()
     complete: bool = True  # every planned batch reviewed, and the synthesis written
     dismissed: list[Finding] = []  # static findings the model judged false positives (triage.py)
+
+
+@dataclass(frozen=True)
+class RepoJob:
+    """One repository review's inputs, as each of its steps reads them."""
+
+    selection: Selection
+    skipped: list[Skipped]  # before the model: what the fetch and the selection left out
+    language: str | None
+    modes: tuple[str, ...]
+    custom_prompt: str | None  # the caller's notes, with the changed lines to focus on
+    review_language: str  # the human language of the review's prose
+    changed: ChangedLines = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[RepoFile]:
+        return self.selection.files
 
 
 def review_request(request: ReviewRepoRequest) -> RepoReview:
@@ -138,19 +144,24 @@ def review_repository(
     them and only findings on or near them are kept. `review_language`: the human language of the
     review's prose (None: REVIEW_LANGUAGE; a repository's .coderevai.yml may name one)."""
     settings = get_settings()
-    writing_in = prose_language(review_language)
     changed = changed or {}
-    custom_prompt = with_focus(custom_prompt, changed)
     selection = select(files)
-    skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
+    job = RepoJob(
+        selection=selection,
+        skipped=[Skipped(path, reason) for path, reason in skipped_before] + selection.skipped,
+        language=main_language(selection.files),
+        modes=modes,
+        custom_prompt=with_focus(custom_prompt, changed),
+        review_language=prose_language(review_language),
+        changed=changed,
+    )
     if not selection.files and not selection.secret_files:
         raise invalid_input(
             "There is no file to review: every file was skipped (see skippedFiles).",
-            data=_skipped_details(skipped),
+            data=_skipped_details(job.skipped),
         )
-    language = main_language(selection.files)
     if not model.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
-        return _static_review(selection.files, skipped, language, changed, selection.secret_files, modes)
+        return _static_review(job)
 
     plan = plan_batches(selection.files, batch_tokens=batch_tokens(), max_batches=settings.review_repo_max_batches)
     if not plan.batches:  # e.g. only minified one-line files: nothing the model could be sent
@@ -158,33 +169,31 @@ def review_repository(
             413,
             "PAYLOAD_TOO_LARGE",
             "There is nothing to review: no file fits one model call (see skippedFiles).",
-            data=_skipped_details(skipped + plan.not_reviewed),
+            data=_skipped_details(job.skipped + plan.not_reviewed),
         )
-    key = cache_key(selection.files, language, modes, custom_prompt, writing_in, changed)
+    key = cache_key(job)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
             feedback=hit.feedback,
             findings=hit.findings,
             reviewed_files=list(dict.fromkeys(part.file.path for batch in plan.batches for part in batch)),
-            skipped=skipped + plan.not_reviewed,
+            skipped=job.skipped + plan.not_reviewed,
             model=hit.model,
             usage=hit.usage,
             cached=True,
-            language=language,
+            language=job.language,
             dismissed=hit.dismissed,
         )
     static_findings = static_pass(selection.files, selection.secret_files, modes)
-    outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt, writing_in)
+    outcomes, failures = _review_batches(job, plan, static_findings)
     if not outcomes:  # nothing reviewed by the model at all
         unread = [error for _, error in failures if isinstance(error, model.UnreadableAnswer)]
         if len(unread) < len(failures):
             raise next(error for _, error in failures if error not in unread)  # the upstream error, as retryable
-        review = _static_review(selection.files, skipped, language, changed, selection.secret_files, modes, UNREADABLE)
+        review = _static_review(job, UNREADABLE)
         # The model did answer, and what that cost is counted; a review it could not read is not kept.
         return review._replace(model=unread[0].model, usage=sum((e.usage for e in unread), Usage()), complete=False)
-    review = _merge(
-        plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt, changed, writing_in
-    )
+    review = _merge(job, plan, outcomes, failures, static_findings)
     if review.complete:  # a partial review is not worth keeping: the next try may do better
         cache.store(
             key,
@@ -223,24 +232,16 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(
-    files: list[RepoFile],
-    skipped: list[Skipped],
-    language: str | None,
-    changed: ChangedLines,
-    secret_files: Iterable[SecretFile] = (),
-    modes: tuple[str, ...] | None = None,
-    why: str = NO_MODEL,
-) -> RepoReview:
-    found = by_severity(on_changed_lines(static_pass(files, secret_files, modes), changed))
-    feedback = static_feedback(found, static.coverage(_source_files(files), ""), lead=LEADING_FINDINGS, why=why)
+def _static_review(job: RepoJob, why: str = NO_MODEL) -> RepoReview:
+    found = by_severity(on_changed_lines(static_pass(job.files, job.selection.secret_files, job.modes), job.changed))
+    feedback = static_feedback(found, static.coverage(_source_files(job.files), ""), lead=LEADING_FINDINGS, why=why)
     return RepoReview(
         feedback=cut_to(feedback, MAX_FEEDBACK_CHARS),
         findings=found,
-        reviewed_files=[f.path for f in files],
-        skipped=skipped,
+        reviewed_files=[f.path for f in job.files],
+        skipped=job.skipped,
         model=engine.STATIC_MODEL,
-        language=language,
+        language=job.language,
     )
 
 
@@ -252,23 +253,18 @@ Batch = list[Part]
 
 
 def _review_batches(
-    plan: Plan,
-    static_findings: list[Finding],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    review_language: str,
+    job: RepoJob, plan: Plan, static_findings: list[Finding]
 ) -> tuple[list[tuple[Batch, ReviewOutcome]], list[tuple[Batch, ApiError]]]:
     workers = min(get_settings().review_repo_parallelism, len(plan.batches))
 
     def review(batch: Batch) -> ReviewOutcome:
         outcome = engine.review_files(
             [SourceFile(path=part.label, content=part.content) for part in batch],
-            language=language or "",
-            modes=modes,
-            custom_prompt=custom_prompt,
+            language=job.language or "",
+            modes=job.modes,
+            custom_prompt=job.custom_prompt,
             static_findings=[finding for part in batch for finding in _findings_in(part, static_findings)],
-            review_language=review_language,
+            review_language=job.review_language,
         )
         if not outcome.complete:  # its static findings are the repository's already: the batch failed
             raise model.UnreadableAnswer(outcome.model, outcome.usage)
@@ -316,16 +312,11 @@ def _to_repository_lines(batch: Batch, findings: list[Finding]) -> list[Finding]
 
 
 def _merge(
+    job: RepoJob,
     plan: Plan,
     outcomes: list[tuple[Batch, ReviewOutcome]],
     failures: list[tuple[Batch, ApiError]],
     static_findings: list[Finding],
-    skipped: list[Skipped],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    changed: ChangedLines,
-    review_language: str,
 ) -> RepoReview:
     usage = Usage()
     model_findings: list[Finding] = []
@@ -350,7 +341,7 @@ def _merge(
     complete = not failures
     if len(plan.batches) > 1:
         try:
-            summary = synthesize(proses, findings, modes, custom_prompt, review_language)
+            summary = synthesize(proses, findings, job.modes, job.custom_prompt, job.review_language)
         except ApiError as exc:
             # The batch reviews stand on their own; losing the overview is no reason to lose them.
             log.warning("repository synthesis failed: %s", exc.code)
@@ -360,17 +351,17 @@ def _merge(
             usage += summary.usage
             overview = summary.parsed.feedback
             findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
-    findings = on_changed_lines(findings, changed)
-    dismissed = on_changed_lines(dismissed, changed)
+    findings = on_changed_lines(findings, job.changed)
+    dismissed = on_changed_lines(dismissed, job.changed)
 
     return RepoReview(
         feedback=_feedback(overview, reviewed, not_reviewed, findings, dismissed),
         findings=findings,
         reviewed_files=reviewed,
-        skipped=skipped + not_reviewed,
+        skipped=job.skipped + not_reviewed,
         model=outcomes[0][1].model,
         usage=usage,
-        language=language,
+        language=job.language,
         complete=complete,
         dismissed=dismissed,
     )
@@ -427,30 +418,23 @@ def _feedback(
     return cut_to("\n\n".join(parts), MAX_FEEDBACK_CHARS)
 
 
-def cache_key(
-    files: list[RepoFile],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    review_language: str,
-    changed: ChangedLines | None = None,
-) -> str:
+def cache_key(job: RepoJob) -> str:
     """Everything that shapes a repository review: the selected files, modes, notes, provider and
     model, the review's language, both prompts' versions, the budget (another budget makes other
     batches) and the changed lines kept."""
     return cache.cache_key(
-        _source_files(files),
-        language or "",
-        modes,
-        custom_prompt,
+        _source_files(job.files),
+        job.language or "",
+        job.modes,
+        job.custom_prompt,
         model.identity(),
         kind="repository",
-        reviewLanguage=review_language,
+        reviewLanguage=job.review_language,
         synthesisVersion=SYNTHESIS_VERSION,
         budget=[batch_tokens(), get_settings().review_repo_max_batches],
         **(
-            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in changed.items()}}
-            if changed
+            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in job.changed.items()}}
+            if job.changed
             else {}
         ),
     )
