@@ -37,10 +37,6 @@ from shared.schemas import MAX_MODES, Body, ModeName
 log = logging.getLogger("coderevai.repo_review")
 
 
-MAX_FILES = 1000
-MAX_FILE_BYTES = 1024 * 1024
-MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)
-MAX_TOTAL_BYTES = 30 * 1024 * 1024  # the files' own bytes, leaving the body room for JSON escaping and keys
 MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
 
 
