@@ -8,9 +8,10 @@ import pytest
 from coderevai import selection
 from coderevai.batches import pack
 from coderevai.files import collect
+from coderevai_core import selection as repo_files
+from coderevai_core import selection as repo_review
 
-from shared.repo import files as repo_files
-from shared.repo import review as repo_review
+from shared.repo import files as repo_select
 
 SAMPLE_PATHS = [
     "app.py", "src/main.ts", "README.md", "Dockerfile", "LICENSE", ".gitignore",
@@ -34,7 +35,7 @@ def test_client_and_server_skip_the_same_paths_for_the_same_reasons(path):
 )
 def test_client_and_server_agree_on_text_binary_and_empty(raw):
     text, reason = selection.as_text(raw)
-    server = repo_files.select([("file.txt", text if text is not None else raw)])
+    server = repo_select.select([("file.txt", text if text is not None else raw)])
     if reason is None:
         assert [f.content for f in server.files] == [text]
     else:

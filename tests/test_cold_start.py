@@ -113,7 +113,7 @@ MODULES_AT_START = """
 import json, sys
 import functions_framework
 functions_framework.create_app(sys.argv[1], f"functions/{sys.argv[1]}/main.py")
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("shared."))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("shared.", "coderevai_core")))))
 """
 
 
@@ -146,3 +146,24 @@ def test_functions_that_never_review_do_not_load_the_static_pass(name):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert set(json.loads(out.stdout.strip().splitlines()[-1])) & STATIC_PASS == set()
+
+
+# The core's modules (coderevai_core) a function loads at start: what it loaded of them when they sat
+# in shared/, no more. The package itself imports nothing, so the history function, say, loads none.
+REVIEWS = {"coderevai_core", "coderevai_core.findings", "coderevai_core.secret_scan", "coderevai_core.secret_values"}
+CORE_AT_START = {
+    "review_code": REVIEWS,
+    "generate_diff": REVIEWS,
+    "review_repo": REVIEWS | {"coderevai_core.changed_lines", "coderevai_core.selection"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
+def test_function_loads_only_the_core_modules_it_uses(name):
+    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = {m for m in json.loads(out.stdout.strip().splitlines()[-1]) if m.startswith("coderevai_core")}
+    assert loaded == CORE_AT_START.get(name, set())

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from coderevai_core.selection import fetch_skip_reason, skip_reason
 
-from shared.repo.files import estimate_tokens, fetch_skip_reason, plan_batches, select, skip_reason
+from shared.repo.files import estimate_tokens, plan_batches, select
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ import json
 import re
 import uuid
 
+from coderevai_core.sarif import to_sarif
+
 from shared.repo.review import review_repository
-from shared.repo.sarif import to_sarif
 from shared.review.engine import review_files
 from shared.review.outcome import SourceFile
 from shared.review.report import LEADING_FINDINGS

@@ -1,6 +1,6 @@
 """GitHub's REST API as the pull-request review needs it: the workflow's context from the
 environment Actions sets, requests that wait out a rate limit within --max-wait, pages followed,
-and the pull request's diff as GitHub holds it (the lines a review comment may be placed on).
+and the pull request's diff is read through it (coderevai_core.pull_request).
 httpx directly rather than PyGithub: six endpoints, and the waits and errors are ours to decide."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 from typing import NamedTuple
 
 import httpx
+from coderevai_core.pull_request import GitHubError
 
 from coderevai import __version__
 from coderevai.files import UsageError
@@ -102,6 +103,7 @@ class GitHub:
             match = _NEXT.search(response.headers.get("Link", ""))
             url, params = (match.group(1), None) if match else (None, None)
         return items
+
 
 def _rate_limit_delay(response: httpx.Response) -> float | None:
     """Seconds to wait when GitHub says the rate limit is spent (primary: remaining 0 and a reset

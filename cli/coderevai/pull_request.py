@@ -1,28 +1,19 @@
-"""`--github-review`: the findings as ONE pull-request review, where the team reads it.
-
-- Inline comments on the lines the pull request shows (path, line, side RIGHT): severity, title,
-  detail, rule, and a ```suggestion block when the finding carries a replacement for exactly those
-  lines; at most --max-comments, the most severe first.
-- A summary comment (an issue comment on the pull request) with the counts and every finding that
-  could not be placed inline, edited in place on the next push.
-- The next push: a comment made before for the same path, line and rule is not posted again (each
-  comment carries a hidden marker); a comment whose finding is gone is edited to say it is resolved
-  (REST only: GraphQL's resolveReviewThread would fold the thread, an edit keeps the history).
-- GitHub's answers: a 422 (a line GitHub will not place) moves the comments to the summary; rate
-  limits are waited out within --max-wait; a token that cannot write (a pull request from a fork)
-  falls back to annotations, saying so."""
+"""`--github-review`: the findings as ONE pull-request review, where the team reads it, composed by
+coderevai_core.pull_request (inline comments, suggestions, hidden markers, the summary, no
+duplicates) and posted with the workflow's token. Rate limits are waited out within --max-wait; a
+token that cannot write (a pull request from a fork) or a GitHub failure falls back to
+annotations, saying so."""
 
 from __future__ import annotations
 
 import argparse
-import difflib
-import json
-import re
 import sys
-from typing import NamedTuple
+
+from coderevai_core.pull_request import GitHubError, ReadOnly, publish
 
 from coderevai import annotations
-from coderevai.github import GitHub, GitHubError, PullRequestDiff, context_from_environment
+from coderevai.github import GitHub, context_from_environment
+
 
 def post(review: dict, sources: dict[str, str], *, args: argparse.Namespace, printed: bool) -> None:
     """Publish the review; on a token that cannot write or a GitHub failure, annotations instead."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
+from coderevai_core import sarif as sarif_log
+from coderevai_core.changed_lines import ChangedLines, about_change
+from coderevai_core.findings import Finding
+
 from coderevai import annotations
-from coderevai import sarif as sarif_log
-from coderevai.findings import Finding
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
@@ -75,15 +77,12 @@ def with_local(merged: dict, local: list[Finding], sarif: bool, sources: dict[st
     return {**merged, "findings": findings}
 
 
-def near_changes(merged: dict, sarif: bool, changed: dict[str, list[tuple[int, int]]], context: int) -> dict:
+def near_changes(merged: dict, sarif: bool, changed: ChangedLines, context: int) -> dict:
     """The findings on the lines a change added (or within `context` lines of one), as a pull request
     shows them; a finding with no line, or in a file sent whole, stays."""
 
     def kept(path: str | None, line: int | None) -> bool:
-        ranges = changed.get(path or "")
-        if ranges is None or not line:
-            return True
-        return any(start - context <= line <= end + context for start, end in ranges)
+        return about_change(path, line, changed, context)
 
     if not sarif:
         return {**merged, "findings": [f for f in merged["findings"] if kept(f.get("file"), f.get("line"))]}
@@ -106,7 +105,8 @@ def _rule_severity(rule: dict) -> str:
 def as_review(merged: dict, sarif: bool) -> dict:
     """findings, reviewedFiles and skippedFiles, whichever form the review came in."""
     if not sarif:
-        findings = [{**f, "ruleId": sarif_log.rule_id(Finding(**f))} for f in merged["findings"]]
+        # Read as the server wrote it, unvalidated: a newer server's source or field is no error here.
+        findings = [{**f, "ruleId": sarif_log.rule_id(Finding.model_construct(**f))} for f in merged["findings"]]
         return {**merged, "findings": findings}
     [run] = merged["runs"]
     findings = []

@@ -1,3 +1,26 @@
+"""A review's findings as ONE pull-request review on GitHub, composed the same way wherever it is
+posted from: the command line (`--github-review`, a workflow's token) or the server (a GitHub App's
+installation token). The caller brings a GitHub client (`GitHubApi`); this module decides what to post.
+
+- Inline comments on the lines the pull request shows (path, line, side RIGHT): severity, title,
+  detail, rule, and a ```suggestion block when the finding carries a replacement for exactly those
+  lines; at most `max_comments`, the most severe first.
+- A summary comment (an issue comment on the pull request) with the counts and every finding that
+  could not be placed inline, edited in place on the next push.
+- The next push: a comment made before for the same path, line and rule is not posted again (each
+  comment carries a hidden marker); a comment whose finding is gone is edited to say it is resolved
+  (REST only: GraphQL's resolveReviewThread would fold the thread, an edit keeps the history).
+- GitHub's answers: a 422 (a line GitHub will not place) moves the comments to the summary; a 403
+  or 404 on a write is `ReadOnly` (a token that cannot write, e.g. a pull request from a fork)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from typing import Any, NamedTuple, Protocol
+
+_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 MARKER = "<!-- coderevai:finding {} -->"
 SUMMARY_MARKER = "<!-- coderevai:summary -->"
 _MARKER = re.compile(r"<!-- coderevai:finding (\{.*?\}) -->")
@@ -24,9 +47,41 @@ class ReadOnly(Exception):
     """The token may read the pull request but not comment on it."""
 
 
-def publish(github: GitHub, findings: list[dict], sources: dict[str, str], *, max_comments: int) -> Outcome:
+class GitHubError(Exception):
+    """A call GitHub refused; `status` is its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"GitHub answered {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class PullRequestDiff(NamedTuple):
+    added: dict[str, set[int]]  # path -> lines the pull request adds (GitHub's `+` lines)
+    shown: dict[str, set[int]]  # path -> every new-side line of its diff (added and context): commentable
+
+
+class PullRequest(Protocol):
+    number: int
+    head_sha: str | None
+
+
+class GitHubApi(Protocol):
+    """What the composer needs of a GitHub client. `call` raises GitHubError for a refused call."""
+
+    @property
+    def context(self) -> PullRequest: ...
+
+    def repo_path(self, tail: str) -> str: ...  # /repos/{owner}/{name}/{tail}
+
+    def pages(self, path: str) -> list[dict]: ...  # every item of a listed resource
+
+    def call(self, method: str, path: str, **kwargs: Any) -> object: ...
+
+
+def publish(github: GitHubApi, findings: list[dict], sources: dict[str, str], *, max_comments: int) -> Outcome:
     context = github.context
-    diff = github.pull_request_diff()
+    diff = pull_request_diff(github)
     ours = [c for c in github.pages(github.repo_path(f"pulls/{context.number}/comments")) if _marker(c)]
     active = {_key(_marker(c)): c for c in ours if _marker(c).get("state") != "resolved"}
     ordered = sorted(findings, key=lambda f: SEVERITIES.index(f["severity"]) if f["severity"] in SEVERITIES else 9)
@@ -58,7 +113,7 @@ def publish(github: GitHub, findings: list[dict], sources: dict[str, str], *, ma
     return Outcome(len(inline), len(kept), len(gone), len(summary), note)
 
 
-def _create_review(github: GitHub, inline: list[Inline], diff: PullRequestDiff) -> tuple[list[Inline], str]:
+def _create_review(github: GitHubApi, inline: list[Inline], diff: PullRequestDiff) -> tuple[list[Inline], str]:
     """One review with every comment, and the comments it holds. GitHub's 422 (a line it will not
     place) does not say which: the review is tried once more with the comments on lines GitHub's
     diff adds, then the comments go to the summary. A refused request creates nothing."""
@@ -90,7 +145,7 @@ def _create_review(github: GitHub, inline: list[Inline], diff: PullRequestDiff) 
     return [], f" (GitHub refused the inline comments, 422: {refused})"
 
 
-def _write(github: GitHub, method: str, path: str, body: dict) -> None:
+def _write(github: GitHubApi, method: str, path: str, body: dict) -> None:
     try:
         github.call(method, path, json=body)
     except GitHubError as exc:
@@ -99,7 +154,7 @@ def _write(github: GitHub, method: str, path: str, body: dict) -> None:
         raise
 
 
-def _write_summary(github: GitHub, findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str):
+def _write_summary(github: GitHubApi, findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str):
     context = github.context
     issue_comments = github.pages(github.repo_path(f"issues/{context.number}/comments"))
     mine = next((c for c in issue_comments if SUMMARY_MARKER in (c.get("body") or "")), None)
@@ -217,31 +272,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
-
-
-class GitHubError(Exception):
-    """A call GitHub refused; `status` is its HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"GitHub answered {status}: {message}")
-        self.status = status
-        self.message = message
-
-
-class PullRequestDiff(NamedTuple):
-    added: dict[str, set[int]]  # path -> lines the pull request adds (GitHub's `+` lines)
-    shown: dict[str, set[int]]  # path -> every new-side line of its diff (added and context): commentable
-
-
-    def pull_request_diff(self) -> PullRequestDiff:
-        added: dict[str, set[int]] = {}
-        shown: dict[str, set[int]] = {}
-        for file in self.pages(self.repo_path(f"pulls/{self.context.number}/files")):
-            path, patch = file.get("filename"), file.get("patch")
-            if path and patch:  # a binary or very large file's diff has no patch: no comment can go there
-                added[path], shown[path] = _patch_lines(patch)
-        return PullRequestDiff(added, shown)
+def pull_request_diff(github: GitHubApi) -> PullRequestDiff:
+    """The pull request's diff as GitHub holds it: the lines a review comment may be placed on."""
+    added: dict[str, set[int]] = {}
+    shown: dict[str, set[int]] = {}
+    for file in github.pages(github.repo_path(f"pulls/{github.context.number}/files")):
+        path, patch = file.get("filename"), file.get("patch")
+        if path and patch:  # a binary or very large file's diff has no patch: no comment can go there
+            added[path], shown[path] = _patch_lines(patch)
+    return PullRequestDiff(added, shown)
 
 
 def _patch_lines(patch: str) -> tuple[set[int], set[int]]:

@@ -1,3 +1,14 @@
+"""Which files a review takes, judged by their path: secret-bearing files (never sent to the model;
+the command line keeps them on the machine and checks them there), vendored and generated trees,
+lock, minified and binary files, each with its reason; and the caps of one review-repo request.
+The server (shared/repo/files.py, shared/repo/review.py) and the command line judge by these."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+# The caps of one review-repo request.
 MAX_FILES = 1000
 MAX_FILE_BYTES = 1024 * 1024
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)

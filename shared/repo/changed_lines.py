@@ -1,14 +1,10 @@
 """A review of a change: each file may name its changed line ranges (`files[].changedLines`, from a
 branch's diff). The model is asked to focus on them, and only findings on them, or a few lines
-around them, are kept; a file sent without ranges is reviewed whole."""
+around them, are kept (coderevai_core.changed_lines); a file sent without ranges is reviewed whole."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from shared.review.findings import Finding
+from coderevai_core.changed_lines import ChangedLines, LineRange
 
 MAX_RANGES_PER_FILE = 10_000
 MAX_RANGES_IN_NOTE = 50  # per file, in the note to the model; the findings filter uses them all

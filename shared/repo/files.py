@@ -1,6 +1,6 @@
 """Which files of a repository are reviewed, in what order, and in which model call.
 
-Selection skips (with a reason each) binaries, vendored and generated trees, lock and minified files,
+Selection skips (with a reason each, by the rules of coderevai_core.selection) binaries, vendored and generated trees, lock and minified files,
 and secret-bearing files: those are never sent to the model, but they are read and scanned here, so
 what they hold is reported (masked). The rest is ordered by importance and
 packed into batches under a per-call token budget; what does not fit the repository's budget is
@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
+
+from coderevai_core.selection import _as_text, secret_kind, skip_reason
 
 from shared.languages import SUFFIX_LANGUAGES, language_of
 

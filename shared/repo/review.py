@@ -11,17 +11,20 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
+from coderevai_core import secret_scan
+from coderevai_core.changed_lines import ChangedLines, LineRange, on_changed_lines
+from coderevai_core.findings import Finding, by_severity
+from coderevai_core.selection import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, fetch_skip_reason
 from pydantic import Field
 
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.history.service import MAX_FEEDBACK_CHARS
-from shared.repo.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
-from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
+from shared.repo.changed_lines import MAX_RANGES_PER_FILE, with_focus
+from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, plan_batches, select
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
-from shared.review import cache, engine, gemini, secret_scan, static
-from shared.review.findings import Finding, by_severity
+from shared.review import cache, engine, gemini, static
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.report import (

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
+from coderevai_core.findings import Finding
 from pydantic import BaseModel, ConfigDict
 
 from shared.review import gemini
-from shared.review.findings import Finding
 from shared.review.prompts import ModelFinding, contain, to_finding
 from shared.review.report import by_importance
 

@@ -36,8 +36,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from shared.review import cache, gemini, prompts, report, secret_scan, static, triage
-from shared.review.findings import Finding, by_severity
+from coderevai_core import secret_scan
+from coderevai_core.findings import Finding, by_severity
+
+from shared.review import cache, gemini, prompts, report, static, triage
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 

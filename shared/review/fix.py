@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from coderevai_core import secret_scan
 from pydantic import BaseModel
 
 from shared.errors import ApiError, invalid_input
-from shared.review import gemini, secret_scan, static
+from shared.review import gemini, static
 from shared.review.outcome import SourceFile, Usage
 from shared.review.prompts import contain, one_line
 

@@ -15,8 +15,10 @@ import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from shared.review import engine, report, secret_scan, static
-from shared.review.findings import Finding, by_severity
+from coderevai_core import secret_scan
+from coderevai_core.findings import Finding, by_severity
+
+from shared.review import engine, report, static
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 
 PART_BYTES = 256 * 1024  # ~64k tokens: one model call with room for the prompt and the answer

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from shared.review.findings import SEVERITY_ORDER, Finding
+from coderevai_core.findings import SEVERITY_ORDER, Finding
+
 from shared.review.static import Coverage
 
 MAX_RENDERED = 200

@@ -56,8 +56,9 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 
+from coderevai_core.findings import Finding, Severity
+
 from shared.languages import language_of
-from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
 
 log = logging.getLogger("coderevai.review.rules")
