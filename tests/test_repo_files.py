@@ -33,6 +33,13 @@ def test_each_skip_has_its_reason(path, reason):
     assert [f.path for f in selection.files] == ["app.py"]
 
 
+def test_a_nul_anywhere_makes_a_file_binary_fetched_or_sent():
+    late = b"x = 1\n" * 2000 + b"\x00\n"  # past the first 8 KiB
+    selection = select([("fetched.py", late), ("sent.py", late.decode()), ("ok.py", b"x = 1\n")])
+    assert [(s.path, s.reason) for s in selection.skipped] == [("fetched.py", "binary"), ("sent.py", "binary")]
+    assert [f.path for f in selection.files] == ["ok.py"]
+
+
 @pytest.mark.parametrize(
     ("path", "holds"),
     [

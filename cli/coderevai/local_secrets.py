@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from coderevai_core import secret_scan
+from coderevai_core import secret_scan, selection
 from coderevai_core.findings import Finding
-
-from coderevai import selection
 
 SECRET_REASON = "may hold secrets"  # noqa: S105 (the reason text, not a secret)
 SCANNED_HERE = "; checked for secrets on this machine, not sent"

@@ -10,10 +10,11 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from coderevai_core import selection
 from coderevai_core.changed_lines import CONTEXT_LINES
 from rich.console import Console
 
-from coderevai import __version__, local_secrets, pull_request, report, selection
+from coderevai import __version__, local_secrets, pull_request, report
 from coderevai.client import Client, ServerError
 from coderevai.files import Collected, LocalFile, Skipped, UsageError, collect, read_file
 from coderevai.gitdiff import ChangedLines, changed_lines

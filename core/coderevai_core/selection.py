@@ -67,7 +67,7 @@ def secret_kind(path: str) -> str | None:
 
 def skip_reason(path: str) -> str | None:
     """Why a file is not reviewed by the model, judged by its path alone; None when it may be.
-    (The command-line client mirrors this, and keeps secret-bearing files on the machine.)"""
+    (The command line keeps the secret-bearing ones on the machine.)"""
     parts = PurePosixPath(path).parts
     name = parts[-1] if parts else path
     lower = name.lower()
@@ -91,6 +91,13 @@ def fetch_skip_reason(path: str) -> str | None:
     return None if secret_kind(path) else skip_reason(path)
 
 
+def skipped_directory(path: str) -> str | None:
+    """A folder not walked at all, with the reason every file under it would get (`path`: the
+    folder's, as its files would be sent)."""
+    vendored = _vendored_dir(PurePosixPath(path).parts)
+    return f"vendored or generated ({vendored}/)" if vendored else None
+
+
 def _vendored_dir(dirs: tuple[str, ...]) -> str | None:
     """The first vendored or generated directory on the path; a doc/build/ (or docs/out/) holds
     documentation sources in many projects, not output, so it does not count."""
@@ -100,10 +107,21 @@ def _vendored_dir(dirs: tuple[str, ...]) -> str | None:
     return None
 
 
-def _as_text(raw: str | bytes) -> str | None:
+def as_text(raw: str | bytes) -> tuple[str | None, str | None]:
+    """(text, None) for a file worth reviewing, else (None, why not): binary or empty."""
+    text = decoded(raw)
+    if text is None:
+        return None, "binary"
+    if not text.strip():
+        return None, "empty"
+    return text, None
+
+
+def decoded(raw: str | bytes) -> str | None:
+    """The file's text; None for a binary one: a NUL anywhere (a request's text may hold none), or not UTF-8."""
     if isinstance(raw, str):
         return None if "\x00" in raw else raw
-    if b"\x00" in raw[:8192]:
+    if b"\x00" in raw:
         return None
     try:
         return raw.decode("utf-8")

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
-from coderevai_core.selection import _as_text, secret_kind, skip_reason
+from coderevai_core.selection import as_text, decoded, secret_kind, skip_reason
 
 from shared.languages import SUFFIX_LANGUAGES, language_of
 
@@ -94,17 +94,13 @@ def select(files: Iterable[tuple[str, str | bytes]]) -> Selection:
     selection = Selection(files=[], skipped=[], secret_files=[])
     for path, raw in files:
         if holds := secret_kind(path):
-            selection.secret_files.append(SecretFile(path, _as_text(raw)))
+            selection.secret_files.append(SecretFile(path, decoded(raw)))
             selection.skipped.append(Skipped(path, f"holds secrets ({holds}): scanned here, never sent to the model"))
             continue
         reason = skip_reason(path)
         text = None
         if reason is None:
-            text = _as_text(raw)
-            if text is None:
-                reason = "binary"
-            elif not text.strip():
-                reason = "empty"
+            text, reason = as_text(raw)
         if reason is not None:
             selection.skipped.append(Skipped(path, reason))
         else:
