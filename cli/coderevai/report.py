@@ -8,16 +8,15 @@ from urllib.parse import unquote
 
 from coderevai_core import sarif as sarif_log
 from coderevai_core.changed_lines import ChangedLines, about_change
-from coderevai_core.findings import Finding
+from coderevai_core.findings import SEVERITY_ORDER, Finding
 
 from coderevai import annotations
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 _LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
 
 
 def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
 
 
 def merge_json(answers: list[dict], skipped: list[dict]) -> dict:
@@ -154,7 +153,7 @@ def render(merged: dict, fmt: str) -> str:
 
 
 def summary(merged: dict) -> str:
-    counts = {s: 0 for s in SEVERITIES}
+    counts = {s: 0 for s in SEVERITY_ORDER}
     for finding in merged["findings"]:
         counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)

@@ -20,13 +20,14 @@ import json
 import re
 from typing import Any, NamedTuple, Protocol
 
+from coderevai_core.findings import SEVERITY_ORDER
+
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 MARKER = "<!-- coderevai:finding {} -->"
 SUMMARY_MARKER = "<!-- coderevai:summary -->"
 _MARKER = re.compile(r"<!-- coderevai:finding (\{.*?\}) -->")
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)\n?```", re.S)
 SEVERITY_ICON = {"critical": "🛑", "high": "🔴", "medium": "🟠", "low": "🟡", "info": "🔵"}
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 MAX_SUMMARY_ITEMS = 100  # GitHub caps a comment at 65,536 characters
 
 
@@ -84,7 +85,9 @@ def publish(github: GitHubApi, findings: list[dict], sources: dict[str, str], *,
     diff = pull_request_diff(github)
     ours = [c for c in github.pages(github.repo_path(f"pulls/{context.number}/comments")) if _marker(c)]
     active = {_key(_marker(c)): c for c in ours if _marker(c).get("state") != "resolved"}
-    ordered = sorted(findings, key=lambda f: SEVERITIES.index(f["severity"]) if f["severity"] in SEVERITIES else 9)
+    ordered = sorted(
+        findings, key=lambda f: SEVERITY_ORDER.index(f["severity"]) if f["severity"] in SEVERITY_ORDER else 9
+    )
     wanted = {_key(_identity(f)) for f in ordered if f.get("file") and f.get("line")}
 
     inline: list[Inline] = []
@@ -166,7 +169,7 @@ def _write_summary(github: GitHubApi, findings: list[dict], rest: list[dict], in
 
 
 def summary_text(findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str, sha: str | None) -> str:
-    counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITIES}
+    counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_ORDER}
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
     lines = [
         SUMMARY_MARKER,
