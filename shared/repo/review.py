@@ -372,12 +372,6 @@ def _identity(finding: Finding) -> tuple:
     return (finding.source, finding.rule, finding.title, finding.file, finding.line)
 
 
-def prose_of(feedback: str) -> str:
-    """A batch's feedback without the findings list the engine appends (the merged list replaces it)."""
-    head, marker, _ = feedback.rpartition(FINDINGS_HEADING)
-    return head.rstrip() if marker else feedback
-
-
 def _feedback(
     overview: str, reviewed: list[str], not_reviewed: list[Skipped], findings: list[Finding], dismissed: list[Finding]
 ) -> str:
