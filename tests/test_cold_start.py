@@ -152,9 +152,9 @@ def test_functions_that_never_review_do_not_load_the_static_pass(name):
 # in shared/, no more. The package itself imports nothing, so the history function, say, loads none.
 REVIEWS = {"coderevai_core", "coderevai_core.findings", "coderevai_core.secret_scan", "coderevai_core.secret_values"}
 CORE_AT_START = {
-    "review_code": REVIEWS,
+    "review_code": REVIEWS | {"coderevai_core.markdown"},
     "generate_diff": REVIEWS,
-    "review_repo": REVIEWS | {"coderevai_core.changed_lines", "coderevai_core.selection"},
+    "review_repo": REVIEWS | {"coderevai_core.markdown", "coderevai_core.changed_lines", "coderevai_core.selection"},
 }
 
 

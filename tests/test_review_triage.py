@@ -8,12 +8,12 @@ import json
 import re
 import uuid
 
+from coderevai_core.markdown import LEADING_FINDINGS
 from coderevai_core.sarif import to_sarif
 
 from shared.repo.review import review_repository
 from shared.review.engine import review_files
 from shared.review.outcome import SourceFile
-from shared.review.report import LEADING_FINDINGS
 from shared.review.static import analyse
 from shared.review.static.families import is_lint
 from tests.fakes.gemini import generation

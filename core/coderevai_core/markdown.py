@@ -1,8 +1,18 @@
+"""Findings as markdown, as the server's feedback ends with them (the history keeps only the
+markdown, and a front end that renders only `feedback` still shows them) and as the command line
+renders a change's kept findings again. A repository review, read by a person, leads with the
+findings that matter (most severe, then most certain) and counts the rest per rule."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from coderevai_core.findings import SEVERITY_ORDER, Finding
+
 MAX_RENDERED = 200
 LEADING_FINDINGS = 20  # what a person reads of a repository review before the count per rule
 MAX_RENDERED_DISMISSED = 20
 FINDINGS_HEADING = "### Findings"
-
 
 
 def findings_section(findings: list[Finding], *, all_checked: bool = True, lead: int | None = None) -> str:

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from coderevai_core import secret_scan
 from coderevai_core.changed_lines import ChangedLines, LineRange, on_changed_lines
 from coderevai_core.findings import Finding, by_severity
+from coderevai_core.markdown import LEADING_FINDINGS, dismissed_section, findings_section, prose_of
 from coderevai_core.selection import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, fetch_skip_reason
 from pydantic import Field
 
@@ -27,14 +28,7 @@ from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
 from shared.review import cache, engine, gemini, static
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
-from shared.review.report import (
-    FINDINGS_HEADING,
-    LEADING_FINDINGS,
-    cut_to,
-    dismissed_section,
-    findings_section,
-    static_feedback,
-)
+from shared.review.report import cut_to, static_feedback
 from shared.schemas import MAX_MODES, Body, ModeName
 
 log = logging.getLogger("coderevai.repo_review")

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 from coderevai_core.findings import Finding
+from coderevai_core.markdown import by_importance
 from pydantic import BaseModel, ConfigDict
 
 from shared.review import gemini
 from shared.review.prompts import ModelFinding, contain, to_finding
-from shared.review.report import by_importance
 
 SYNTHESIS_VERSION = "repo-synthesis-1"
 MAX_BATCH_FEEDBACK_CHARS = 6000

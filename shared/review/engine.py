@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from coderevai_core import secret_scan
+from coderevai_core import markdown, secret_scan
 from coderevai_core.findings import Finding, by_severity
 
 from shared.review import cache, gemini, prompts, report, static, triage
@@ -92,8 +92,8 @@ def review_files(
             part
             for part in (
                 answer.feedback.strip(),
-                report.findings_section(findings),
-                report.dismissed_section(dismissed),
+                markdown.findings_section(findings),
+                markdown.dismissed_section(dismissed),
             )
             if part
         ),

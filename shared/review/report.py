@@ -1,15 +1,14 @@
-"""Findings as markdown. The feedback always ends with them, so the history (which keeps only the
-markdown) and a front end that renders only `feedback` still show them. A repository review, read
-by a person, leads with the findings that matter (most severe, then most certain) and counts the
-rest per rule; its JSON and SARIF keep every finding."""
+"""The review's markdown where no model wrote one (the static pass's), and the feedback cut to
+what the history keeps. The findings' own markdown is coderevai_core.markdown, shared with the CLI;
+a review's JSON and SARIF keep every finding."""
 
 from __future__ import annotations
 
-from collections import Counter
-
-from coderevai_core.findings import SEVERITY_ORDER, Finding
+from coderevai_core.findings import Finding
+from coderevai_core.markdown import findings_section
 
 from shared.review.static import Coverage
+
 
 def static_feedback(findings: list[Finding], coverage: Coverage, *, lead: int | None = None) -> str:
     """The whole review when no model is configured; it names what no analyser covered."""
