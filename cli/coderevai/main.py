@@ -148,11 +148,14 @@ def review(args: argparse.Namespace, errors: Console) -> int:
     else:
         since = f" (no file changed since {args.diff})" if args.diff else ""
         print(f"coderevai: nothing to review{since}", file=sys.stderr)
+    near_change = args.diff and not args.all_findings
+    if near_change and not sarif:
+        answers = [report.answer_near_changes(answer, changed, args.context) for answer in answers]
     merged = report.merge_sarif(answers, skipped) if sarif else report.merge_json(answers, skipped)
     local = local_secrets.scan(secret_paths, cwd)
     sources = {entry["path"]: entry["content"] for entry in entries}
     merged = report.with_local(merged, local, sarif, sources)
-    if args.diff and not args.all_findings:
+    if near_change:
         merged = report.near_changes(merged, sarif, changed, args.context)
     found = _write(merged, sarif, args)
     if args.github_review:

@@ -20,7 +20,8 @@ def post(review: dict, sources: dict[str, str], *, args: argparse.Namespace, pri
     findings = review["findings"]
     github = GitHub(context_from_environment(), max_wait=args.max_wait)
     try:
-        outcome = publish(github, findings, sources, max_comments=args.max_comments)
+        not_shown = review.get("findingsNotShown", 0)
+        outcome = publish(github, findings, sources, max_comments=args.max_comments, not_shown=not_shown)
     except (GitHubError, ReadOnly) as exc:
         reason = (
             "the token cannot write to this pull request (a pull request from a fork gets a read-only "

@@ -34,6 +34,11 @@ def on_changed_lines(findings: list[Finding], changed: ChangedLines) -> list[Fin
     return [finding for finding in findings if about_change(finding.file, finding.line, changed)]
 
 
+def not_shown(count: int) -> str:
+    """What a change's review says of the findings it left out: their count, never their text."""
+    return f"{count} finding{'s' if count != 1 else ''} on unchanged lines not shown"
+
+
 def about_change(file: str | None, line: int | None, changed: ChangedLines, context: int = CONTEXT_LINES) -> bool:
     """Whether a finding at this place is about the change: within `context` lines of a changed range."""
     ranges = changed.get(file or "")

@@ -20,6 +20,7 @@ import json
 import re
 from typing import Any, NamedTuple, Protocol
 
+from coderevai_core.changed_lines import not_shown as not_shown_text
 from coderevai_core.findings import SEVERITY_ORDER
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
@@ -80,7 +81,10 @@ class GitHubApi(Protocol):
     def call(self, method: str, path: str, **kwargs: Any) -> object: ...
 
 
-def publish(github: GitHubApi, findings: list[dict], sources: dict[str, str], *, max_comments: int) -> Outcome:
+def publish(
+    github: GitHubApi, findings: list[dict], sources: dict[str, str], *, max_comments: int, not_shown: int = 0
+) -> Outcome:
+    """`not_shown`: the findings a change's review left out (on unchanged lines), counted in the summary."""
     context = github.context
     diff = pull_request_diff(github)
     ours = [c for c in github.pages(github.repo_path(f"pulls/{context.number}/comments")) if _marker(c)]
@@ -112,7 +116,7 @@ def publish(github: GitHubApi, findings: list[dict], sources: dict[str, str], *,
     gone = [comment for key, comment in active.items() if key not in wanted]
     for comment in gone:
         _write(github, "PATCH", github.repo_path(f"pulls/comments/{comment['id']}"), {"body": _resolved(comment)})
-    _write_summary(github, findings, summary, len(inline) + len(kept), len(gone), note)
+    _write_summary(github, findings, summary, len(inline) + len(kept), len(gone), note, not_shown)
     return Outcome(len(inline), len(kept), len(gone), len(summary), note)
 
 
@@ -157,18 +161,29 @@ def _write(github: GitHubApi, method: str, path: str, body: dict) -> None:
         raise
 
 
-def _write_summary(github: GitHubApi, findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str):
+def _write_summary(
+    github: GitHubApi, findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str, not_shown: int
+):
     context = github.context
     issue_comments = github.pages(github.repo_path(f"issues/{context.number}/comments"))
     mine = next((c for c in issue_comments if SUMMARY_MARKER in (c.get("body") or "")), None)
-    body = summary_text(findings, rest, inline, resolved, note, context.head_sha)
+    body = summary_text(findings, rest, inline, resolved, note, context.head_sha, not_shown=not_shown)
     if mine is None:
         _write(github, "POST", github.repo_path(f"issues/{context.number}/comments"), {"body": body})
     else:
         _write(github, "PATCH", github.repo_path(f"issues/comments/{mine['id']}"), {"body": body})
 
 
-def summary_text(findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str, sha: str | None) -> str:
+def summary_text(
+    findings: list[dict],
+    rest: list[dict],
+    inline: int,
+    resolved: int,
+    note: str,
+    sha: str | None,
+    *,
+    not_shown: int = 0,
+) -> str:
     counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_ORDER}
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
     lines = [
@@ -178,7 +193,8 @@ def summary_text(findings: list[dict], rest: list[dict], inline: int, resolved: 
         f"**{len(findings)} finding{'s' if len(findings) != 1 else ''}** on this change ({shown})"
         + (f" at `{sha[:7]}`" if sha else "")
         + f": {inline} as inline comments, {len(rest)} listed here."
-        + (f" {resolved} earlier comment{'s' if resolved != 1 else ''} resolved." if resolved else ""),
+        + (f" {resolved} earlier comment{'s' if resolved != 1 else ''} resolved." if resolved else "")
+        + (f" {not_shown_text(not_shown)}." if not_shown else ""),
     ]
     if note:
         lines += ["", note.strip(" ()") + "."]
