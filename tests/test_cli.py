@@ -21,6 +21,7 @@ from tests.support.cli import (
     SHELL_LINE,
     VULNERABLE,
     Caller,
+    a_branch,
     git,
     new_key,
     on_path,
@@ -170,16 +171,9 @@ def test_a_branchs_diff_keeps_the_findings_on_its_changed_lines(caller, branch):
 def below_a_high(tmp_path) -> Path:
     """A branch that adds eval (medium) on the line below an unchanged shell=True (high, within the
     server's 3 lines of the change, so the server keeps it and its feedback lists it)."""
-    repo = tmp_path / "below"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text(VULNERABLE.replace("eval(input())", "input()"))
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    (repo / "app.py").write_text(VULNERABLE)
-    git(repo, "commit", "-q", "-am", "eval")
-    return repo
+    return a_branch(
+        tmp_path / "below", {"app.py": VULNERABLE.replace("eval(input())", "input()")}, {"app.py": VULNERABLE}
+    )
 
 
 def test_a_diffs_report_speaks_only_of_the_findings_it_kept(caller, below_a_high, tmp_path):

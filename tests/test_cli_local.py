@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.relay import Relay
-from tests.support.cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, git, new_key, reviews_of, server_env
+from tests.support.cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, a_branch, new_key, reviews_of, server_env
 from tests.support.sarif_check import assert_valid_sarif
 from tests.support.server_process import local_server
 
@@ -141,18 +141,8 @@ def test_a_413_is_split_to_the_cap_the_server_states(caller, relay, tmp_path, pg
 
 @pytest.fixture
 def branch(tmp_path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text(VULNERABLE.replace("command, shell=True", "[command]"))
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    (repo / "app.py").write_text(VULNERABLE)
-    (repo / ".env").write_text(ENV_FILE)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "feature")
-    return repo
+    base = {"app.py": VULNERABLE.replace("command, shell=True", "[command]")}
+    return a_branch(tmp_path / "repo", base, {"app.py": VULNERABLE, ".env": ENV_FILE})
 
 
 def test_a_diff_sends_its_ranges_and_prints_annotations(caller, relay, branch):

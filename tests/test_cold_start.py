@@ -117,14 +117,19 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("shared.", "code
 """
 
 
-@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
-def test_function_builds_only_its_own_tables_and_bodies(name):
+def modules_at_start(name: str) -> set[str]:
+    """Our modules (shared's and the core's) the function has loaded once it is built, in a fresh process."""
     env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
+def test_function_builds_only_its_own_tables_and_bodies(name):
+    loaded = modules_at_start(name)
     tables = {m.removeprefix("shared.models.") for m in loaded if m.startswith("shared.models.")}
     assert tables == TABLES_AT_START[name]
     other_areas = set().union(*AREAS.values()) - AREAS[name]
@@ -140,12 +145,7 @@ STATIC_PASS = {"shared.review.static", "shared.review.static.external", "shared.
 
 @pytest.mark.parametrize("name", NEVER_REVIEW)
 def test_functions_that_never_review_do_not_load_the_static_pass(name):
-    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert set(json.loads(out.stdout.strip().splitlines()[-1])) & STATIC_PASS == set()
+    assert modules_at_start(name) & STATIC_PASS == set()
 
 
 # The core's modules (coderevai_core) a function loads at start: what it loaded of them when they sat
@@ -160,10 +160,5 @@ CORE_AT_START = {
 
 @pytest.mark.parametrize("name", sorted(TABLES_AT_START))
 def test_function_loads_only_the_core_modules_it_uses(name):
-    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    loaded = {m for m in json.loads(out.stdout.strip().splitlines()[-1]) if m.startswith("coderevai_core")}
+    loaded = {m for m in modules_at_start(name) if m.startswith("coderevai_core")}
     assert loaded == CORE_AT_START.get(name, set())
