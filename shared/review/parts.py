@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from shared.history.service import MAX_FEEDBACK_CHARS
 from shared.review import engine, report, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
@@ -68,6 +69,17 @@ def _prefix_within(text: str, limit: int) -> int:
 
 
 def review_code(
+    code: str, *, language: str, modes: Sequence[str], custom_prompt: str | None, file_name: str | None
+) -> ReviewOutcome:
+    """The review of `code`, its feedback within what the history keeps: the web app saves it there,
+    and sends it on to generate-diff (the findings are all in `findings` whatever the feedback's length)."""
+    outcome = _review(code, language=language, modes=modes, custom_prompt=custom_prompt, file_name=file_name)
+    if len(outcome.feedback) <= MAX_FEEDBACK_CHARS:
+        return outcome
+    return outcome.model_copy(update={"feedback": report.cut_to(outcome.feedback, MAX_FEEDBACK_CHARS)})
+
+
+def _review(
     code: str, *, language: str, modes: Sequence[str], custom_prompt: str | None, file_name: str | None
 ) -> ReviewOutcome:
     parts = split(code)

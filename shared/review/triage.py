@@ -16,7 +16,6 @@ from typing import Protocol
 from shared.review.findings import Finding, Verdict
 
 MAX_CANDIDATES = 80  # the prompt's budget for them; candidates past it stay without a verdict
-MAX_REASON_CHARS = 300
 
 
 class ModelVerdict(Protocol):
@@ -60,4 +59,4 @@ def apply(found: list[Finding], verdicts: Iterable[ModelVerdict]) -> tuple[list[
 
 
 def one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()[:MAX_REASON_CHARS]
+    return re.sub(r"\s+", " ", text).strip()  # Finding cuts it to verdictReason's limit
