@@ -156,10 +156,11 @@ def test_malformed_and_empty_and_oversized_bodies(client):
     assert (not_json.status_code, not_json.json["error"]) == (400, "The request body is not valid JSON.")
     empty = client.post("/", data="", headers=as_user(user))
     assert (empty.status_code, empty.json["code"]) == (400, "INVALID_INPUT")
-    huge = client.post("/", data=json.dumps({"type": "code", "feedback": "x" * 1_100_000}), headers=as_user(user))
+    past_the_platform = json.dumps({"type": "code", "feedback": "ok", "code": "x" * (32 * 1024 * 1024)})
+    huge = client.post("/", data=past_the_platform, headers=as_user(user))
     assert huge.status_code == 413
     assert huge.json["reason"] == "PAYLOAD_TOO_LARGE"
-    assert "1048576 bytes" in huge.json["error"]
+    assert "33554432 bytes" in huge.json["error"]
 
 
 def test_other_methods_get_405_with_allow(client):
@@ -316,3 +317,24 @@ def test_a_review_deleted_while_the_web_apps_post_completes_it_is_saved_again_no
     assert [(item["id"], item["fileName"], item["language"]) for item in listed] == [
         (answer.json["id"], "a.py", "Python")
     ]
+
+
+def test_the_web_apps_save_of_a_large_review_keeps_the_codes_start(client, pg_url):
+    """The web app saves every review with the whole reviewed code: a 2 MiB file (review-code takes
+    up to 32 MiB) is 201, and the row keeps the first 500 characters, as of a small one."""
+    user = unique_user("large")
+    code = "é = 'ü'\n" + "x = 1\n" * (2 * 1024 * 1024 // 6)
+    item = {"id": "c1", "timestamp": 1_764_000_000_000, "feedback": "## ok", "fileName": "big.py",
+            "language": "python", "code": code, "mode": ["security"], "reviewType": "file"}  # fmt: skip
+    response = client.post("/", json=item, headers=as_user(user))
+    assert response.status_code == 201, response.json
+    # the code past the kept start is not judged: a NUL there is no reason to refuse the save
+    with_nul = client.post("/", json={**item, "feedback": "## two", "code": code + "\u0000"}, headers=as_user(user))
+    assert with_nul.status_code == 201, with_nul.json
+    with psycopg.connect(pg_url) as conn:
+        kept = conn.execute('SELECT "codeSnippet" FROM "ReviewHistory" WHERE "userId" = %s', (user,)).fetchall()
+    assert kept == [(code[:500],), (code[:500],)]
+    nul_in_the_start = client.post(
+        "/", json={**item, "feedback": "## three", "code": "a\u0000b"}, headers=as_user(user)
+    )
+    assert nul_in_the_start.status_code == 400 and nul_in_the_start.json["error"].startswith("Invalid input: code")
