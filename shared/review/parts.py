@@ -52,7 +52,7 @@ def split(code: str, part_bytes: int = PART_BYTES) -> list[Part]:
             length = len(line.encode("utf-8", errors="surrogatepass"))
         current.append(line)
         size += length
-    if current:
+    if current or not parts:  # empty code is one empty part
         parts.append(Part(first, "".join(current)))
     return parts
 
