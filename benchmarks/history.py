@@ -129,12 +129,12 @@ def p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def interleaved(steps: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+def interleaved(steps: dict[str, Callable[[], object]], rounds: int, warmup: int = 20) -> dict[str, list[float]]:
     """Each round runs every step once, in a shuffled order, so drift on a shared machine hits all alike."""
     timings: dict[str, list[float]] = {name: [] for name in steps}
     names = list(steps)
     for name in names:  # warm caches, pools, prepared plans
-        for _ in range(20):
+        for _ in range(warmup):
             steps[name]()
     for _ in range(rounds):
         random.shuffle(names)
@@ -427,7 +427,7 @@ def saves(rounds: int) -> None:
 
     steps = {f"save, {name}": save(code) for name, code in codes.items()}
     steps.update({f"read only, {name}": read(code) for name, code in codes.items()})
-    timings = interleaved_few(steps, rounds)
+    timings = interleaved(steps, rounds, warmup=2)  # a step carrying 30 MiB is not worth 20
     figures = {name: p50(values) for name, values in timings.items()}
     small = figures["save, small (2 KB)"]
     print(f"\nhistory POST as the web app saves a review (the code whole), {rounds} interleaved rounds (p50, ms)")
@@ -437,22 +437,6 @@ def saves(rounds: int) -> None:
             f"  {name:12}: save {save_ms:7.2f} ({save_ms / small:5.1f}x the small one); an endpoint only reading "
             f"the body {read_ms:7.2f}; save minus reading {save_ms - read_ms:6.2f}"
         )
-
-
-def interleaved_few(steps: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
-    """As `interleaved`, with 2 warm-up calls each: a step that carries 30 MiB is not worth 20."""
-    timings: dict[str, list[float]] = {name: [] for name in steps}
-    names = list(steps)
-    for name in names:
-        for _ in range(2):
-            steps[name]()
-    for _ in range(rounds):
-        random.shuffle(names)
-        for name in names:
-            started = time.perf_counter()
-            steps[name]()
-            timings[name].append(time.perf_counter() - started)
-    return timings
 
 
 if __name__ == "__main__":
