@@ -13,8 +13,12 @@ Prints p50s for:
   shell (an endpoint whose handler returns {}, without a limit), and the same shell answering the
   first page's JSON, already serialised (what the answer's size costs the WSGI path);
 - a cached review (review_code, fake Gemini filled the cache) against the raw cache lookup plus the
-  history INSERT it needs plus one limiter decision.
-The database is made for the run and dropped after it (--keep keeps it for another run)."""
+  history INSERT it needs plus one limiter decision;
+- the web app's save after each review (POST with the whole reviewed code): small, 2 MiB and 30 MiB
+  bodies, each against an endpoint that only reads a body of that size (what carrying it costs).
+The database is made for the run and dropped after it (--keep keeps it for another run).
+
+    .venv/bin/python benchmarks/history.py --saves-only [--save-rounds 30]   # the saves alone, no rows loaded"""
 
 from __future__ import annotations
 
@@ -125,12 +129,12 @@ def p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-def interleaved(steps: dict[str, Callable[[], object]], rounds: int) -> dict[str, list[float]]:
+def interleaved(steps: dict[str, Callable[[], object]], rounds: int, warmup: int = 20) -> dict[str, list[float]]:
     """Each round runs every step once, in a shuffled order, so drift on a shared machine hits all alike."""
     timings: dict[str, list[float]] = {name: [] for name in steps}
     names = list(steps)
     for name in names:  # warm caches, pools, prepared plans
-        for _ in range(20):
+        for _ in range(warmup):
             steps[name]()
     for _ in range(rounds):
         random.shuffle(names)
@@ -163,6 +167,8 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     parser.add_argument("--database", help="reuse a database a --keep run loaded")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    parser.add_argument("--saves-only", action="store_true", help="only the history POST of small and large reviews")
+    parser.add_argument("--save-rounds", type=int, default=30)
     args = parser.parse_args()
     args.big_user = min(args.big_user, args.rows)
 
@@ -182,10 +188,14 @@ def main() -> None:
         if args.database:
             os.environ["DATABASE_URL"] = url
             big = "user_big"
+        elif args.saves_only:
+            migrate(url)
         else:
             migrate(url)
             big = load(url, args.rows, args.users, args.big_user, args.feedback_bytes)
-        run(url, big, args, prefix)
+        if not args.saves_only:
+            run(url, big, args, prefix)
+        saves(args.save_rounds)
     finally:
         if "shared.usage" in sys.modules:  # the rows the run queued, before the database goes
             sys.modules["shared.usage"].flush()
@@ -368,6 +378,65 @@ def cached_review(args: argparse.Namespace, prefix: str, *, raw_url: str, FakeGe
         f"  handler {figures['handler']:.2f}; lookup {figures['lookup']:.2f} + history INSERT {figures['insert']:.2f} "
         f"+ limiter {figures['limiter']:.2f} = {floor:.2f}; ratio {figures['handler'] / floor:.2f}"
     )
+
+
+def saves(rounds: int) -> None:
+    """POST /api/history as the web app sends it after a review, the reviewed code whole, by size."""
+    import json
+
+    import flask
+    import functions_framework
+
+    from shared.config import get_settings
+    from shared.http import PLATFORM_MAX_BODY_BYTES, Call, endpoint
+
+    get_settings.cache_clear()
+    history = functions_framework.create_app("history", str(ROOT / "functions/history/main.py")).test_client()
+
+    @endpoint("bench_reader", methods=("POST",), max_body=PLATFORM_MAX_BODY_BYTES)
+    def reader(call: Call):
+        call.body()
+        return {}
+
+    app = flask.Flask("bench_reader")
+    app.add_url_rule("/", "reader", lambda: reader(flask.request), methods=["POST"])
+    shell = app.test_client()
+    unit = "def handler(request):\n    return eval(request.args['x'])\n"
+    sizes = {"small (2 KB)": 2 * 1024, "2 MiB": 2 * 1024 * 1024, "30 MiB": 30 * 1024 * 1024}
+    codes = {name: (unit * (size // len(unit) + 1))[:size] for name, size in sizes.items()}
+    counter = itertools.count()
+    headers = {"X-Dev-User": "user_saves", "Content-Type": "application/json"}
+
+    encoded = {code: json.dumps(code).encode() for code in codes.values()}  # once: what each round varies is small
+
+    def body(code: str) -> bytes:
+        head = json.dumps({"id": str(uuid.uuid4()), "timestamp": 1_764_000_000_000, "fileName": "app.py",
+                           "language": "python", "feedback": f"## Review {next(counter)}\n\nLooks fine.",
+                           "mode": ["security"], "reviewType": "file"})  # fmt: skip
+        return b"".join((head[:-1].encode(), b', "code": ', encoded[code], b"}"))
+
+    def save(code: str) -> Callable[[], None]:
+        def call() -> None:
+            response = history.post("/", data=body(code), headers=headers)
+            assert response.status_code == 201, response.status_code
+
+        return call
+
+    def read(code: str) -> Callable[[], None]:
+        return lambda: shell.post("/", data=body(code), headers=headers)
+
+    steps = {f"save, {name}": save(code) for name, code in codes.items()}
+    steps.update({f"read only, {name}": read(code) for name, code in codes.items()})
+    timings = interleaved(steps, rounds, warmup=2)  # a step carrying 30 MiB is not worth 20
+    figures = {name: p50(values) for name, values in timings.items()}
+    small = figures["save, small (2 KB)"]
+    print(f"\nhistory POST as the web app saves a review (the code whole), {rounds} interleaved rounds (p50, ms)")
+    for name in sizes:
+        save_ms, read_ms = figures[f"save, {name}"], figures[f"read only, {name}"]
+        print(
+            f"  {name:12}: save {save_ms:7.2f} ({save_ms / small:5.1f}x the small one); an endpoint only reading "
+            f"the body {read_ms:7.2f}; save minus reading {save_ms - read_ms:6.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ import json
 import logging
 import re
 import sys
+from typing import Any
+
+from coderevai_core.bounded import cut
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
@@ -20,6 +23,14 @@ _SECRET_PATTERNS = re.compile(
 )
 
 
+# A log line carries what a caller sent or an analyser said (a path, a tool's error, an exception's
+# text quoting a line of code) at any length; Cloud Logging refuses an entry over 256 KB, and JSON
+# may write a character as 12 bytes (an escaped surrogate pair). The bounds keep an entry within it.
+MAX_MESSAGE_CHARS = 4000
+MAX_EXCEPTION_CHARS = 12_000
+MAX_FIELD_CHARS = 1000
+
+
 def redact(text: str) -> str:
     return _SECRET_PATTERNS.sub(lambda m: (m.group(1) or "") + "[redacted]", text)
 
@@ -28,16 +39,24 @@ class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "severity": record.levelname if record.levelname != "WARNING" else "WARNING",
-            "message": redact(record.getMessage()),
+            "message": cut(redact(record.getMessage()), MAX_MESSAGE_CHARS),
             "logger": record.name,
         }
         request_id = request_id_var.get()
         if request_id:
             entry["requestId"] = request_id
-        entry.update(getattr(record, "fields", {}))
+        entry.update(_bounded(getattr(record, "fields", {})))
         if record.exc_info:
-            entry["exception"] = redact(self.formatException(record.exc_info))
+            entry["exception"] = cut(redact(self.formatException(record.exc_info)), MAX_EXCEPTION_CHARS)
         return json.dumps(entry, default=str)
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str):
+        return cut(value, MAX_FIELD_CHARS)
+    if isinstance(value, dict):
+        return {key: _bounded(item) for key, item in value.items()}
+    return value
 
 
 def configure(level: str = "INFO") -> None:

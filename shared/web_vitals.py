@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 log = logging.getLogger("coderevai.web_vitals")
 
-MAX_BEACON_BYTES = 8 * 1024  # a metric with its performance entries is well under this
+# What one sendBeacon carries (browsers queue at most 64 KiB): a CLS or LCP metric lists its
+# performance entries, a layout shift's sources with their rectangles, and may pass 8 KB.
+MAX_BEACON_BYTES = 64 * 1024
 Millis = Annotated[float, Field(allow_inf_nan=False, ge=-3_600_000, le=3_600_000)]
 
 

@@ -213,3 +213,24 @@ def test_a_review_deleted_while_the_web_apps_post_completes_it_is_saved_again_no
     assert [(item["id"], item["fileName"], item["language"]) for item in listed] == [
         (answer.json["id"], "a.py", "Python")
     ]
+
+
+def test_the_web_apps_save_of_a_large_review_keeps_the_codes_start(client, pg_url):
+    """The web app saves every review with the whole reviewed code: a 2 MiB file (review-code takes
+    up to 32 MiB) is 201, and the row keeps the first 500 characters, as of a small one."""
+    user = unique_user("large")
+    code = "é = 'ü'\n" + "x = 1\n" * (2 * 1024 * 1024 // 6)
+    item = {"id": "c1", "timestamp": 1_764_000_000_000, "feedback": "## ok", "fileName": "big.py",
+            "language": "python", "code": code, "mode": ["security"], "reviewType": "file"}  # fmt: skip
+    response = client.post("/", json=item, headers=as_user(user))
+    assert response.status_code == 201, response.json
+    # the code past the kept start is not judged: a NUL there is no reason to refuse the save
+    with_nul = client.post("/", json={**item, "feedback": "## two", "code": code + "\u0000"}, headers=as_user(user))
+    assert with_nul.status_code == 201, with_nul.json
+    with psycopg.connect(pg_url) as conn:
+        kept = conn.execute('SELECT "codeSnippet" FROM "ReviewHistory" WHERE "userId" = %s', (user,)).fetchall()
+    assert kept == [(code[:500],), (code[:500],)]
+    nul_in_the_start = client.post(
+        "/", json={**item, "feedback": "## three", "code": "a\u0000b"}, headers=as_user(user)
+    )
+    assert nul_in_the_start.status_code == 400 and nul_in_the_start.json["error"].startswith("Invalid input: code")

@@ -30,6 +30,16 @@ def leak_at(line: int) -> Finding:
     return Finding(severity="critical", category="secrets", title="token", detail="d", line=line, source="secrets")
 
 
+def test_empty_code_is_one_empty_part_and_reviewed_as_a_snippet(db_env):
+    """Found by the content fuzzing: no part at all sent empty code down the many-parts path (an
+    IndexError). review-code refuses under 5 bytes; the engine's other callers need not."""
+    from shared.review.parts import review_code
+
+    assert split("") == [Part(1, "")]
+    outcome = review_code("", language="python", modes=[], custom_prompt=None, file_name=None)
+    assert outcome.findings == [] and outcome.feedback.startswith("## Static review")
+
+
 def test_parts_with_leaks_are_read_first_then_the_earliest_in_code_order():
     parts = [Part(1 + 10 * n, "x\n" * 10) for n in range(MAX_PARTS + 3)]
     last = parts[-1]

@@ -235,6 +235,81 @@ def test_every_language_value_and_label_is_reviewed(browser, language):
     assert review.status_code == 200 and review.json["feedback"]
 
 
+# --- sizes: every body the web app sends fits the cap of the function it goes to -------------------
+
+
+def as_sent(body: dict) -> bytes:
+    """What the browser's JSON.stringify writes: no spaces, characters as they are (not escaped)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def filled(body: dict, path: tuple, size: int) -> bytes:
+    """`body` with the text at `path` (keys and indexes) grown with ASCII letters to `size` bytes in all."""
+    target = body
+    for step in path[:-1]:
+        target = target[step]
+    target[path[-1]] += "a" * (size - len(as_sent(body)))
+    sent = as_sent(body)
+    assert len(sent) == size
+    return sent
+
+
+def test_every_body_the_web_app_sends_fits_its_functions_cap(browser):
+    """FRONTEND.md's calls, each with the largest body the web app sends: review-code and review-repo
+    as much as the platform carries (judged on their fields, not refused for their size), the
+    history save of such a review with its whole code and the longest feedback a review answers, that
+    feedback to generate-diff, a key's longest name, a beacon as large as sendBeacon carries. One byte
+    past the platform is 413 with the web app's code."""
+    from shared.history.service import MAX_FEEDBACK_CHARS
+    from shared.http import PLATFORM_MAX_BODY_BYTES as PLATFORM
+    from shared.review.schemas import MAX_DIFF_CODE_BYTES
+
+    feedback = "😀" * MAX_FEEDBACK_CHARS  # a review's feedback is cut to this many characters, 4 bytes each at most
+    bad_mode = {"customPrompt": "", "reviewModes": ["poetry"]}  # read whole, then refused on this field
+
+    def review_code():
+        return {"code": "", "language": "typescript", **bad_mode}
+
+    def review_repo():
+        return {"files": [{"path": "src/app.ts", "content": ""}], "repoUrl": "https://github.com/o/r", **bad_mode}
+
+    def save():
+        return {"id": str(uuid.uuid4()), "timestamp": 1_764_000_000_000, "fileName": "src/app.ts",
+                "language": "typescript", "feedback": feedback, "code": "", "mode": ["security"],
+                "reviewType": "file"}  # fmt: skip
+
+    calls = [
+        ("/api/review-code", review_code, ("code",), 400, "FILE_TOO_LARGE"),
+        ("/api/review-repo", review_repo, ("files", 0, "content"), 400, "REPO_TOO_LARGE"),
+        ("/api/history", save, ("code",), 201, "FILE_TOO_LARGE"),
+    ]
+    json_type = {"Content-Type": "application/json"}
+    for path, body, field, status, too_large in calls:
+        at_cap = browser.call("POST", path, data=filled(body(), field, PLATFORM), headers=json_type)
+        assert at_cap.status_code == status, (path, at_cap.json)
+        if status == 400:
+            assert at_cap.json["message"].startswith("Invalid input: reviewModes"), (path, at_cap.json)
+        past = browser.call("POST", path, data=filled(body(), field, PLATFORM + 1), headers=json_type)
+        assert (past.status_code, past.json["code"], past.json["maxBytes"]) == (413, too_large, PLATFORM), path
+
+    code = "x = 1\n" * (MAX_DIFF_CODE_BYTES // 6)
+    diff = {"originalCode": code, "language": "Python", "feedback": feedback}
+    fixed = browser.call("POST", "/api/generate-diff", data=as_sent(diff), headers=json_type)
+    assert fixed.status_code == 200, fixed.json
+    named = browser.call("POST", "/api/keys", data=as_sent({"name": "😀" * 50}), headers=json_type)
+    assert named.status_code == 201, named.json
+    shift = {"name": "", "entryType": "layout-shift", "startTime": 812.4, "duration": 0, "value": 0.02,
+             "hadRecentInput": False, "lastInputTime": 0,
+             "sources": [{"node": {}, "previousRect": {"x": 0, "y": 96, "width": 1280, "height": 402},
+                          "currentRect": {"x": 0, "y": 120, "width": 1280, "height": 402}}]}  # fmt: skip
+    metric = {"name": "CLS", "value": 0.3, "rating": "poor", "delta": 0.3, "id": "v4-1-3", "entries": [],
+              "navigationType": "navigate"}  # fmt: skip
+    while len(as_sent({**metric, "entries": [*metric["entries"], shift]})) <= 64 * 1024:
+        metric["entries"].append(shift)  # as many layout shifts as one sendBeacon (64 KiB) carries
+    beacon = browser.call("POST", "/api/metrics", data=as_sent(metric), headers={"Content-Type": "text/plain"})
+    assert beacon.status_code == 204
+
+
 # --- billing --------------------------------------------------------------------------------------
 
 

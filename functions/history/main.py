@@ -11,13 +11,21 @@ from shared.errors import ApiError
 from shared.history.feedback import NewFeedback, rate_review
 from shared.history.schemas import DeleteQuery, HistoryQuery, NewHistoryItem, history_page_json
 from shared.history.service import add_review, delete_reviews, find_saved_review, list_reviews
-from shared.http import Call, endpoint
+from shared.http import PLATFORM_MAX_BODY_BYTES, Call, endpoint
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 
 
 @functions_framework.http
-@endpoint("history", methods=("GET", "POST", "DELETE"), limit="history", api_keys=True, idempotent=True)
+@endpoint(
+    "history",
+    methods=("GET", "POST", "DELETE"),
+    # The web app's save carries the whole reviewed code, which review-code took up to this size.
+    max_body=PLATFORM_MAX_BODY_BYTES,
+    limit="history",
+    api_keys=True,
+    idempotent=True,
+)
 def history(call: Call):
     method = call.request.method
     if call.request.path.rstrip("/") == "/feedback":

@@ -7,15 +7,24 @@ which the original setup guide's version of the app read. A listed item carries 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 from pydantic_core import to_json
 
-from shared.history.service import MAX_FEEDBACK_CHARS
+from shared.history.service import MAX_FEEDBACK_CHARS, SNIPPET_CHARS
 from shared.schemas import MAX_MODES, Body, ModeName, epoch_ms
 
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime holds
+
+
+def _kept_start(value: Any) -> Any:
+    return value[:SNIPPET_CHARS] if isinstance(value, str) else value
+
+
+# The web app sends the whole reviewed code (up to the platform's 32 MiB) and a row keeps its start:
+# cut first, so nothing past it is held or checked (a NUL there is no reason to refuse the save).
+Snippet = Annotated[str | None, BeforeValidator(_kept_start)]
 
 
 def history_item(row: Sequence[Any]) -> dict[str, Any]:
@@ -61,12 +70,12 @@ class NewHistoryItem(Body):
     # the database's shape
     type: Literal["code", "repository", "file"] | None = None
     reviewModes: list[ModeName] | None = Field(default=None, max_length=MAX_MODES)
-    codeSnippet: str | None = None  # cut to the first 500 characters when stored
+    codeSnippet: Snippet = None  # its first SNIPPET_CHARS characters are kept
     repoUrl: str | None = Field(default=None, max_length=2048)
     # the web app's shape (older copies kept `mode` as one string)
     reviewType: Literal["file", "repo"] | None = None
     mode: list[ModeName] | ModeName | None = None
-    code: str | None = None
+    code: Snippet = None
 
     @model_validator(mode="after")
     def _one_shape(self) -> NewHistoryItem:

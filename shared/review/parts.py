@@ -18,7 +18,8 @@ from typing import NamedTuple
 from coderevai_core import markdown, secret_scan
 from coderevai_core.findings import Finding, by_severity
 
-from shared.review import budget, engine, static
+from shared.history.service import MAX_FEEDBACK_CHARS
+from shared.review import budget, engine, report, static
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 
 PART_BYTES = 256 * 1024  # ~64k tokens: one model call with room for the prompt and the answer
@@ -53,7 +54,7 @@ def split(code: str, part_bytes: int = PART_BYTES) -> list[Part]:
             length = len(line.encode("utf-8", errors="surrogatepass"))
         current.append(line)
         size += length
-    if current:
+    if current or not parts:  # empty code is one empty part
         parts.append(Part(first, "".join(current)))
     return parts
 
@@ -82,6 +83,30 @@ def review_code(
     custom_prompt: str | None,
     file_name: str | None,
     review_language: str | None = None,
+) -> ReviewOutcome:
+    """The review of `code`, its feedback within what the history keeps: the web app saves it there,
+    and sends it on to generate-diff (the findings are all in `findings` whatever the feedback's length)."""
+    outcome = _review(
+        code,
+        language=language,
+        modes=modes,
+        custom_prompt=custom_prompt,
+        file_name=file_name,
+        review_language=review_language,
+    )
+    if len(outcome.feedback) <= MAX_FEEDBACK_CHARS:
+        return outcome
+    return outcome.model_copy(update={"feedback": report.cut_to(outcome.feedback, MAX_FEEDBACK_CHARS)})
+
+
+def _review(
+    code: str,
+    *,
+    language: str,
+    modes: Sequence[str],
+    custom_prompt: str | None,
+    file_name: str | None,
+    review_language: str | None,
 ) -> ReviewOutcome:
     parts = split(code, part_bytes())
     if len(parts) == 1:

@@ -37,15 +37,15 @@ class ModelFinding(BaseModel):
 def to_finding(
     item: ModelFinding, *, file: str | None, line: int | None, default_category: str, default_title: str
 ) -> Finding:
-    """A model's finding as ours: the caller vouches for `file` and `line`; text cut to our limits."""
+    """A model's finding as ours: the caller vouches for `file` and `line` (Finding cuts the text)."""
     return Finding(
         severity=item.severity,
-        category=(item.category or default_category)[:80],
-        title=(item.title or default_title)[:300],
-        detail=item.detail[:4000],
+        category=item.category or default_category,
+        title=item.title or default_title,
+        detail=item.detail,
         line=line,
         file=file,
-        suggestion=item.suggestion[:8000] if item.suggestion else None,
+        suggestion=item.suggestion or None,
         source="model",
     )
 

@@ -20,7 +20,9 @@ MIN_CODE_BYTES = 5
 MAX_CODE_BYTES = 32 * 1024 * 1024
 MAX_DIFF_CODE_BYTES = 200 * 1024
 MAX_CUSTOM_PROMPT_BYTES = 5 * 1024
-MAX_DIFF_FEEDBACK_BYTES = 200 * 1024
+# The web app sends generate-diff the feedback review-code answered: at most the history's
+# MAX_FEEDBACK_CHARS (500,000) characters, 4 UTF-8 bytes each at worst (tests/test_web_app.py checks it).
+MAX_DIFF_FEEDBACK_BYTES = 4 * 500_000
 
 # The web app sends its language values to review-code and its labels to generate-diff.
 Language = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(canonical_language)]

@@ -15,8 +15,6 @@ from typing import Protocol
 
 from coderevai_core.findings import Finding, Verdict
 
-MAX_REASON_CHARS = 300
-
 
 class ModelVerdict(Protocol):
     id: str
@@ -60,4 +58,4 @@ def apply(found: list[Finding], verdicts: Iterable[ModelVerdict], limit: int) ->
 
 
 def one_line(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()[:MAX_REASON_CHARS]
+    return re.sub(r"\s+", " ", text).strip()  # Finding cuts it to verdictReason's limit

@@ -226,8 +226,8 @@ def tool_finding(
     return Finding(
         severity=severity,
         category=category,
-        title=message[:300],
-        detail=f"{source} {code}: {message} ({url})"[:4000],
+        title=message,
+        detail=f"{source} {code}: {message} ({url})",
         line=line or None,
         file=file.path or None,
         source=source,

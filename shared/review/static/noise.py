@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from coderevai_core.bounded import cut
 from coderevai_core.findings import SEVERITY_ORDER, Finding, Severity
 
 from shared.review.outcome import SourceFile
@@ -145,7 +146,7 @@ def _merged(same: list[Finding]) -> Finding:
     return first.model_copy(
         update={
             "analysers": list(dict.fromkeys(a for f in ordered for a in f.analysers)),
-            "detail": f"{first.detail[:3000]} Also reported by {also}"[:4000],
+            "detail": f"{cut(first.detail, 3000)} Also reported by {also}",
         }
     )
 
@@ -185,7 +186,7 @@ def _adjust(finding: Finding, lines: list[str] | None) -> Finding:
         notes.append("in test, example or documentation code, so it ranks one step lower")
     if not notes:
         return finding
-    detail = f"{finding.detail} ({'; '.join(notes)})"[:4000]
+    detail = f"{finding.detail} ({'; '.join(notes)})"
     return finding.model_copy(update={"severity": severity, "detail": detail})
 
 
@@ -222,7 +223,7 @@ def _summary(group: list[Finding], whole: list[Finding]) -> Finding:
     return first.model_copy(
         update={
             "severity": worst,
-            "title": f"{first.title[:250]} ({len(group)}{more} times in this file)",
-            "detail": f"{first.detail[:3000]} Seen {len(group)}{more} times in this file, on lines {listed}.",
+            "title": f"{cut(first.title, 250)} ({len(group)}{more} times in this file)",
+            "detail": f"{cut(first.detail, 3000)} Seen {len(group)}{more} times in this file, on lines {listed}.",
         }
     )

@@ -224,7 +224,7 @@ def _from_ruff(item: dict, file: SourceFile) -> Finding:
     return Finding(
         severity=severity,
         category=category,
-        title=message[:300],
+        title=message,
         detail=f"ruff {code}: {message}" + (f" ({url})" if url else ""),
         line=(item.get("location") or {}).get("row") or None,
         file=file.path or None,
@@ -270,8 +270,8 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
     return Finding(
         severity=severity,
         category="security",
-        title=text[:300],
-        detail=detail[:4000],
+        title=text,
+        detail=detail,
         line=item.get("line_number") or None,
         file=file.path or None,
         source="bandit",
