@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 # Fixtures that tests in several modules use, defined beside their helpers.
-pytest_plugins = ["tests.support.cli", "tests.support.billing"]
+pytest_plugins = ["tests.support.cli", "tests.support.billing", "tests.support.github_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -46,6 +46,12 @@ APP_VARIABLES += (
     "GOOGLE_CLOUD_PROJECT",
     "GOOGLE_CLOUD_LOCATION",
 )
+APP_VARIABLES += (
+    "GITHUB_APP_ID GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_SLUG GITHUB_APP_CLIENT_ID "
+    "GITHUB_APP_CLIENT_SECRET GITHUB_WEB_URL GITHUB_APP_SETUP_RETURN_URL CLOUD_TASKS_QUEUE CLOUD_TASKS_API_URL "
+    "REVIEW_WORKER_URL REVIEW_WORKER_SERVICE_ACCOUNT REVIEW_WORKER_CERTS_URL GITHUB_REVIEW_MAX_FILES "
+    "GITHUB_REVIEW_MAX_TOKENS GITHUB_REVIEW_LIMITS GITHUB_REVIEW_WINDOW_SECONDS"
+).split()
 GATEWAY_TOKEN = "test-gateway-token"
 
 

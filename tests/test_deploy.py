@@ -66,7 +66,9 @@ ENV = {
     "BILLING_CANCEL_URL": "https://app.example.com/cancel",
     "ALLOWED_ORIGINS": "https://app.example.com,https://www.example.com",
 }
-FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
+# The GitHub App's functions are deployed with --github-app only (test_deploy_github_app.py).
+APP_FUNCTIONS = {"github_webhook", "review_worker", "github_app"}
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py") if p.parent.name not in APP_FUNCTIONS)
 
 
 def deploy(
@@ -294,7 +296,11 @@ DOMAIN = "app.example.com"
 LB_ENV = ENV | {"ALLOWED_ORIGINS": f"https://{DOMAIN}", "CLERK_AUTHORIZED_PARTIES": f"https://{DOMAIN}"}
 LB_ARGS = ("--project", "proj", "--region", "us-central1", "--domain", DOMAIN, "--frontend-service", "coderevai-web")
 # The routes whose function is in this checkout: a route to a missing function stays with the front end.
-ROUTED = [route for route in ROUTES if (ROOT / "functions" / route.function / "main.py").exists()]
+ROUTED = [
+    route
+    for route in ROUTES
+    if (ROOT / "functions" / route.function / "main.py").exists() and route.function not in APP_FUNCTIONS
+]
 ROUTED_FUNCTIONS = list(dict.fromkeys(route.function for route in ROUTED))
 
 

@@ -1,0 +1,121 @@
+"""What the app writes on a pull request: the review through the pull-request composer that the
+command line uses (coderevai_core.pull_request: one review with inline comments on added lines,
+suggestion blocks, hidden markers, the summary comment edited in place, no duplicates, comments
+whose finding is gone marked resolved), with the app's own parts around it: the state marker in the
+summary (state.py), what was not reviewed, a `.coderevai.yml` that was not applied, the limit
+notice, paused and resumed, and the answer to `/coderevai help`."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, NamedTuple
+
+from shared.github_app import state as pull_state
+from shared.github_app.pull import PullRequest
+
+if TYPE_CHECKING:
+    from shared.github_app.limits import Allowance
+    from shared.github_app.review import Round
+
+log = logging.getLogger("coderevai.github_app.publish")
+
+SUMMARY_MARKER = "<!-- coderevai:summary -->"
+MAX_LISTED = 50  # files not reviewed, in the summary
+
+
+class Summary(NamedTuple):
+    comment: dict | None  # the summary comment, when one was posted before
+    state: pull_state.PullState
+
+
+def find_summary(pull: PullRequest) -> Summary:
+    for comment in pull.github.pages(f"{pull.base}/issues/{pull.number}/comments"):
+        if SUMMARY_MARKER in (comment.get("body") or ""):
+            return Summary(comment, pull_state.read(comment["body"]))
+    return Summary(None, pull_state.PullState())
+
+
+def comment(pull: PullRequest, body: str) -> dict:
+    return pull.github.call("POST", f"{pull.base}/issues/{pull.number}/comments", json={"body": body}).json()
+
+
+def _write_summary(pull: PullRequest, summary: Summary, body: str) -> None:
+    if summary.comment is None:
+        comment(pull, body)
+    else:
+        pull.github.call("PATCH", f"{pull.base}/issues/comments/{summary.comment['id']}", json={"body": body})
+
+
+def set_paused(pull: PullRequest, paused: bool, *, by: str | None) -> None:
+    summary = find_summary(pull)
+    new = summary.state.model_copy(update={"paused": paused, "pausedBy": by if paused else None})
+    body = (
+        _without_banner(summary.comment["body"])
+        if summary.comment
+        else f"{SUMMARY_MARKER}\n## CodeRevAI review\n\nNo review yet."
+    )
+    if paused:
+        body = body.replace(SUMMARY_MARKER, f"{SUMMARY_MARKER}\n{_banner(by)}", 1)
+    _write_summary(pull, summary, pull_state.write(body, new))
+
+
+def _banner(by: str | None) -> str:
+    who = f" by @{by}" if by else ""
+    return f"> ⏸️ **Reviews paused**{who}: new pushes are not reviewed until `/coderevai resume`.\n"
+
+
+def _without_banner(body: str) -> str:
+    return "\n".join(line for line in body.split("\n") if not line.startswith("> ⏸️ **Reviews paused**"))
+
+
+def limit_text(allowance: Allowance) -> str:
+    hours = max(1, round(allowance.retry_after / 3600))
+    return (
+        f"This installation has used its {allowance.limit} reviews of the window on the {allowance.plan} plan. "
+        f"The next review fits in about {hours} hour{'s' if hours != 1 else ''}: comment `/coderevai review` then. "
+        "Link the installation to a CodeRevAI account on a paid plan for more."
+    )
+
+
+def limit_reached(pull: PullRequest, summary: Summary, allowance: Allowance) -> None:
+    body = summary.comment["body"] if summary.comment else f"{SUMMARY_MARKER}\n## CodeRevAI review\n"
+    body = "\n".join(line for line in body.split("\n") if not line.startswith("> ⛔"))
+    body = body.replace(
+        SUMMARY_MARKER,
+        f"{SUMMARY_MARKER}\n> ⛔ **Not reviewed at `{pull.head_sha[:7]}`**: {limit_text(allowance)}\n",
+        1,
+    )
+    _write_summary(pull, summary, pull_state.write(body, summary.state))
+
+
+def notes(result: Round) -> str:
+    """The summary's part the composer does not know: incremental scope, files not reviewed, config."""
+    lines = []
+    if result.since:
+        lines.append(f"Incremental: the changes since `{result.since[:7]}` ({len(result.reviewed)} files read).")
+    else:
+        lines.append(f"{len(result.reviewed)} files read (the whole pull request).")
+    if result.config.problem:
+        lines.append(
+            f"⚠️ `.coderevai.yml` on the base branch was not applied ({result.config.problem}); the defaults were used."
+        )
+    if result.not_reviewed:
+        lines += ["", f"<details><summary>Not reviewed ({len(result.not_reviewed)})</summary>", ""]
+        lines += [f"- `{s.path}`: {s.reason}" for s in result.not_reviewed[:MAX_LISTED]]
+        if len(result.not_reviewed) > MAX_LISTED:
+            lines.append(f"- … and {len(result.not_reviewed) - MAX_LISTED} more")
+        lines += ["", "</details>"]
+    return "\n".join(lines)
+
+
+def check_title(result: Round) -> str:
+    count = len(result.findings)
+    return f"{count} finding{'s' if count != 1 else ''}" + (f" since {result.since[:7]}" if result.since else "")
+
+
+def check_text(result: Round, posted: str) -> str:
+    by = {}
+    for finding in result.findings:
+        by[finding.severity] = by.get(finding.severity, 0) + 1
+    counts = ", ".join(f"{n} {s}" for s, n in by.items()) or "no findings"
+    return f"{counts}; {posted}.\n\n{notes(result)}"
