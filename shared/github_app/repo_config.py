@@ -107,7 +107,7 @@ def json_schema() -> dict:
 def _spec(patterns: tuple[str, ...]):
     import pathspec
 
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 
 if __name__ == "__main__":
