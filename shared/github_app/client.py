@@ -69,7 +69,8 @@ def http() -> httpx.Client:
 def call(method: str, path: str, *, token: str, **kwargs: Any) -> httpx.Response:
     """One call with a bearer token (the app JWT or an installation's token)."""
     try:
-        response = http().request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token}"}
+        response = http().request(method, path, headers=headers, **kwargs)
     except httpx.TransportError as exc:
         raise GitHubError(0, f"GitHub is unreachable ({type(exc).__name__})") from None
     if response.is_success:

@@ -119,3 +119,68 @@ def check_text(result: Round, posted: str) -> str:
         by[finding.severity] = by.get(finding.severity, 0) + 1
     counts = ", ".join(f"{n} {s}" for s, n in by.items()) or "no findings"
     return f"{counts}; {posted}.\n\n{notes(result)}"
+
+
+class ComposerGitHub:
+    """The installation's client as the composer's `GitHubApi`: its refusals as the composer's
+    GitHubError (a 422 moves comments to the summary, a 403 or 404 on a write is ReadOnly), while a
+    rate limit or an outage stays our retryable error, for the queue to try again."""
+
+    def __init__(self, pull: PullRequest) -> None:
+        self.pull = pull
+        self.context = _Context(pull.number, pull.head_sha)
+
+    def repo_path(self, tail: str) -> str:
+        return f"{self.pull.base}/{tail}"
+
+    def pages(self, path: str) -> list[dict]:
+        return self._core_errors(lambda: self.pull.github.pages(path))
+
+    def call(self, method: str, path: str, **kwargs):
+        return self._core_errors(lambda: self.pull.github.call(method, path, **kwargs))
+
+    @staticmethod
+    def _core_errors(work):
+        from coderevai_core.pull_request import GitHubError as ComposerError
+
+        from shared.github_app.client import GitHubError
+
+        try:
+            return work()
+        except GitHubError as exc:
+            if exc.retryable:
+                raise
+            raise ComposerError(exc.github_status, exc.message) from None
+
+
+class _Context(NamedTuple):
+    number: int
+    head_sha: str | None
+
+
+def post_review(pull: PullRequest, summary: Summary, result: Round, new_state: pull_state.PullState) -> str:
+    """The review through the composer; the summary carries the app's notes and state marker, and
+    on an incremental review only comments in the files read again may be marked resolved."""
+    from coderevai_core.pull_request import ReadOnly, publish
+
+    extra = notes(result)
+    if new_state.paused:
+        extra = _banner(new_state.pausedBy) + "\n" + extra
+    findings = [finding.model_dump() for finding in result.findings]
+    try:
+        outcome = publish(
+            ComposerGitHub(pull),
+            findings,
+            result.sources,
+            max_comments=result.config.config.max_comments,
+            summary_extra=extra + "\n\n" + new_state.marker(),
+            resolve_only_in=set(result.reviewed) | set(result.removed) if result.since else None,
+        )
+    except ReadOnly as exc:  # the app lacks pull-request write on this repository: not worth retrying
+        from shared.errors import ApiError
+
+        raise ApiError(403, "GITHUB_READ_ONLY", f"The app cannot write to this pull request ({exc}).") from None
+    return (
+        f"{outcome.posted} new inline comments, {outcome.kept} already there, {outcome.resolved} resolved, "
+        f"{outcome.in_summary} in the summary{outcome.note}"
+    )

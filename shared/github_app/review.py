@@ -34,6 +34,7 @@ class Round(NamedTuple):
     config: Loaded
     model: str
     sources: dict[str, str]  # path -> content at the head (suggestion blocks check against it)
+    removed: list[str] = []  # files this round's diff removes: their earlier findings are gone
 
 
 def review_pull_request(task: ReviewTask, pull: PullRequest, standing: Standing) -> str:
@@ -91,8 +92,18 @@ def review_pull_request(task: ReviewTask, pull: PullRequest, standing: Standing)
     else:
         findings, model, reviewed = [], "none", []
     sources = {path: content.decode("utf-8", "replace") for path, (content, _) in files.items()}
-    result = Round(head, findings, reviewed, not_reviewed, since, loaded, model, sources)
-    new_state = _next_state(state, result, changed)
+    result = Round(
+        head,
+        findings,
+        reviewed,
+        not_reviewed,
+        since,
+        loaded,
+        model,
+        sources,
+        [f.path for f in changed if f.status == "removed"],
+    )
+    new_state = _next_state(state, result)
     posted = publish.post_review(pull, summary, result, new_state)
     conclusion = checks.conclusion(new_state.open, loaded.config.fail_on)
     checks.post(
@@ -150,12 +161,12 @@ def choose(
     return chosen, skipped
 
 
-def _next_state(state: PullState, result: Round, changed: list[ChangedFile]) -> PullState:
+def _next_state(state: PullState, result: Round) -> PullState:
     """The head reviewed, and each file's most severe open finding: files read now replace what an
     earlier review said of them, removed files drop out, the rest keep theirs (incremental)."""
     open_now = dict(state.open) if result.since else {}
-    for file in changed:
-        open_now.pop(file.path, None)
+    for path in [*result.reviewed, *result.removed]:
+        open_now.pop(path, None)
     for finding in result.findings:
         if finding.file:
             known = open_now.get(finding.file)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
+from sqlmodel import select
+
 from shared import db
 from shared.errors import ApiError
 from shared.github_app.tasks import ReviewTask
@@ -20,8 +22,10 @@ Claim = Literal["claimed", "finished"]
 
 def claim(task: ReviewTask, head_sha: str) -> Claim:
     with db.session() as session:
-        query = session.query(GitHubReviewRun).filter(GitHubReviewRun.id == task.name)
-        row = query.with_for_update().first() if session.get_bind().dialect.name == "postgresql" else query.first()
+        query = select(GitHubReviewRun).where(GitHubReviewRun.id == task.name)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()  # a twin attempt waits here for this one's claim
+        row = session.exec(query).first()
         now = utcnow()
         if row is None:
             session.add(

@@ -32,6 +32,7 @@ class FakeCloudTasks(FakeServer):
         self.max_attempts, self.backoff = max_attempts, backoff
         self.tasks: dict[str, dict] = {}  # full name -> the task as created
         self.attempts: list[tuple[str, int]] = []  # (task name, status the target answered)
+        self.answers: dict[str, list[dict | None]] = {}  # task name -> each attempt's JSON answer
         self.refused: list[str] = []  # names refused as duplicates
         self._threads: list[threading.Thread] = []
         self.route("POST", "/v2/", self._create)
@@ -84,12 +85,18 @@ class FakeCloudTasks(FakeServer):
                 headers["Authorization"] = "Bearer " + self.token(
                     oidc["serviceAccountEmail"], oidc.get("audience") or request["url"]
                 )
+            answer = None
             try:
-                status = httpx.post(request["url"], content=body, headers=headers, timeout=60).status_code
+                response = httpx.post(request["url"], content=body, headers=headers, timeout=60)
+                status = response.status_code
+                answer = (
+                    response.json() if response.headers.get("Content-Type", "").startswith("application/json") else None
+                )
             except httpx.HTTPError:
                 status = 0
             with self._lock:
                 self.attempts.append((name, status))
+                self.answers.setdefault(name, []).append(answer)
             if 200 <= status < 300:
                 return
             time.sleep(self.backoff * 2**attempt)

@@ -118,6 +118,7 @@ def queue_env(app_env, tasks_server, worker_server):
     tasks_server.tasks.clear()
     tasks_server.attempts.clear()
     tasks_server.refused.clear()
+    tasks_server.answers.clear()
     tasks_server.dispatching = True
     app_env(
         CLOUD_TASKS_QUEUE=QUEUE,
