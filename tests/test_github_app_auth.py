@@ -154,3 +154,19 @@ def test_a_rate_limited_call_is_retryable_with_githubs_wait(app_env, fake_github
         client.Installation(INSTALLATION).get("/repos/octo/limited/pulls/1")
     assert caught.value.retryable and caught.value.code == "GITHUB_RATE_LIMITED"
     assert 100 <= int(caught.value.headers["Retry-After"]) <= 121
+
+
+def test_production_wants_the_queue_with_the_app(settings_env):
+    from shared.config import ConfigError, Settings
+
+    settings_env(
+        APP_ENV="production",
+        DATABASE_URL="postgresql://u@h/db",
+        REDIS_URL="redis://h:6379/0",
+        CLERK_SECRET_KEY="sk_test_x",
+        GITHUB_APP_ID=APP_ID,
+        GITHUB_APP_PRIVATE_KEY="pem",
+        GITHUB_WEBHOOK_SECRET="s",
+    )
+    with pytest.raises(ConfigError, match="CLOUD_TASKS_QUEUE must be set when GITHUB_APP_ID is set"):
+        Settings()

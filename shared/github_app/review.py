@@ -49,6 +49,12 @@ def review_pull_request(task: ReviewTask, pull: PullRequest, standing: Standing)
             return "dropped: auto_review is false in .coderevai.yml"
         if state.reviewed == head:
             return "duplicate: this head was reviewed"
+    elif task.kind == "incremental" and state.reviewed == head:
+        publish.comment(
+            pull,
+            f"Nothing new since `{head[:7]}`, the commit last reviewed: `/coderevai full review` reviews it all again.",
+        )
+        return "nothing new since the last review"
     allowance = limits.take_review(task.installationId, standing.plan)
     if not allowance.allowed:
         publish.limit_reached(pull, summary, allowance)
