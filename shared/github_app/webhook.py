@@ -53,15 +53,7 @@ def _pull_request(session: Session, delivery: Delivery, delivery_id: str) -> str
         return "ignored: draft"
     if (pull.get("user") or {}).get("type") == "Bot":
         return "ignored: opened by a bot"
-    task = ReviewTask(
-        installationId=_installation_id(delivery),
-        repository=delivery.repository["full_name"],
-        repositoryId=delivery.repository["id"],
-        pullNumber=pull["number"],
-        headSha=pull["head"]["sha"],
-        deliveryId=delivery_id,
-    )
-    return _queue(session, delivery, task)
+    return _queue(session, delivery, delivery_id, pull["number"], headSha=pull["head"]["sha"])
 
 
 def _issue_comment(session: Session, delivery: Delivery, delivery_id: str) -> str:
@@ -74,17 +66,10 @@ def _issue_comment(session: Session, delivery: Delivery, delivery_id: str) -> st
     kind = commands.parse(body, client.app_slug() if commands.mentions_someone(body) else None)
     if kind is None:
         return "ignored: no command"
-    task = ReviewTask(
-        installationId=_installation_id(delivery),
-        repository=delivery.repository["full_name"],
-        repositoryId=delivery.repository["id"],
-        pullNumber=issue["number"],
-        kind=kind,
-        commentId=comment["id"],
-        requestedBy=(comment.get("user") or {}).get("login"),
-        deliveryId=delivery_id,
+    login = (comment.get("user") or {}).get("login")
+    return _queue(
+        session, delivery, delivery_id, issue["number"], kind=kind, commentId=comment["id"], requestedBy=login
     )
-    return _queue(session, delivery, task)
 
 
 def _installation(session: Session, delivery: Delivery, _delivery_id: str) -> str:
@@ -119,7 +104,7 @@ def receive(body: bytes, headers) -> dict:
             return {"received": True, "outcome": "duplicate"}
         try:
             outcome = handler(session, delivery, delivery_id)
-        except (KeyError, TypeError) as exc:  # a field GitHub documents is missing or of another type
+        except (KeyError, TypeError, ValidationError) as exc:  # a field GitHub documents is missing or odd
             raise invalid_input(f"The {event} delivery lacks {exc}.") from None
         session.get(GitHubDelivery, delivery_id).outcome = outcome
     log.info("delivery %s (%s %s): %s", delivery_id, event, delivery.action, outcome)
@@ -146,10 +131,20 @@ def _record(session: Session, delivery_id: str, event: str, delivery: Delivery) 
     return session.execute(statement).first() is not None
 
 
-def _queue(session: Session, delivery: Delivery, task: ReviewTask) -> str:
+def _queue(session: Session, delivery: Delivery, delivery_id: str, number: int, **what) -> str:
+    """One task for pull request `number` of the delivery's repository, unless reviews stopped there."""
     row = installations.seen(session, delivery.installation)
     if row.deletedAt or row.suspendedAt:
         return "ignored: the installation is suspended or removed"
+    repository = delivery.repository
+    task = ReviewTask(
+        installationId=_installation_id(delivery),
+        repository=repository["full_name"],
+        repositoryId=repository["id"],
+        pullNumber=number,
+        deliveryId=delivery_id,
+        **what,
+    )
     return queue.enqueue(task)
 
 
