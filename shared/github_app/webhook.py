@@ -104,8 +104,10 @@ def receive(body: bytes, headers) -> dict:
             return {"received": True, "outcome": "duplicate"}
         try:
             outcome = handler(session, delivery, delivery_id)
-        except (KeyError, TypeError, ValidationError) as exc:  # a field GitHub documents is missing or odd
-            raise invalid_input(f"The {event} delivery lacks {exc}.") from None
+        except (KeyError, TypeError, ValidationError) as exc:  # a documented field missing or odd
+            raise invalid_input(
+                f"The {event} delivery is not shaped as GitHub documents it ({type(exc).__name__})."
+            ) from None
         session.get(GitHubDelivery, delivery_id).outcome = outcome
     log.info("delivery %s (%s %s): %s", delivery_id, event, delivery.action, outcome)
     return {"received": True, "outcome": outcome}
