@@ -11,7 +11,7 @@ the schema leaves the defaults in force, and the review's summary says what was 
         text: "Every handler must validate its input."
     fail_on: high                     # the check run fails on a finding this severe (never: it never fails)
     max_comments: 30                  # inline comments per review at most
-    language: en                      # the language of the review's prose (BCP 47 tag)
+    language: English                 # the language of the review's prose (a language's name)
     auto_review: true                 # false: only `/coderevai review` asks for one
 """
 
@@ -50,8 +50,12 @@ class ReviewConfig(BaseModel):
     instructions: list[PathInstruction] = Field(default=[], max_length=100)
     fail_on: FailOn = Field(default="high", description="the check run fails on a finding at least this severe")
     max_comments: int = Field(default=30, ge=0, le=100, description="inline comments per review at most")
+    # A language's name, as the review engine takes it (REVIEW_LANGUAGE): letters, spaces and hyphens
+    # only, so it cannot carry instructions into the prompt.
     language: str | None = Field(
-        default=None, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", description="the review prose's language (BCP 47)"
+        default=None,
+        pattern=r"^[A-Za-z][A-Za-z -]{0,39}$",
+        description="the language of the review's prose (English, Deutsch, ...)",
     )
     auto_review: bool = Field(default=True, description="review each push; false: only on `/coderevai review`")
 
