@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=200)
     parser.add_argument("--python", default=sys.executable, help="an interpreter with githubkit and PyGithub")
     args = parser.parse_args()
-    print(f"GitHub client import, fresh process, best of 5 ({args.python}):")
+    print(f"GitHub client import, fresh process, best of 6 in turns ({args.python}):")
     # Measured in turns (each library, then again), so a busy machine slows them alike.
     measured: dict[str, list[float]] = {}
     for _ in range(3):
@@ -120,7 +120,7 @@ def main() -> None:
         else:
             value = min(measured[name])
             print(f"  {name:55s} {value * 1000:7.1f} ms  ({value / ours:.2f}x ours)")
-    print("function import at cold start (main.py), best of 5, in turns:")
+    print("function import at cold start (main.py), best of 15 in turns:")
     imports: dict[str, list[float]] = {}
     for _ in range(3):
         for function in FUNCTIONS:
