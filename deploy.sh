@@ -7,6 +7,7 @@
 #               [--env-file FILE] [--skip-migrations] [--dry-run] [--db-max-connections N]
 #               [--domain app.example.com --frontend-service WEB [--frontend-region R]]
 #               [--github-app]
+#               [--model-provider gemini|openai [--openai-base-url URL] [--openai-model NAME]]
 #
 # Settings come from the environment (or --env-file, same format as .env.example). Secret values
 # (DATABASE_URL, tokens, keys) go to Secret Manager as coderevai-<name> (created when missing, from
@@ -23,11 +24,15 @@
 # --github-app adds the GitHub App (docs/github-app.md): the webhook, the private review worker, the
 # link function, the Cloud Tasks queue between them with its service account, and prints the app
 # manifest for one-step app creation; without it those functions are not deployed.
+# --model-provider openai reviews with any server speaking OpenAI's chat-completions API at
+# --openai-base-url (OPENAI_BASE_URL; unset: OpenAI's) running --openai-model (OPENAI_MODEL), its key
+# OPENAI_API_KEY (optional for servers that need none) in Secret Manager; gemini (the default) is
+# GEMINI_API_KEY or Vertex AI. Only the chosen provider's key reaches the functions.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 project="" region="" only="" sql_instance="" env_file="" dry_run=0 skip_migrations=0 db_max_connections=100
-domain="" frontend_service="" frontend_region="" github_app=0
+domain="" frontend_service="" frontend_region="" model_provider="" openai_base_url="" openai_model="" github_app=0
 runtime="python312" prefix="coderevai"
 # The GitHub App's functions: deployed with --github-app only.
 APP_FUNCTIONS="github_webhook review_worker github_app"
@@ -50,6 +55,9 @@ while [ $# -gt 0 ]; do
     --frontend-service) frontend_service="${2:-}"; shift 2 ;;
     --frontend-region) frontend_region="${2:-}"; shift 2 ;;
     --github-app) github_app=1; shift ;;
+    --model-provider) model_provider="${2:-}"; shift 2 ;;
+    --openai-base-url) openai_base_url="${2:-}"; shift 2 ;;
+    --openai-model) openai_model="${2:-}"; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "deploy.sh: unknown option $1" >&2; usage 2 ;;
   esac
@@ -85,31 +93,61 @@ if [ "$github_app" = 1 ]; then
   REVIEW_WORKER_SERVICE_ACCOUNT="${REVIEW_WORKER_SERVICE_ACCOUNT:-$prefix-tasks@$project.iam.gserviceaccount.com}"
 fi
 
-# Which secret each function needs: a function gets only what it uses.
-SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
-# Issue 30: the GitHub App's secrets, and its settings (written only for the app's functions).
-SECRET_VARS="$SECRET_VARS GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_CLIENT_SECRET"
-APP_PLAIN_VARS="GITHUB_APP_ID GITHUB_APP_SLUG GITHUB_APP_CLIENT_ID GITHUB_WEB_URL GITHUB_APP_SETUP_RETURN_URL CLOUD_TASKS_QUEUE REVIEW_WORKER_URL REVIEW_WORKER_SERVICE_ACCOUNT GITHUB_REVIEW_MAX_FILES GITHUB_REVIEW_MAX_TOKENS GITHUB_REVIEW_LIMITS GITHUB_REVIEW_WINDOW_SECONDS"
-PLAIN_VARS="UPSTASH_REDIS_REST_URL GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_AUTHORIZED_PARTIES CLERK_API_URL STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM ALLOWED_ORIGINS LOG_LEVEL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS"
-# Issue 22: the StripeEvent retention and Gemini through Vertex AI (on their own line to merge easily).
-PLAIN_VARS="$PLAIN_VARS STRIPE_EVENT_RETENTION_DAYS GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION"
+# Every setting of shared/config.py reaches the functions through exactly one of these lists
+# (tests/test_settings_lists.py fails when a setting is in none of them, or a name here is no setting):
+# SECRET_VARS through Secret Manager (--set-secrets, each function only those secrets_for names),
+# PLAIN_VARS in every function's --env-vars-file, APP_PLAIN_VARS in the GitHub App's functions' only
+# (the others would refuse to start with GITHUB_APP_ID and no app key), SET_BY_DEPLOY written by this
+# script itself.
+SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY OPENAI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_CLIENT_SECRET"
+PLAIN_VARS="
+  LOG_LEVEL ALLOWED_ORIGINS TRUSTED_PROXY_HOPS
+  DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS
+  UPSTASH_REDIS_REST_URL RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS PLAN_CACHE_SECONDS API_KEY_CACHE_SECONDS
+  GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS GEMINI_RETRY_DELAY_SECONDS GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION
+  MODEL_PROVIDER OPENAI_BASE_URL OPENAI_MODEL OPENAI_RESPONSE_FORMAT OPENAI_TIMEOUT_SECONDS OPENAI_MAX_ATTEMPTS OPENAI_RETRY_DELAY_SECONDS MODEL_CONTEXT_TOKENS MODEL_OUTPUT_TOKENS REVIEW_LANGUAGE
+  REVIEW_CACHE_TTL_SECONDS STATIC_TOOL_TIMEOUT_SECONDS
+  CLERK_AUTHORIZED_PARTIES CLERK_API_URL
+  STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL STRIPE_EVENT_RETENTION_DAYS
+  GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM
+"
+APP_PLAIN_VARS="
+  GITHUB_APP_ID GITHUB_APP_SLUG GITHUB_APP_CLIENT_ID GITHUB_WEB_URL GITHUB_APP_SETUP_RETURN_URL
+  CLOUD_TASKS_QUEUE CLOUD_TASKS_API_URL REVIEW_WORKER_URL REVIEW_WORKER_SERVICE_ACCOUNT REVIEW_WORKER_CERTS_URL
+  GITHUB_REVIEW_MAX_FILES GITHUB_REVIEW_MAX_TOKENS GITHUB_REVIEW_LIMITS GITHUB_REVIEW_WINDOW_SECONDS
+"
+SET_BY_DEPLOY="APP_ENV DATABASE_POOL_SIZE DATABASE_MAX_OVERFLOW"  # production; each function's pool (scripts/connection_budget.sh)
+for var in $SET_BY_DEPLOY; do
+  [ -z "${!var:-}" ] || echo "deploy.sh: warning: $var is set by deploy.sh itself; the environment's value is not used" >&2
+done
+# The review model's provider (flags over the environment); a function gets only the chosen one's key.
+MODEL_PROVIDER="${model_provider:-${MODEL_PROVIDER:-gemini}}"
+OPENAI_BASE_URL="${openai_base_url:-${OPENAI_BASE_URL:-}}"
+OPENAI_MODEL="${openai_model:-${OPENAI_MODEL:-}}"
+case "$MODEL_PROVIDER" in
+  gemini) unset OPENAI_API_KEY ;;
+  openai)
+    [ -n "$OPENAI_MODEL" ] || die "--model-provider openai needs --openai-model (OPENAI_MODEL: the model, or Azure's deployment, to review with)"
+    unset GEMINI_API_KEY GOOGLE_GENAI_USE_VERTEXAI ;;
+  *) die "--model-provider must be gemini or openai, not '$MODEL_PROVIDER'" ;;
+esac
 # Gemini through Vertex AI: the runtime service account's own credentials, so no API key secret.
 case "${GOOGLE_GENAI_USE_VERTEXAI:-}" in
   [Tt]rue|1) vertex=1; GOOGLE_CLOUD_PROJECT="$project"; unset GEMINI_API_KEY ;;
   *) vertex=0; unset GOOGLE_GENAI_USE_VERTEXAI GOOGLE_CLOUD_PROJECT GOOGLE_CLOUD_LOCATION ;;
 esac
 COMMON="DATABASE_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL CLERK_JWT_KEY CLERK_SECRET_KEY"
-secrets_for() {
+secrets_for() {  # which secrets each function gets: only what it uses
   case "$1" in
-    review_code|generate_diff) echo "$COMMON GEMINI_API_KEY" ;;
-    review_repo) echo "$COMMON GEMINI_API_KEY GITHUB_TOKEN" ;;
+    review_code|generate_diff) echo "$COMMON GEMINI_API_KEY OPENAI_API_KEY" ;;  # the provider's, whichever is set
+    review_repo) echo "$COMMON GEMINI_API_KEY OPENAI_API_KEY GITHUB_TOKEN" ;;
     billing) echo "$COMMON STRIPE_SECRET_KEY" ;;
     # Production settings want a limiter store and a Clerk key in every function; the webhook makes
     # no Stripe API call, so it gets the signing secret and not the API key.
     stripe_webhook) echo "$COMMON STRIPE_WEBHOOK_SECRET" ;;
     # The webhook verifies deliveries and reads the app's slug; the worker reviews as the app.
     github_webhook) echo "$COMMON GITHUB_WEBHOOK_SECRET GITHUB_APP_PRIVATE_KEY" ;;
-    review_worker) echo "$COMMON GEMINI_API_KEY GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET" ;;
+    review_worker) echo "$COMMON GEMINI_API_KEY OPENAI_API_KEY GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET" ;;
     github_app) echo "$COMMON GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_CLIENT_SECRET" ;;
     # history, keys, health, metrics: what production settings want of every function (they refuse
     # to start without the database, the limiter's store and a Clerk key); health checks the first
@@ -118,8 +156,8 @@ secrets_for() {
   esac
 }
 
-# Memory and timeout by function: a review may wait on Gemini for GEMINI_MAX_ATTEMPTS x
-# GEMINI_TIMEOUT_SECONDS (3 x 60 s by default); a repository review runs up to 12 batches, 4 at a
+# Memory and timeout by function: a review may wait on the model for GEMINI_MAX_ATTEMPTS x
+# GEMINI_TIMEOUT_SECONDS (OPENAI_* likewise; 3 x 60 s by default); a repository review runs up to 12 batches, 4 at a
 # time, then a synthesis call, and holds the unpacked archive in memory.
 resources_for() {
   case "$1" in
@@ -301,6 +339,7 @@ for fn in $functions; do
     --source "$dir" --entry-point "$fn" --trigger-http "$access" \
     $(resources_for "$fn") $(scaling_flags_for "$fn") --env-vars-file "$stage/$fn.env.yaml" \
     --set-secrets "$(set_secrets_flag $(secrets_for "$fn"))"
+  [ "$dry_run" = 0 ] || sed 's/^/#   /' "$stage/$fn.env.yaml"  # what the function's environment holds
   if [ -n "$sql_instance" ]; then
     # A gen2 function is a Cloud Run service: the Cloud SQL socket is attached there.
     run gcloud run services update "$name" --project "$project" --region "$region" --add-cloudsql-instances "$sql_instance"

@@ -82,6 +82,7 @@ def main() -> None:
     print("|---|---|---|---|---|")
     heavy = (
         "google.genai",
+        "openai",
         "google.cloud.secretmanager",
         "stripe",
         "clerk_backend_api",

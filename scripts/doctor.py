@@ -15,7 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pydantic import BaseModel  # noqa: E402
+
 from shared.config import ConfigError, Settings, get_settings  # noqa: E402
+from shared.errors import ApiError  # noqa: E402
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
 
@@ -79,6 +82,34 @@ def _redis(settings: Settings) -> Result:
     if not decision.allowed:
         return Result("redis", FAIL, f"{label} limiter script denied a request it should allow")
     return Result("redis", OK, f"{label} set/get works, limiter script answered in one round trip")
+
+
+def _model(settings: Settings) -> Result:
+    return _openai(settings) if settings.model_provider == "openai" else _gemini(settings)
+
+
+class _Ping(BaseModel):
+    ok: bool
+
+
+def _openai(settings: Settings) -> Result:
+    """One tiny completion through the provider the functions use (its response format included):
+    a server that lists no models (Azure's deployments) is still checked."""
+    from shared.review import answers, openai_chat
+
+    where = f"{settings.openai_base_url or 'OpenAI'} model {settings.openai_model}"
+    try:
+        answer = openai_chat.complete(
+            system='Answer with the JSON object {"ok": true}.', contents="ping", schema=_Ping, max_output_tokens=64
+        )
+    except ApiError as exc:
+        return Result("openai", FAIL, f"{where}: {exc.message}")
+    try:
+        answers.read(answer.text, _Ping)
+    except answers.Unreadable as problem:
+        hint = "" if settings.openai_response_format == "text" else " (try OPENAI_RESPONSE_FORMAT=json_object or text)"
+        return Result("openai", FAIL, f"{where} answered, but its answer could not be read: {problem}{hint}")
+    return Result("openai", OK, f"{where} answered in JSON ({settings.openai_response_format})")
 
 
 def _gemini(settings: Settings) -> Result:
@@ -150,7 +181,7 @@ def _clerk(settings: Settings) -> Result:
     return Result("clerk", SKIP, "no Clerk key: development sign-in through X-Dev-User")
 
 
-CHECKS: tuple[Callable[[Settings], Result], ...] = (_database, _redis, _gemini, _stripe, _clerk)
+CHECKS: tuple[Callable[[Settings], Result], ...] = (_database, _redis, _model, _stripe, _clerk)
 
 
 def _reason(exc: Exception) -> str:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_PREFIX = "sm://"  # noqa: S105  (a URL scheme, not a secret)
@@ -31,6 +32,21 @@ RATE_LIMITS: dict[str, dict[str, int]] = {
 }
 
 log = logging.getLogger("coderevai.config")
+
+# A review language is a name such as "German", "Brazilian Portuguese" or "pt-BR": letters, spaces and
+# hyphens only, since it reaches the model's prompt.
+_LANGUAGE_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,3}")
+MAX_LANGUAGE_NAME_CHARS = 40
+
+
+def review_language_name(value: str) -> str:
+    value = " ".join(value.split())
+    if len(value) > MAX_LANGUAGE_NAME_CHARS or not _LANGUAGE_NAME.fullmatch(value):
+        raise ValueError(
+            f"a language name of letters, spaces and hyphens (at most {MAX_LANGUAGE_NAME_CHARS} characters), "
+            "such as German or pt-BR"
+        )
+    return value
 
 
 class ConfigError(RuntimeError):
@@ -65,6 +81,23 @@ class Settings(BaseSettings):
     plan_cache_seconds: float = 60.0
     api_key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     trusted_proxy_hops: int = Field(default=1, ge=1, le=5)
+
+    # The review model: Gemini (the API key or Vertex AI, below) or any server speaking OpenAI's
+    # chat-completions API, hosted, a gateway or local (shared/review/model.py).
+    model_provider: Literal["gemini", "openai"] = "gemini"
+    openai_base_url: str | None = None  # unset: OpenAI's own API
+    openai_api_key: str | None = None  # optional for local servers
+    openai_model: str | None = None
+    # How the answer's structure is asked for: the JSON schema, JSON of any shape, or only the prompt.
+    openai_response_format: Literal["json_schema", "json_object", "text"] = "json_schema"
+    openai_timeout_seconds: float = Field(default=60.0, gt=0, le=300)
+    openai_max_attempts: int = Field(default=3, ge=1, le=6)
+    openai_retry_delay_seconds: float = Field(default=1.0, ge=0, le=30)
+    # The model's context window and output limit in tokens; unset, the provider's (shared/review/budget.py).
+    model_context_tokens: int | None = Field(default=None, ge=4096)
+    model_output_tokens: int | None = Field(default=None, ge=512)
+    # The language of the review's prose; a request's reviewLanguage overrides it.
+    review_language: Annotated[str, AfterValidator(review_language_name)] = "English"
 
     gemini_api_key: str | None = None
     # Gemini through Vertex AI instead, read under google-genai's own names, with application
@@ -202,6 +235,14 @@ class Settings(BaseSettings):
         if self.production:
             for name in self.missing_for_production():
                 raise ConfigError(f"{name} must be set when APP_ENV=production")
+        if self.model_provider == "openai" and not self.openai_model:
+            raise ConfigError("OPENAI_MODEL must be set when MODEL_PROVIDER is openai")
+        if (
+            self.model_output_tokens
+            and self.model_context_tokens
+            and self.model_output_tokens >= self.model_context_tokens
+        ):
+            raise ConfigError("MODEL_OUTPUT_TOKENS must be smaller than MODEL_CONTEXT_TOKENS")
         if self.google_genai_use_vertexai and not self.google_cloud_project:
             raise ConfigError("GOOGLE_CLOUD_PROJECT must be set when GOOGLE_GENAI_USE_VERTEXAI is true")
         if self.stripe_secret_key:

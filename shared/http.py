@@ -88,134 +88,175 @@ def validation_error(exc: ValidationError) -> ApiError:
     return invalid_input(f"Invalid input: {message}", details=details, data={"fields": problems})
 
 
-def endpoint(
-    name: str,
-    *,
-    methods: tuple[str, ...],
-    authenticated: bool = True,
-    max_body: int = MAX_BODY_BYTES,
-    limit: str | None = None,
-    limit_methods: tuple[str, ...] | None = None,
-    too_large: str = "FILE_TOO_LARGE",
-    limit_by: str = "user",
-    api_keys: bool = False,
-    idempotent: bool = False,
-) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
-    """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function.
-    `limit` names the caller's rate limit (a route in RATE_LIMITS, shared/config.py), enforced
-    per user after sign-in by shared.ratelimit: 429 RATE_LIMITED, or X-RateLimit-* headers;
-    `limit_by="address"` counts per client address instead (no sign-in needed, plans do not apply);
-    `limit_methods` limits only those methods (keys: POST creates, GET and DELETE are free).
-    `too_large` is the web app's code for an oversize request here (REPO_TOO_LARGE on review_repo).
-    `api_keys`: `Authorization: Bearer sk_live_...` keys sign in too (shared.keys).
-    `idempotent` honours an Idempotency-Key header on POST (shared.idempotency)."""
-    allowed = tuple(m.upper() for m in methods)
-    if limit is not None and not authenticated and limit_by != "address":
-        raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
-    if idempotent and not authenticated:
-        raise ValueError("idempotency keys are per user: `idempotent` needs authenticated=True")
-    # Loaded with the endpoint, at start, since every call uses them (and an import error then stops
-    # the instance rather than its first request); the unauthenticated webhook loads none of them.
-    if authenticated:
-        from shared.auth import authenticate, check_jwt_key
-        from shared.usage import record_call
+@dataclass(frozen=True)
+class Spec:
+    """One function's options, fixed when its module loads. `limit` names the caller's rate limit
+    (a route in RATE_LIMITS, shared/config.py), enforced per user after sign-in by shared.ratelimit:
+    429 RATE_LIMITED, or X-RateLimit-* headers; `limit_by="address"` counts per client address
+    instead (no sign-in needed, plans do not apply); `limit_methods` limits only those methods
+    (keys: POST creates, GET and DELETE are free). `too_large` is the web app's code for an
+    oversize request here (REPO_TOO_LARGE on review_repo). `api_keys`: `Authorization: Bearer
+    sk_live_...` keys sign in too (shared.keys). `idempotent` honours an Idempotency-Key header on
+    POST (shared.idempotency)."""
 
-        check_jwt_key(get_settings())
-    if api_keys:
-        from shared.keys import signin  # noqa: F401  (loaded at start, as sign-in is)
-    if limit is not None:
-        from shared.ratelimit import check_route, enforce
+    name: str
+    methods: tuple[str, ...]
+    authenticated: bool = True
+    max_body: int = MAX_BODY_BYTES
+    limit: str | None = None
+    limit_methods: tuple[str, ...] | None = None
+    too_large: str = "FILE_TOO_LARGE"
+    limit_by: str = "user"
+    api_keys: bool = False
+    idempotent: bool = False
 
-        check_route(limit)
-    if limit_by == "address":
-        from shared.addresses import client_address
-    path = "/" + name.replace("_", "-")
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "methods", tuple(m.upper() for m in self.methods))
+        if self.limit is not None and not self.authenticated and self.limit_by != "address":
+            raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
+        if self.idempotent and not self.authenticated:
+            raise ValueError("idempotency keys are per user: `idempotent` needs authenticated=True")
+
+    @property
+    def path(self) -> str:
+        return "/" + self.name.replace("_", "-")
+
+    def limits(self, method: str) -> bool:
+        return self.limit is not None and (self.limit_methods is None or method in self.limit_methods)
+
+
+def endpoint(name: str, **options: Any) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
+    """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function;
+    `options` are Spec's fields (methods=..., limit=..., ...)."""
+    spec = Spec(name, **options)
+    _load(spec)
 
     def wrap(handler: Callable[[Call], Any]) -> Callable[[flask.Request], flask.Response]:
         @functools.wraps(handler)
         def entry(request: flask.Request) -> flask.Response:
-            started = time.perf_counter()
-            call = Call(request=request, request_id=_request_id(request), path=path, max_body=max_body)
-            token = logs.request_id_var.set(call.request_id)
-            error: ApiError | None = None
-            cors: dict[str, str] = {}
-            try:
-                settings = get_settings()
-                logs.configure(settings.log_level)
-                cors = _cors_headers(request, settings)
-                if request.method == "OPTIONS":
-                    response = _preflight(request, cors, allowed)
-                elif request.method not in allowed:
-                    raise ApiError(
-                        405,
-                        "METHOD_NOT_ALLOWED",
-                        f"{request.method} is not allowed here; use {', '.join(allowed)}.",
-                        headers={"Allow": ", ".join((*allowed, "OPTIONS"))},
-                    )
-                else:
-                    if authenticated:
-                        _require_allowed_origin(request, settings)
-                        call.user_id = authenticate(request, api_keys=api_keys)
-                    limited = limit is not None and (limit_methods is None or request.method in limit_methods)
-                    if limited and limit_by == "address":
-                        call.headers.update(enforce(limit, client_address(request), plan="free"))
-                    elif limited:
-                        call.headers.update(enforce(limit, call.user_id))
-                    if idempotent and request.method == "POST" and "Idempotency-Key" in request.headers:
-                        from shared.idempotency import run_once  # on first use: only keyed calls need its table
-
-                        response = run_once(request, call.user_id, call.body(), lambda: _to_response(handler(call)))
-                    else:
-                        response = _to_response(handler(call))
-            except ApiError as exc:
-                error = exc
-            except Exception:
-                log.exception("unhandled error in %s", path)
-                error = ApiError(
-                    500,
-                    "INTERNAL",
-                    "Something went wrong on our side; quote the request id when reporting it.",
-                    retryable=True,
-                )
-            if error is not None:
-                response = json_response(error.body(too_large), error.status)
-                response.headers.update(error.headers)
-            response.headers.update(call.headers)
-            response.headers.update(cors)
-            response.headers["X-Request-ID"] = call.request_id
-            duration_ms = int((time.perf_counter() - started) * 1000)
-            if call.user_id and (error is None or error.code not in _NO_USAGE_ROW):
-                record_call(call.user_id, path, duration_ms, response.status_code, call.tokens_used)
-            # The caller's /api path (the function sees only its own) beside the function and its path.
-            api_path = public_path(name, request.path, request.method)
-            log.info(
-                "%s %s -> %s in %d ms (%s %s)",
-                request.method,
-                api_path or path,
-                response.status_code,
-                duration_ms,
-                name,
-                request.path,
-                extra={
-                    "fields": {
-                        "function": name,
-                        "functionPath": request.path,
-                        "httpRequest": {
-                            "requestMethod": request.method,
-                            "requestUrl": api_path or path,
-                            "status": response.status_code,
-                            "latency": f"{duration_ms / 1000:.3f}s",
-                        },
-                        **({"errorCode": error.code} if error else {}),
-                    }
-                },
-            )
-            logs.request_id_var.reset(token)
-            return response
+            return handle(spec, handler, request)
 
         return entry
 
     return wrap
+
+
+def _load(spec: Spec) -> None:
+    """What every call of this function uses, loaded with the endpoint, at start (and an import
+    error then stops the instance rather than its first request); the unauthenticated webhook
+    loads none of it."""
+    if spec.authenticated:
+        from shared.auth import check_jwt_key
+        from shared.usage import record_call  # noqa: F401
+
+        check_jwt_key(get_settings())
+    if spec.api_keys:
+        from shared.keys import signin  # noqa: F401
+    if spec.limit is not None:
+        from shared.ratelimit import check_route
+
+        check_route(spec.limit)
+    if spec.limit_by == "address":
+        from shared.addresses import client_address  # noqa: F401
+
+
+def handle(spec: Spec, handler: Callable[[Call], Any], request: flask.Request) -> flask.Response:
+    """One call: the handler's answer or the error's, then the same finish for both."""
+    started = time.perf_counter()
+    call = Call(request=request, request_id=_request_id(request), path=spec.path, max_body=spec.max_body)
+    token = logs.request_id_var.set(call.request_id)
+    error: ApiError | None = None
+    cors: dict[str, str] = {}
+    try:
+        settings = get_settings()
+        logs.configure(settings.log_level)
+        cors = _cors_headers(request, settings)
+        response = dispatch(spec, handler, call, settings, cors)
+    except ApiError as exc:
+        error = exc
+    except Exception:
+        log.exception("unhandled error in %s", spec.path)
+        error = ApiError(
+            500, "INTERNAL", "Something went wrong on our side; quote the request id when reporting it.", retryable=True
+        )
+    if error is not None:
+        response = error_answer(error, spec)
+    finish(spec, call, response, cors, error, started)
+    logs.request_id_var.reset(token)
+    return response
+
+
+def dispatch(
+    spec: Spec, handler: Callable[[Call], Any], call: Call, settings: Any, cors: dict[str, str]
+) -> flask.Response:
+    """Preflight, method, sign-in, rate limit, then the handler (once per Idempotency-Key)."""
+    request = call.request
+    if request.method == "OPTIONS":
+        return _preflight(request, cors, spec.methods)
+    if request.method not in spec.methods:
+        allowed = ", ".join(spec.methods)
+        raise ApiError(
+            405,
+            "METHOD_NOT_ALLOWED",
+            f"{request.method} is not allowed here; use {allowed}.",
+            headers={"Allow": f"{allowed}, OPTIONS"},
+        )
+    if spec.authenticated:
+        from shared.auth import authenticate
+
+        _require_allowed_origin(request, settings)
+        call.user_id = authenticate(request, api_keys=spec.api_keys)
+    if spec.limits(request.method):
+        from shared.ratelimit import enforce
+
+        if spec.limit_by == "address":
+            from shared.addresses import client_address
+
+            call.headers.update(enforce(spec.limit, client_address(request), plan="free"))
+        else:
+            call.headers.update(enforce(spec.limit, call.user_id))
+    if spec.idempotent and request.method == "POST" and "Idempotency-Key" in request.headers:
+        from shared.idempotency import run_once  # on first use: only keyed calls need its table
+
+        return run_once(request, call.user_id, call.body(), lambda: _to_response(handler(call)))
+    return _to_response(handler(call))
+
+
+def error_answer(error: ApiError, spec: Spec) -> flask.Response:
+    response = json_response(error.body(spec.too_large), error.status)
+    response.headers.update(error.headers)
+    return response
+
+
+def finish(
+    spec: Spec, call: Call, response: flask.Response, cors: dict[str, str], error: ApiError | None, started: float
+) -> None:
+    """The answer's headers, the usage row and the log line, for every answer alike."""
+    response.headers.update(call.headers)
+    response.headers.update(cors)
+    response.headers["X-Request-ID"] = call.request_id
+    duration_ms = int((time.perf_counter() - started) * 1000)
+    if call.user_id and (error is None or error.code not in _NO_USAGE_ROW):
+        from shared.usage import record_call
+
+        record_call(call.user_id, spec.path, duration_ms, response.status_code, call.tokens_used)
+    _log_line(spec, call.request, response.status_code, duration_ms, error)
+
+
+def _log_line(spec: Spec, request: flask.Request, status: int, duration_ms: int, error: ApiError | None) -> None:
+    if not log.isEnabledFor(logging.INFO):
+        return
+    # The caller's /api path (the function sees only its own) beside the function and its path.
+    api_path = public_path(spec.name, request.path, request.method) or spec.path
+    http_request = {"requestMethod": request.method, "requestUrl": api_path, "status": status}
+    fields = {
+        "function": spec.name,
+        "functionPath": request.path,
+        "httpRequest": {**http_request, "latency": f"{duration_ms / 1000:.3f}s"},
+        **({"errorCode": error.code} if error else {}),
+    }
+    message = "%s %s -> %s in %d ms (%s %s)"
+    log.info(message, request.method, api_path, status, duration_ms, spec.name, request.path, extra={"fields": fields})
 
 
 def json_response(body: Any, status: int = 200) -> flask.Response:

@@ -18,6 +18,8 @@ from alembic.config import Config
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shared.config import Settings
+
 # Fixtures that tests in several modules use, defined beside their helpers.
 pytest_plugins = ["tests.support.cli", "tests.support.billing", "tests.support.github_app"]
 
@@ -25,33 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-# Every variable the app reads: each test starts from a clean slate, then sets what it needs.
-APP_VARIABLES = (
-    "APP_ENV LOG_LEVEL DATABASE_URL UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL "
-    "GEMINI_API_KEY GEMINI_MODEL GEMINI_BASE_URL GEMINI_TIMEOUT_SECONDS GEMINI_MAX_ATTEMPTS "
-    "GEMINI_RETRY_DELAY_SECONDS REVIEW_CACHE_TTL_SECONDS CLERK_JWT_KEY CLERK_SECRET_KEY CLERK_AUTHORIZED_PARTIES "
-    "CLERK_API_URL STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_PRICE_ID_PRO STRIPE_API_BASE "
-    "BILLING_SUCCESS_URL BILLING_CANCEL_URL GITHUB_TOKEN GITHUB_API_URL ALLOWED_ORIGINS "
-    "RATE_LIMITS RATE_LIMIT_WINDOW_SECONDS RATE_LIMIT_PREFIX RATE_LIMIT_TIMEOUT_SECONDS RATE_LIMIT_BREAKER_SECONDS "
-    "PLAN_CACHE_SECONDS"
-).split()
-APP_VARIABLES += (
-    "GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES "
-    "REVIEW_REPO_PARALLELISM API_KEY_CACHE_SECONDS TRUSTED_PROXY_HOPS DATABASE_POOLER DATABASE_POOL_SIZE "
-    "DATABASE_MAX_OVERFLOW DATABASE_POOL_TIMEOUT_SECONDS DIRECT_URL STATIC_TOOL_TIMEOUT_SECONDS"
-).split()
-APP_VARIABLES += (
-    "STRIPE_EVENT_RETENTION_DAYS",
-    "GOOGLE_GENAI_USE_VERTEXAI",
-    "GOOGLE_CLOUD_PROJECT",
-    "GOOGLE_CLOUD_LOCATION",
-)
-APP_VARIABLES += (
-    "GITHUB_APP_ID GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_SLUG GITHUB_APP_CLIENT_ID "
-    "GITHUB_APP_CLIENT_SECRET GITHUB_WEB_URL GITHUB_APP_SETUP_RETURN_URL CLOUD_TASKS_QUEUE CLOUD_TASKS_API_URL "
-    "REVIEW_WORKER_URL REVIEW_WORKER_SERVICE_ACCOUNT REVIEW_WORKER_CERTS_URL GITHUB_REVIEW_MAX_FILES "
-    "GITHUB_REVIEW_MAX_TOKENS GITHUB_REVIEW_LIMITS GITHUB_REVIEW_WINDOW_SECONDS"
-).split()
+# Every variable the app reads (the settings class's fields): each test starts from a clean slate,
+# then sets what it needs.
+APP_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 GATEWAY_TOKEN = "test-gateway-token"
 
 
@@ -204,6 +182,26 @@ def gemini(db_env):
 
     with FakeGemini() as fake:
         db_env(GEMINI_API_KEY="test-gemini-key", GEMINI_BASE_URL=fake.url, GEMINI_RETRY_DELAY_SECONDS="0.01")
+        yield fake
+
+
+OPENAI_TEST_MODEL = "llama3.1:8b"
+
+
+@pytest.fixture
+def openai_server(db_env):
+    """The fake chat-completions server (tests/fakes/openai_chat.py) as the model, as a local Ollama
+    or vLLM would be configured: three attempts, short backoff."""
+    from tests.fakes.openai_chat import FakeOpenAI
+
+    with FakeOpenAI(api_key="test-openai-key") as fake:
+        db_env(
+            MODEL_PROVIDER="openai",
+            OPENAI_BASE_URL=fake.url,
+            OPENAI_API_KEY="test-openai-key",
+            OPENAI_MODEL=OPENAI_TEST_MODEL,
+            OPENAI_RETRY_DELAY_SECONDS="0.01",
+        )
         yield fake
 
 

@@ -13,18 +13,19 @@ from tests.conftest import ROOT
 
 GENAI, STRIPE, CLERK, SECRETS = "google.genai", "stripe", "clerk_backend_api", "google.cloud.secretmanager"
 TASKS, GOOGLE_AUTH = "google.cloud.tasks_v2", "google.auth"
+OPENAI = "openai"  # the OpenAI-compatible provider's SDK: loaded on its first call only
 # The static pass's in-process analysers load on a function's first review, never at its start.
 BANDIT, AST_GREP, YAML = "bandit", "ast_grep_py", "yaml"
 ANALYSERS = {BANDIT, AST_GREP, YAML}
 # function -> (modules it must never load, a request that exercises its common path)
 EXPECTATIONS = {
-    "history": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
-    # With no Gemini key (the probe's environment) a review is the static pass: no google-genai.
-    "review_code": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
-    "generate_diff": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    "history": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
+    # With no model configured (the probe's environment) a review is the static pass: no model SDK.
+    "review_code": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    "generate_diff": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
     # Reading the subscription makes no Stripe call, so stripe loads only for checkout and portal.
     "billing": (
-        {GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS},
+        {GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS},
         ("GET", "/"),
         {
             "STRIPE_SECRET_KEY": "sk_test_x",
@@ -35,28 +36,28 @@ EXPECTATIONS = {
     ),
     # An unsigned delivery is refused with 400 before anything else.
     "stripe_webhook": (
-        {GENAI, SECRETS, *ANALYSERS},
+        {GENAI, OPENAI, SECRETS, *ANALYSERS},
         ("POST", "/"),
         {"STRIPE_WEBHOOK_SECRET": "whsec_x", "STRIPE_PRICE_ID_PRO": "price_x"},
     ),
-    "review_repo": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    "review_repo": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    "keys": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
+    "health": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
+    "metrics": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
     # An unsigned delivery is refused with 401 before anything else: no queue client, no review engine.
     "github_webhook": (
-        {GENAI, STRIPE, CLERK, SECRETS, TASKS, GOOGLE_AUTH, "shared.review.engine", *ANALYSERS},
+        {GENAI, OPENAI, STRIPE, CLERK, SECRETS, TASKS, GOOGLE_AUTH, "shared.review.engine", *ANALYSERS},
         ("POST", "/"),
         {"GITHUB_WEBHOOK_SECRET": "x"},
     ),
     # The linked installations are one query: no GitHub call, no queue client.
-    "github_app": ({GENAI, STRIPE, CLERK, SECRETS, TASKS, GOOGLE_AUTH, *ANALYSERS}, ("GET", "/")),
+    "github_app": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, TASKS, GOOGLE_AUTH, *ANALYSERS}, ("GET", "/")),
     # A dispatch without the queue's token is refused before the engine or the queue client loads.
     "review_worker": (
-        {GENAI, STRIPE, CLERK, SECRETS, TASKS, *ANALYSERS},
+        {GENAI, OPENAI, STRIPE, CLERK, SECRETS, TASKS, *ANALYSERS},
         ("POST", "/"),
         {"REVIEW_WORKER_URL": "http://127.0.0.1:9/", "REVIEW_WORKER_SERVICE_ACCOUNT": "a@p.iam.gserviceaccount.com"},
     ),
-    "keys": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
-    "health": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
-    "metrics": ({GENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
 }
 
 PROBE = """
@@ -71,20 +72,25 @@ print(json.dumps({"start": at_start, "serving": serving, "status": status}))
 """
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
-def test_function_does_not_load_sdks_it_does_not_use(name, pg_url, tmp_path):
-    forbidden, (method, path), *extra_env = EXPECTATIONS[name]
+def probe(name: str, method: str, path: str, heavy: set[str], pg_url: str, **extra_env: str) -> dict:
+    """Start the function in a fresh process, send it one request: which of `heavy` it loaded, when."""
     env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
-    env.update(*extra_env)
+    env.update(extra_env)
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, name, method, path, json.dumps(sorted(forbidden))],
+        [sys.executable, "-c", PROBE, name, method, path, json.dumps(sorted(heavy))],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTATIONS))
+def test_function_does_not_load_sdks_it_does_not_use(name, pg_url, tmp_path):
+    forbidden, (method, path), *extra_env = EXPECTATIONS[name]
+    result = probe(name, method, path, forbidden, pg_url, **(extra_env[0] if extra_env else {}))
     assert result["status"] < 500
     assert result["start"] == [] and result["serving"] == [], result
 
@@ -161,3 +167,11 @@ def test_functions_that_never_review_do_not_load_the_static_pass(name):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert set(json.loads(out.stdout.strip().splitlines()[-1])) & STATIC_PASS == set()
+
+
+@pytest.mark.parametrize("name", ["review_code", "review_repo", "generate_diff"])
+def test_a_configured_openai_provider_loads_its_sdk_on_the_first_call_only(name, pg_url):
+    """An instance that starts (and refuses a bad body) never pays for the SDK it has not called."""
+    openai = {"MODEL_PROVIDER": "openai", "OPENAI_MODEL": "llama3.1:8b", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    result = probe(name, "POST", "/", {OPENAI, GENAI}, pg_url, **openai)
+    assert result["status"] == 400 and result["start"] == [] and result["serving"] == [], result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -153,6 +154,14 @@ def test_migration_job_runs_before_any_function(full_deploy):
     execute = next(c for c in calls if c[:3] == ["run", "jobs", "execute"])
     assert "--wait" in execute
     assert (ROOT / flag(job, "--source") / "migrations" / "env.py").exists()
+
+
+def test_the_limiters_script_ships_with_every_function(full_deploy):
+    """shared/ratelimit/sliding_window.lua is package data, read when the limiter loads."""
+    _, calls, _ = full_deploy
+    script = (ROOT / "shared/ratelimit/sliding_window.lua").read_text()
+    for deploy in (c for c in calls if c[:2] == ["functions", "deploy"]):
+        assert (ROOT / flag(deploy, "--source") / "shared/ratelimit/sliding_window.lua").read_text() == script
 
 
 def test_every_function_is_deployed_from_its_staged_source(full_deploy):
@@ -651,3 +660,72 @@ def test_without_vertex_ai_no_grant_and_the_key_secret(full_deploy):
     assert not [c for c in calls if c[:2] == ["projects", "add-iam-policy-binding"]]
     deploys = {c[2]: c for c in calls if c[:2] == ["functions", "deploy"]}
     assert "GEMINI_API_KEY=coderevai-gemini-api-key:latest" in flag(deploys["review-code"], "--set-secrets")
+
+
+# Settings set at deploy time reach the functions (the lists themselves: tests/test_settings_lists.py).
+
+
+def deploy_list(name: str) -> list[str]:
+    script = (ROOT / "deploy.sh").read_text()
+    (value,) = re.findall(rf'^{name}="([^"]*)"', script, re.M)
+    return value.split()
+
+
+def test_every_setting_set_at_deploy_time_reaches_the_functions(tmp_path):
+    plain = {name: f"value-of-{name.lower()}" for name in deploy_list("PLAIN_VARS")}
+    secrets = {name: f"secret-of-{name.lower()}" for name in deploy_list("SECRET_VARS")}
+    chosen = {"MODEL_PROVIDER": "gemini", "GOOGLE_GENAI_USE_VERTEXAI": "true"}
+    env = {**ENV, **plain, **secrets, **chosen, "DATABASE_POOL_SIZE": "50"}
+    result, calls, _ = deploy(tmp_path, "--project", "proj", "--region", "us-central1", env=env)
+    assert result.returncode == 0, result.stderr
+    expected = {**plain, **chosen, "GOOGLE_CLOUD_PROJECT": "proj"}
+    forwarded = set()
+    deploys = [c for c in calls if c[:2] == ["functions", "deploy"] or c[:3] == ["run", "jobs", "deploy"]]
+    assert len(deploys) == len(FUNCTIONS) + 2  # and the migration and purge jobs
+    for call in deploys:
+        environment = yaml.safe_load((ROOT / flag(call, "--env-vars-file")).read_text())
+        assert {name: environment.get(name) for name in expected} == expected, call[2]
+        assert environment["APP_ENV"] == "production"
+        forwarded |= {item.split("=")[0] for item in flag(call, "--set-secrets").split(",")}
+    # Vertex AI runs on the service account's own credentials: no model key goes anywhere; the
+    # GitHub App's secrets go to its functions only (deployed with --github-app).
+    app_secrets = {"GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_APP_CLIENT_SECRET"}
+    assert forwarded == set(secrets) - {"GEMINI_API_KEY", "OPENAI_API_KEY"} - app_secrets
+    # A value for what deploy.sh sets itself is not used, and it says so.
+    assert "DATABASE_POOL_SIZE is set by deploy.sh itself" in result.stderr
+
+
+def test_dry_run_shows_each_functions_environment(tmp_path):
+    env = {**ENV, "STATIC_TOOL_TIMEOUT_SECONDS": "45"}
+    result, _, _ = deploy(tmp_path, "--project", "p", "--region", "r", "--dry-run", env=env, gcloud=False)
+    assert result.returncode == 0, result.stderr
+    review_code = result.stdout.split("gcloud functions deploy review-code ", 1)[1].split("gcloud ", 1)[0]
+    assert '#   STATIC_TOOL_TIMEOUT_SECONDS: "45"' in review_code
+    assert "#   APP_ENV: production" in review_code
+    assert "gemini-key" not in result.stdout  # secrets are named in --set-secrets, never shown
+
+
+def test_an_openai_compatible_provider_gets_its_key_and_gemini_none(tmp_path):
+    env = {**ENV, "OPENAI_API_KEY": "sk-proj-test", "GOOGLE_GENAI_USE_VERTEXAI": "true"}
+    args = ("--project", "proj", "--region", "us-central1", "--functions", "review_code,history", "--skip-migrations")
+    flags = ("--model-provider", "openai", "--openai-base-url", "http://10.0.0.5:8000/v1", "--openai-model", "qwen")
+    result, calls, _ = deploy(tmp_path, *args, *flags, env=env)
+    assert result.returncode == 0, result.stderr
+    deploys = {c[2]: c for c in calls if c[:2] == ["functions", "deploy"]}
+    review = flag(deploys["review-code"], "--set-secrets")
+    assert "OPENAI_API_KEY=coderevai-openai-api-key:latest" in review and "GEMINI_API_KEY" not in review
+    assert "OPENAI_API_KEY" not in flag(deploys["history"], "--set-secrets")
+    environment = yaml.safe_load((ROOT / flag(deploys["review-code"], "--env-vars-file")).read_text())
+    assert (environment["MODEL_PROVIDER"], environment["OPENAI_MODEL"]) == ("openai", "qwen")
+    assert environment["OPENAI_BASE_URL"] == "http://10.0.0.5:8000/v1"
+    assert "GOOGLE_GENAI_USE_VERTEXAI" not in environment  # no Vertex AI grant either
+    assert not [c for c in calls if c[:2] == ["projects", "add-iam-policy-binding"]]
+    assert not [c for c in calls if c[0] == "secrets" and "coderevai-gemini-api-key" in c]
+    assert "sk-proj-test" not in result.stdout + json.dumps(calls)
+
+    (tmp_path / "again").mkdir()
+    missing, calls, _ = deploy(tmp_path / "again", *args, "--model-provider", "openai", env=ENV)
+    assert missing.returncode != 0 and "--model-provider openai needs --openai-model" in missing.stderr
+    assert calls == []
+    other, _, _ = deploy(tmp_path / "again", *args, "--model-provider", "claude", env=ENV)
+    assert "--model-provider must be gemini or openai" in other.stderr

@@ -91,3 +91,18 @@ def test_upstash_is_checked_through_the_rest_protocol(settings_env, pg_url, upst
     settings_env(UPSTASH_REDIS_REST_TOKEN="wrong-token")
     assert doctor.run() == 1
     assert lines(capsys)["redis"].startswith("FAIL  redis      Upstash REST failed")
+
+
+def test_an_openai_compatible_server_is_checked_with_one_tiny_completion(settings_env, capsys):
+    from tests.fakes.openai_chat import FakeOpenAI, completion
+
+    with FakeOpenAI() as server:
+        settings_env(MODEL_PROVIDER="openai", OPENAI_BASE_URL=server.url, OPENAI_MODEL="qwen2.5-coder")
+        server.then(completion('```json\n{"ok": true}\n```'), completion("I am fine, thanks!"))
+        doctor.run()
+        good = lines(capsys)["openai"]
+        doctor.run()
+        bad = lines(capsys)["openai"]
+        assert server.calls[0].json()["response_format"]["json_schema"]["name"] == "_Ping"
+    assert good.startswith("  ok") and "qwen2.5-coder" in good
+    assert bad.startswith("FAIL") and "could not be read" in bad and "OPENAI_RESPONSE_FORMAT=json_object" in bad

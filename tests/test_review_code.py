@@ -368,10 +368,18 @@ def test_a_transient_failure_is_retried_and_succeeds(client, gemini):
     assert len(gemini.calls) == 3
 
 
-def test_unusable_model_output_is_a_502_not_a_500(client, gemini):
-    gemini.then(generation("this is not JSON"))
-    response = post(client, user(), code=python_code())
-    assert response.status_code == 502 and response.json["reason"] == "UPSTREAM_ERROR"
+def test_an_unreadable_answer_is_asked_once_more_then_the_static_review_answers(client, gemini):
+    gemini.then(generation("this is not JSON"), generation('```json\n{"feedback": 3}\n```'))
+    code = python_code()
+    response = post(client, user(), code=code)
+    assert response.status_code == 200 and response.json["model"] == "gemini-2.5-flash"
+    assert "its answer could not be read, even after one repair request" in response.json["feedback"]
+    assert "bandit" in {f["source"] for f in response.json["findings"]}  # the static findings, not nothing
+    assert response.json["usage"]["totalTokens"] == 300  # both calls are counted
+    assert len(gemini.calls) == 2 and "could not be read" in gemini.system_text()
+    assert "this is not JSON" in gemini.user_text()  # the repair shows the model its answer
+    again = post(client, user(), code=code)  # not cached: the next try may be read
+    assert again.json["cached"] is False and len(gemini.calls) == 3
 
 
 def test_unreachable_gemini_is_a_503(client, db_env):

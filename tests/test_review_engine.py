@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel
 
 from shared.errors import ApiError
-from shared.review import gemini as gemini_layer
+from shared.review import model as model_layer
 from shared.review.engine import Finding, SourceFile, review_files
 from tests.fakes.gemini import generation
 
@@ -82,13 +82,13 @@ def test_too_many_modes_is_a_400(db_env):
     assert caught.value.status == 400
 
 
-def test_the_gemini_layer_takes_any_prompt_and_schema(gemini):
+def test_the_model_layer_takes_any_prompt_and_schema(gemini):
     class Synthesis(BaseModel):
         summary: str
         score: int
 
     gemini.then(generation({"summary": "overall fine", "score": 7}, prompt_tokens=10, output_tokens=5))
-    result = gemini_layer.generate(system="Summarise the batches.", contents="<batches>...</batches>", schema=Synthesis)
+    result = model_layer.generate(system="Summarise the batches.", contents="<batches>...</batches>", schema=Synthesis)
     assert result.parsed == Synthesis(summary="overall fine", score=7)
     assert result.usage.totalTokens == 15 and result.model == "gemini-2.5-flash"
     assert set(gemini.calls[-1].json()["generationConfig"]["responseSchema"]["properties"]) == {"summary", "score"}

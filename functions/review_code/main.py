@@ -28,7 +28,12 @@ def review_code(call: Call):
     body = call.json(ReviewCodeRequest).check_sizes()
     modes = normalise_modes(body.reviewModes)
     outcome = review_in_parts(
-        body.code, language=body.language, modes=modes, custom_prompt=body.customPrompt, file_name=body.fileName
+        body.code,
+        language=body.language,
+        modes=modes,
+        custom_prompt=body.customPrompt,
+        file_name=body.fileName,
+        review_language=body.reviewLanguage,
     )
     call.tokens_used = outcome.usage.totalTokens
     with db.statement() as session:  # one INSERT

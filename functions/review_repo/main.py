@@ -7,7 +7,8 @@ from shared import db
 from shared.config import get_settings
 from shared.history.service import SNIPPET_CHARS, add_review
 from shared.http import Call, endpoint
-from shared.repo.review import MAX_REQUEST_BYTES, ReviewRepoRequest, review_request
+from shared.repo.review import MAX_REQUEST_BYTES, review_request
+from shared.repo.schemas import ReviewRepoRequest
 
 get_settings()  # a missing required variable stops the instance at start, naming it
 

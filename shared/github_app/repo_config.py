@@ -20,10 +20,11 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from shared.config import MAX_LANGUAGE_NAME_CHARS, review_language_name
 from shared.schemas import MAX_MODES, ModeName
 
 FILE_NAMES = (".coderevai.yml", ".coderevai.yaml")
@@ -52,10 +53,10 @@ class ReviewConfig(BaseModel):
     max_comments: int = Field(default=30, ge=0, le=100, description="inline comments per review at most")
     # A language's name, as the review engine takes it (REVIEW_LANGUAGE): letters, spaces and hyphens
     # only, so it cannot carry instructions into the prompt.
-    language: str | None = Field(
+    language: Annotated[str, AfterValidator(review_language_name)] | None = Field(
         default=None,
-        pattern=r"^[A-Za-z][A-Za-z -]{0,39}$",
-        description="the language of the review's prose (English, Deutsch, ...)",
+        max_length=MAX_LANGUAGE_NAME_CHARS * 2,
+        description="the language of the review's prose: a name such as German, Brazilian Portuguese or pt-BR",
     )
     auto_review: bool = Field(default=True, description="review each push; false: only on `/coderevai review`")
 

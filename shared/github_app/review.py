@@ -119,10 +119,9 @@ def review_pull_request(task: ReviewTask, pull: PullRequest, standing: Standing)
 
 
 def review_options(config: ReviewConfig) -> dict:
-    """Engine options from `.coderevai.yml` beyond modes and instructions. `language` (the review
-    prose's language) goes to the engine's review-language parameter once the engine has one
-    (issue 28); until then it is accepted, validated and kept here, and changes nothing."""
-    return {}
+    """Engine options from `.coderevai.yml` beyond modes and instructions: the review prose's
+    language (unset: the deployment's REVIEW_LANGUAGE)."""
+    return {"review_language": config.language} if config.language else {}
 
 
 def choose(

@@ -6,6 +6,7 @@ which the original setup guide's version of the app read. A listed item carries 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -17,26 +18,28 @@ from shared.schemas import MAX_MODES, Body, ModeName, epoch_ms
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime holds
 
 
-def history_item(row: Any) -> dict[str, Any]:
-    """One listed review. `row`: anything with the ReviewHistory columns as attributes (an entity or
-    a Core row). A plain dict, not a model: every value comes from a typed column, and building 50
-    models cost twice what the SELECT did."""
-    modes = list(row.reviewModes or [])
-    repository = row.type == "repository"
+def history_item(row: Sequence[Any]) -> dict[str, Any]:
+    """One listed review, from a row of list_reviews' PAGE_COLUMNS, unpacked by position: reading a
+    Core row's columns by name cost 4 us a row, 0.2 ms a page, as much as the rest of the answer.
+    A plain dict, not a model: every value comes from a typed column, and building 50 models cost
+    twice what the SELECT did."""
+    review_id, moment, feedback, language, file_name, repo_url, snippet, kind, modes = row
+    modes = list(modes or [])
+    repository = kind == "repository"
     return {
-        "id": row.id,
-        "timestamp": epoch_ms(row.timestamp),
-        "feedback": row.feedback,
+        "id": review_id,
+        "timestamp": epoch_ms(moment),
+        "feedback": feedback,
         # As the web app's own server mapped its rows (historyServiceDB.ts).
-        "language": row.language or "text",
-        "fileName": row.fileName or row.repoUrl or "Unknown",
-        "code": "" if repository else row.codeSnippet or "",  # a repository review lists its files there
+        "language": language or "text",
+        "fileName": file_name or repo_url or "Unknown",
+        "code": "" if repository else snippet or "",  # a repository review lists its files there
         "mode": modes,
         "reviewType": "repo" if repository else "file",
-        "type": row.type,
+        "type": kind,
         "reviewModes": modes,
-        "codeSnippet": row.codeSnippet,
-        "repoUrl": row.repoUrl,
+        "codeSnippet": snippet,
+        "repoUrl": repo_url,
     }
 
 

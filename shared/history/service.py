@@ -23,11 +23,15 @@ MAX_FEEDBACK_CHARS = 500_000
 SAME_REVIEW_WINDOW = timedelta(minutes=10)
 
 
+# The columns a listed review shows, in the order shared/history/schemas.py's history_item unpacks them.
+PAGE_COLUMNS = ("id", "timestamp", "feedback", "language", "fileName", "repoUrl", "codeSnippet", "type", "reviewModes")
+
+
 def _page_queries() -> tuple[sa.Select, sa.Select]:
     table = ReviewHistory.__table__
     newest_first = (table.c.timestamp.desc(), table.c.id.desc())
     first = (
-        sa.select(table)
+        sa.select(*(table.c[name] for name in PAGE_COLUMNS))
         .where(table.c.userId == sa.bindparam("user_id"))
         .order_by(*newest_first)
         .limit(sa.bindparam("rows"))
@@ -47,9 +51,9 @@ _FIRST_PAGE, _PAGE_AFTER = _page_queries()
 def list_reviews(
     session: Session | Connection, user_id: str, limit: int, cursor: str | None
 ) -> tuple[list[sa.Row], str | None]:
-    """A page of plain rows (attribute access by column name: row.id, row.feedback, ...), read with
-    SQLAlchemy Core: building ORM entities for a list that is only serialised costs more than the
-    query. One statement, so `db.statement()` serves it."""
+    """A page of plain rows of PAGE_COLUMNS (attribute access by column name too: row.id,
+    row.feedback, ...), read with SQLAlchemy Core: building ORM entities for a list that is only
+    serialised costs more than the query. One statement, so `db.statement()` serves it."""
     params: dict = {"user_id": user_id, "rows": limit + 1}
     if cursor:
         params["after_time"], params["after_id"] = _decode_cursor(cursor)

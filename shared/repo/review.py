@@ -9,32 +9,44 @@ import logging
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import NamedTuple
-
-from pydantic import Field
 
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.history.service import MAX_FEEDBACK_CHARS
-from shared.repo.changed_lines import MAX_RANGES_PER_FILE, ChangedLines, LineRange, on_changed_lines, with_focus
-from shared.repo.files import Part, Plan, RepoFile, SecretFile, Skipped, fetch_skip_reason, plan_batches, select
+from shared.repo.changed_lines import ChangedLines, on_changed_lines, with_focus
+from shared.repo.files import (
+    Part,
+    Plan,
+    RepoFile,
+    SecretFile,
+    Selection,
+    Skipped,
+    fetch_skip_reason,
+    plan_batches,
+    select,
+)
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
+from shared.repo.schemas import RepoFileIn, ReviewRepoRequest
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
-from shared.review import cache, engine, gemini, secret_scan, static
+from shared.review import budget, cache, engine, model, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.report import (
     FINDINGS_HEADING,
     LEADING_FINDINGS,
+    NO_MODEL,
     cut_to,
     dismissed_section,
     findings_section,
     static_feedback,
 )
-from shared.schemas import MAX_MODES, Body, ModeName
+from shared.review.review_language import prose_language
 
 log = logging.getLogger("coderevai.repo_review")
+UNREADABLE = "The model answered, but no batch's answer could be read, even after one repair request each"
 
 
 MAX_FILES = 1000
@@ -42,25 +54,6 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)
 MAX_TOTAL_BYTES = 30 * 1024 * 1024  # the files' own bytes, leaving the body room for JSON escaping and keys
 MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
-
-
-class RepoFileIn(Body):
-    binary_fields = frozenset({"content"})  # a binary file is listed as skipped, not refused
-
-    path: str = Field(min_length=1, max_length=1024)
-    content: str  # size caps are checked by the service, to answer 413 naming the cap
-    # A change's review: the file's changed lines (from a diff); absent, the whole file is reviewed.
-    changedLines: list[LineRange] | None = Field(default=None, max_length=MAX_RANGES_PER_FILE)
-
-
-class ReviewRepoRequest(Body):
-    """Files sent by the client, or a public GitHub `repoUrl` alone for the server to fetch. With
-    files, `repoUrl` only labels the review in the history (as the original front end sends it)."""
-
-    files: list[RepoFileIn] = Field(default=[])
-    repoUrl: str | None = Field(default=None, max_length=4096)
-    reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
-    customPrompt: str | None = Field(default=None, max_length=5000)
 
 
 class RepoReview(NamedTuple):
@@ -78,6 +71,23 @@ class RepoReview(NamedTuple):
     dismissed: list[Finding] = []  # static findings the model judged false positives (triage.py)
 
 
+@dataclass(frozen=True)
+class RepoJob:
+    """One repository review's inputs, as each of its steps reads them."""
+
+    selection: Selection
+    skipped: list[Skipped]  # before the model: what the fetch and the selection left out
+    language: str | None
+    modes: tuple[str, ...]
+    custom_prompt: str | None  # the caller's notes, with the changed lines to focus on
+    review_language: str  # the human language of the review's prose
+    changed: ChangedLines = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[RepoFile]:
+        return self.selection.files
+
+
 def review_request(request: ReviewRepoRequest) -> RepoReview:
     """Files sent by the client (within the caps), or the repository at `repoUrl` fetched from GitHub."""
     modes = normalise_modes(request.reviewModes)
@@ -93,7 +103,12 @@ def review_request(request: ReviewRepoRequest) -> RepoReview:
         raise invalid_input("Send the files to review as files: [{path, content}], or a public GitHub repoUrl.")
     changed = {file.path: file.changedLines for file in request.files if file.changedLines is not None}
     review = review_repository(
-        files, modes=modes, custom_prompt=request.customPrompt, skipped_before=skipped_before, changed=changed
+        files,
+        modes=modes,
+        custom_prompt=request.customPrompt,
+        skipped_before=skipped_before,
+        changed=changed,
+        review_language=request.reviewLanguage,
     )
     return review._replace(repo_url=repo_url, modes=modes)
 
@@ -123,51 +138,62 @@ def review_repository(
     custom_prompt: str | None,
     skipped_before: Iterable[tuple[str, str]] = (),
     changed: ChangedLines | None = None,
+    review_language: str | None = None,
 ) -> RepoReview:
     """`changed`: for a change's review, each file's changed lines; the model is asked to focus on
-    them and only findings on or near them are kept."""
+    them and only findings on or near them are kept. `review_language`: the human language of the
+    review's prose (None: REVIEW_LANGUAGE; a repository's .coderevai.yml may name one)."""
     settings = get_settings()
     changed = changed or {}
-    custom_prompt = with_focus(custom_prompt, changed)
     selection = select(files)
-    skipped = [Skipped(path, reason) for path, reason in skipped_before] + selection.skipped
+    job = RepoJob(
+        selection=selection,
+        skipped=[Skipped(path, reason) for path, reason in skipped_before] + selection.skipped,
+        language=main_language(selection.files),
+        modes=modes,
+        custom_prompt=with_focus(custom_prompt, changed),
+        review_language=prose_language(review_language),
+        changed=changed,
+    )
     if not selection.files and not selection.secret_files:
         raise invalid_input(
             "There is no file to review: every file was skipped (see skippedFiles).",
-            data=_skipped_details(skipped),
+            data=_skipped_details(job.skipped),
         )
-    language = main_language(selection.files)
-    if not gemini.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
-        return _static_review(selection.files, skipped, language, changed, selection.secret_files, modes)
+    if not model.configured() or not selection.files:  # only secret-bearing files: nothing may go to the model
+        return _static_review(job)
 
-    plan = plan_batches(
-        selection.files, batch_tokens=settings.review_repo_batch_tokens, max_batches=settings.review_repo_max_batches
-    )
+    plan = plan_batches(selection.files, batch_tokens=batch_tokens(), max_batches=settings.review_repo_max_batches)
     if not plan.batches:  # e.g. only minified one-line files: nothing the model could be sent
         raise ApiError(
             413,
             "PAYLOAD_TOO_LARGE",
             "There is nothing to review: no file fits one model call (see skippedFiles).",
-            data=_skipped_details(skipped + plan.not_reviewed),
+            data=_skipped_details(job.skipped + plan.not_reviewed),
         )
-    key = cache_key(selection.files, language, modes, custom_prompt, settings, changed)
+    key = cache_key(job)
     if (hit := cache.lookup(key)) is not None:
         return RepoReview(
             feedback=hit.feedback,
             findings=hit.findings,
             reviewed_files=list(dict.fromkeys(part.file.path for batch in plan.batches for part in batch)),
-            skipped=skipped + plan.not_reviewed,
+            skipped=job.skipped + plan.not_reviewed,
             model=hit.model,
             usage=hit.usage,
             cached=True,
-            language=language,
+            language=job.language,
             dismissed=hit.dismissed,
         )
     static_findings = static_pass(selection.files, selection.secret_files, modes)
-    outcomes, failures = _review_batches(plan, static_findings, language, modes, custom_prompt)
-    if not outcomes:
-        raise failures[0][1]  # nothing reviewed by the model at all: the upstream error, as retryable as it is
-    review = _merge(plan, outcomes, failures, static_findings, skipped, language, modes, custom_prompt, changed)
+    outcomes, failures = _review_batches(job, plan, static_findings)
+    if not outcomes:  # nothing reviewed by the model at all
+        unread = [error for _, error in failures if isinstance(error, model.UnreadableAnswer)]
+        if len(unread) < len(failures):
+            raise next(error for _, error in failures if error not in unread)  # the upstream error, as retryable
+        review = _static_review(job, UNREADABLE)
+        # The model did answer, and what that cost is counted; a review it could not read is not kept.
+        return review._replace(model=unread[0].model, usage=sum((e.usage for e in unread), Usage()), complete=False)
+    review = _merge(job, plan, outcomes, failures, static_findings)
     if review.complete:  # a partial review is not worth keeping: the next try may do better
         cache.store(
             key,
@@ -180,6 +206,11 @@ def review_repository(
             ),
         )
     return review
+
+
+def batch_tokens() -> int:
+    """Tokens of code per model call: REVIEW_REPO_BATCH_TOKENS, or less when the model holds less."""
+    return min(get_settings().review_repo_batch_tokens, budget.current().code_tokens)
 
 
 def _skipped_details(skipped: list[Skipped]) -> dict:
@@ -201,23 +232,16 @@ def main_language(files: list[RepoFile]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def _static_review(
-    files: list[RepoFile],
-    skipped: list[Skipped],
-    language: str | None,
-    changed: ChangedLines,
-    secret_files: Iterable[SecretFile] = (),
-    modes: tuple[str, ...] | None = None,
-) -> RepoReview:
-    found = by_severity(on_changed_lines(static_pass(files, secret_files, modes), changed))
-    feedback = static_feedback(found, static.coverage(_source_files(files), ""), lead=LEADING_FINDINGS)
+def _static_review(job: RepoJob, why: str = NO_MODEL) -> RepoReview:
+    found = by_severity(on_changed_lines(static_pass(job.files, job.selection.secret_files, job.modes), job.changed))
+    feedback = static_feedback(found, static.coverage(_source_files(job.files), ""), lead=LEADING_FINDINGS, why=why)
     return RepoReview(
         feedback=cut_to(feedback, MAX_FEEDBACK_CHARS),
         findings=found,
-        reviewed_files=[f.path for f in files],
-        skipped=skipped,
+        reviewed_files=[f.path for f in job.files],
+        skipped=job.skipped,
         model=engine.STATIC_MODEL,
-        language=language,
+        language=job.language,
     )
 
 
@@ -229,22 +253,22 @@ Batch = list[Part]
 
 
 def _review_batches(
-    plan: Plan,
-    static_findings: list[Finding],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
+    job: RepoJob, plan: Plan, static_findings: list[Finding]
 ) -> tuple[list[tuple[Batch, ReviewOutcome]], list[tuple[Batch, ApiError]]]:
     workers = min(get_settings().review_repo_parallelism, len(plan.batches))
 
     def review(batch: Batch) -> ReviewOutcome:
-        return engine.review_files(
+        outcome = engine.review_files(
             [SourceFile(path=part.label, content=part.content) for part in batch],
-            language=language or "",
-            modes=modes,
-            custom_prompt=custom_prompt,
+            language=job.language or "",
+            modes=job.modes,
+            custom_prompt=job.custom_prompt,
             static_findings=[finding for part in batch for finding in _findings_in(part, static_findings)],
+            review_language=job.review_language,
         )
+        if not outcome.complete:  # its static findings are the repository's already: the batch failed
+            raise model.UnreadableAnswer(outcome.model, outcome.usage)
+        return outcome
 
     outcomes, failures = [], []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="review-batch") as pool:
@@ -288,15 +312,11 @@ def _to_repository_lines(batch: Batch, findings: list[Finding]) -> list[Finding]
 
 
 def _merge(
+    job: RepoJob,
     plan: Plan,
     outcomes: list[tuple[Batch, ReviewOutcome]],
     failures: list[tuple[Batch, ApiError]],
     static_findings: list[Finding],
-    skipped: list[Skipped],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    changed: ChangedLines,
 ) -> RepoReview:
     usage = Usage()
     model_findings: list[Finding] = []
@@ -306,10 +326,8 @@ def _merge(
         model_findings += _to_repository_lines(batch, [f for f in outcome.findings if f.source == "model"])
         proses.append(([part.label for part in batch], prose_of(outcome.feedback)))
     failed_parts = [(part, error) for batch, error in failures for part in batch]
-    not_reviewed = plan.not_reviewed + [
-        Skipped(part.label, f"not reviewed: the model call for its batch failed ({error.code})")
-        for part, error in failed_parts
-    ]
+    not_reviewed = plan.not_reviewed + [Skipped(part.label, _failure_reason(error)) for part, error in failed_parts]
+    usage += sum((e.usage for _, e in failures if isinstance(e, model.UnreadableAnswer)), Usage())
     failed_files = {part.file.path for part, _ in failed_parts}
     reviewed = [
         path
@@ -323,7 +341,7 @@ def _merge(
     complete = not failures
     if len(plan.batches) > 1:
         try:
-            summary = synthesize(proses, findings, modes, custom_prompt)
+            summary = synthesize(proses, findings, job.modes, job.custom_prompt, job.review_language)
         except ApiError as exc:
             # The batch reviews stand on their own; losing the overview is no reason to lose them.
             log.warning("repository synthesis failed: %s", exc.code)
@@ -333,20 +351,26 @@ def _merge(
             usage += summary.usage
             overview = summary.parsed.feedback
             findings = by_severity(findings + to_findings(summary.parsed, set(reviewed)))
-    findings = on_changed_lines(findings, changed)
-    dismissed = on_changed_lines(dismissed, changed)
+    findings = on_changed_lines(findings, job.changed)
+    dismissed = on_changed_lines(dismissed, job.changed)
 
     return RepoReview(
         feedback=_feedback(overview, reviewed, not_reviewed, findings, dismissed),
         findings=findings,
         reviewed_files=reviewed,
-        skipped=skipped + not_reviewed,
+        skipped=job.skipped + not_reviewed,
         model=outcomes[0][1].model,
         usage=usage,
-        language=language,
+        language=job.language,
         complete=complete,
         dismissed=dismissed,
     )
+
+
+def _failure_reason(error: ApiError) -> str:
+    if isinstance(error, model.UnreadableAnswer):
+        return "not reviewed by the model: its answer could not be read, even after one repair request"
+    return f"not reviewed: the model call for its batch failed ({error.code})"
 
 
 def _triaged(
@@ -394,28 +418,23 @@ def _feedback(
     return cut_to("\n\n".join(parts), MAX_FEEDBACK_CHARS)
 
 
-def cache_key(
-    files: list[RepoFile],
-    language: str | None,
-    modes: tuple[str, ...],
-    custom_prompt: str | None,
-    settings,
-    changed: ChangedLines | None = None,
-) -> str:
-    """Everything that shapes a repository review: the selected files, modes, notes, model, both
-    prompts' versions, the budget (another budget makes other batches) and the changed lines kept."""
+def cache_key(job: RepoJob) -> str:
+    """Everything that shapes a repository review: the selected files, modes, notes, provider and
+    model, the review's language, both prompts' versions, the budget (another budget makes other
+    batches) and the changed lines kept."""
     return cache.cache_key(
-        _source_files(files),
-        language or "",
-        modes,
-        custom_prompt,
-        settings.gemini_model,
+        _source_files(job.files),
+        job.language or "",
+        job.modes,
+        job.custom_prompt,
+        model.identity(),
         kind="repository",
+        reviewLanguage=job.review_language,
         synthesisVersion=SYNTHESIS_VERSION,
-        budget=[settings.review_repo_batch_tokens, settings.review_repo_max_batches],
+        budget=[batch_tokens(), get_settings().review_repo_max_batches],
         **(
-            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in changed.items()}}
-            if changed
+            {"changedLines": {path: [[r.start, r.end] for r in ranges] for path, ranges in job.changed.items()}}
+            if job.changed
             else {}
         ),
     )

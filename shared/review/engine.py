@@ -1,34 +1,38 @@
-"""The review engine: static pass, then (when a key is configured) Gemini, behind the cache.
+"""The review engine: static pass, then (when one is configured) the model, behind the cache.
 
 Contract (used by review_code and review_repo):
 
     review_files(files: list[SourceFile], *, language: str, modes: Sequence[str],
                  custom_prompt: str | None = None,
-                 static_findings: list[Finding] | None = None) -> ReviewOutcome
+                 static_findings: list[Finding] | None = None,
+                 review_language: str | None = None) -> ReviewOutcome
 
 - `SourceFile(path, content)`: path "" for an unnamed snippet. One call reviews one batch in one
   model request; `review_snippet` is the one-file case. Fitting a batch into a token budget is
   the caller's job.
 - `language` is the requester's hint; a file counts as Python (ruff + bandit) when its path ends in
   .py/.pyi, or it has no extension and the language is Python; the structural rules pick their
-  grammar the same way (static/rules.py). The secrets check runs on every file.
+  grammar the same way (shared/languages.py). The secrets check runs on every file.
 - `modes`: review mode names; unknown or more than 5 raise ApiError 400; empty means comprehensive.
 - `custom_prompt`: the requester's notes, sent as delimited user data, never as instructions.
+- `review_language`: the human language of the review's prose (None: REVIEW_LANGUAGE).
 - `static_findings`: pass them when already computed (e.g. for many files at once); otherwise the
   engine runs `static.analyse(files, language, modes)` (the modes choose the lint families).
 - `ReviewOutcome(feedback, findings, model, usage, cached, dismissed)`: markdown feedback ending
   with the findings; findings most severe first, each with `file` = its SourceFile.path (None for
-  ""), `line` within the file; `model` is the Gemini model or "static" when no key is configured;
+  ""), `line` within the file; `model` is the model that answered or "static" when none is configured;
   `usage` = Usage(promptTokens, outputTokens, totalTokens), all 0 for static and cached reviews.
 - With a model, the static findings are candidates it triages (triage.py): confirmed ones stay
   with `verdict: "confirmed"`, false positives move to `dismissed` with `verdictReason`.
-- Errors: ApiError 400 for bad modes; 502/503 (retryable) when Gemini fails after its retries.
+- When the model's answer cannot be read, even after one repair request (model.py), the outcome is
+  the static findings with a sentence saying so, `complete=False`, and it is not cached.
+- Errors: ApiError 400 for bad modes; 502/503 (retryable) when the model fails after its retries.
 
 `static_review(files, language=..., static_findings=None, modes=None)` is the no-model branch on its own (the
 repository review uses it too).
 
 For another prompt with a pydantic schema (e.g. a synthesis over batches), call
-`shared.review.gemini.generate(system=..., contents=..., schema=Model)` directly.
+`shared.review.model.generate(system=..., contents=..., schema=Model)` directly.
 """
 
 from __future__ import annotations
@@ -36,10 +40,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from shared.review import cache, gemini, prompts, report, secret_scan, static, triage
+from shared.review import budget, cache, model, prompts, report, secret_scan, static, triage
 from shared.review.findings import Finding, by_severity
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
+from shared.review.review_language import prose_language
 
 __all__ = ["Finding", "ReviewOutcome", "SourceFile", "Usage", "review_files", "review_snippet", "static_review"]
 
@@ -53,9 +58,12 @@ def review_snippet(
     modes: Sequence[str],
     custom_prompt: str | None = None,
     file_name: str | None = None,
+    review_language: str | None = None,
 ) -> ReviewOutcome:
     files = [SourceFile(path=file_name or "", content=code)]
-    return review_files(files, language=language, modes=modes, custom_prompt=custom_prompt)
+    return review_files(
+        files, language=language, modes=modes, custom_prompt=custom_prompt, review_language=review_language
+    )
 
 
 def review_files(
@@ -65,25 +73,33 @@ def review_files(
     modes: Sequence[str],
     custom_prompt: str | None = None,
     static_findings: list[Finding] | None = None,
+    review_language: str | None = None,
 ) -> ReviewOutcome:
     chosen = normalise_modes(list(modes))
-    if not gemini.configured():
+    if not model.configured():
         return static_review(files, language=language, static_findings=static_findings, modes=chosen)
 
-    key = cache.cache_key(files, language, chosen, custom_prompt, gemini.model_name())
+    writing_in = prose_language(review_language)
+    key = cache.cache_key(files, language, chosen, custom_prompt, model.identity(), reviewLanguage=writing_in)
     if (hit := cache.lookup(key)) is not None:
         return hit  # before the static pass: a hit costs one indexed read
     found = by_severity(static.analyse(files, language, chosen) if static_findings is None else static_findings)
     masked = [
         SourceFile(path=f.path, content=secret_scan.mask(f.content, secret_scan.scan(f.content, f.path))) for f in files
     ]
-    generation = gemini.generate(
-        system=prompts.system_instruction(chosen),
-        contents=prompts.user_message(masked, language, found, custom_prompt),
-        schema=prompts.ModelReview,
-    )
+    limit = budget.current().candidates
+    try:
+        generation = model.generate(
+            system=prompts.system_instruction(chosen),
+            contents=prompts.user_message(
+                masked, language, found, custom_prompt, review_language=writing_in, max_candidates=limit
+            ),
+            schema=prompts.ModelReview,
+        )
+    except model.UnreadableAnswer as unread:
+        return unread_review(files, language, found, unread)
     answer = generation.parsed
-    kept, dismissed = triage.apply(found, answer.verdicts)
+    kept, dismissed = triage.apply(found, answer.verdicts, limit)
     findings = by_severity(kept + [_from_model(item, files) for item in answer.findings])
     outcome = ReviewOutcome(
         feedback="\n\n".join(
@@ -102,6 +118,20 @@ def review_files(
     )
     cache.store(key, outcome)
     return outcome
+
+
+def unread_review(
+    files: list[SourceFile], language: str, found: list[Finding], unread: model.UnreadableAnswer
+) -> ReviewOutcome:
+    """The static findings, saying the model's answer could not be read; never cached."""
+    why = f"The model ({unread.model}) answered, but its answer could not be read, even after one repair request"
+    return ReviewOutcome(
+        feedback=report.static_feedback(found, static.coverage(files, language, found), why=why),
+        findings=found,
+        model=unread.model,
+        usage=unread.usage,
+        complete=False,
+    )
 
 
 def static_review(

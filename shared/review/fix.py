@@ -1,4 +1,4 @@
-"""Apply review feedback to code: Gemini rewrites it (structured output) when configured; without
+"""Apply review feedback to code: the model rewrites it (structured output) when configured; without
 a model, Python is fixed by `ruff check --fix` and `ruff format`, and other languages cannot be."""
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from shared.errors import ApiError, invalid_input
-from shared.review import gemini, secret_scan, static
+from shared.repo.files import CHARS_PER_TOKEN
+from shared.review import budget, model
 from shared.review.outcome import SourceFile, Usage
-from shared.review.prompts import contain, one_line
 
-RUFF_FIX_RULES = static.RUFF_RULES + ",I,UP"
+# A deployment fixes code one way: with the model (the secrets check masks what it is sent, the
+# prompt helpers frame it), or without one by ruff (found through the static pass). Each way's
+# modules load on its first fix, and the other's never.
 FIX_TIMEOUT_SECONDS = 30
 
 SYSTEM = """\
@@ -46,7 +48,12 @@ class FixOutcome(NamedTuple):
 
 
 def fix_code(original: str, language: str, feedback: str) -> FixOutcome:
-    if gemini.configured():
+    if model.configured():
+        from shared.review import secret_scan
+        from shared.review.prompts import contain, one_line
+
+        limits = budget.current()
+        _require_room(original, limits)
         # Secrets never leave: the model sees placeholders, and the rewrite gets the values back.
         code, secrets = secret_scan.mask_numbered(original, secret_scan.scan(original))
         contents = "\n".join(
@@ -60,23 +67,40 @@ def fix_code(original: str, language: str, feedback: str) -> FixOutcome:
                 "</original_code>",
             ]
         )
-        generation = gemini.generate(system=SYSTEM, contents=contents, schema=ModelFix, max_output_tokens=65_536)
+        generation = model.generate(system=SYSTEM, contents=contents, schema=ModelFix, max_output_tokens=limits.output)
         modified = secret_scan.unmask(generation.parsed.modifiedCode, secrets)
-        model, usage = generation.model, generation.usage
-    elif static.is_python(SourceFile(path="", content=original), language):
-        modified, model, usage = ruff_fix(original), "ruff", Usage()
+        answered_by, usage = generation.model, generation.usage
     else:
+        from shared.review import static
+        from shared.review.prompts import one_line
+
+        if not static.is_python(SourceFile(path="", content=original), language):
+            raise ApiError(
+                503,
+                "MODEL_UNAVAILABLE",
+                f"Fixing {one_line(language)} code needs the AI model, which is not configured here; "
+                "without it only Python can be fixed (by ruff).",
+            )
+        modified, answered_by, usage = ruff_fix(original), "ruff", Usage()
+    return FixOutcome(modified_code=modified, diff=unified_diff(original, modified), model=answered_by, usage=usage)
+
+
+def _require_room(original: str, limits: budget.Budget) -> None:
+    """The model writes the whole file back: code longer than its output limit would come back cut."""
+    tokens = len(original) // CHARS_PER_TOKEN
+    if tokens > limits.output * 0.9 or tokens * 2 > limits.context - limits.output:
         raise ApiError(
-            503,
-            "MODEL_UNAVAILABLE",
-            f"Fixing {one_line(language)} code needs the AI model, which is not configured here; "
-            "without it only Python can be fixed (by ruff).",
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"originalCode (~{tokens} tokens) is longer than the model can write back in one answer "
+            f"(its output limit is {limits.output} tokens); apply the review to a smaller part of the file.",
         )
-    return FixOutcome(modified_code=modified, diff=unified_diff(original, modified), model=model, usage=usage)
 
 
 def _masked_feedback(feedback: str, code_secrets: Iterable[str]) -> str:
     """The feedback's own secrets masked, and the code's wherever the feedback quotes them."""
+    from shared.review import secret_scan
+
     masked = secret_scan.mask(feedback, secret_scan.scan(feedback))
     for value in sorted(code_secrets, key=len, reverse=True):
         masked = masked.replace(value, "[REDACTED]")
@@ -85,14 +109,15 @@ def _masked_feedback(feedback: str, code_secrets: Iterable[str]) -> str:
 
 def ruff_fix(code: str) -> str:
     """Safe ruff fixes, then ruff's formatter. Code that does not parse is refused (400)."""
+    from shared.review import static
+
     with tempfile.TemporaryDirectory(prefix="crv-fix-") as workdir:
         target = Path(workdir) / "code.py"
         target.write_text(code, encoding="utf-8", newline="")
         ruff = static.ruff_bin()
         common = ["--isolated", "--no-cache"]
-        _run(
-            [ruff, "check", *common, "--quiet", "--fix", "--exit-zero", "--select", RUFF_FIX_RULES, "code.py"], workdir
-        )
+        rules = static.RUFF_RULES + ",I,UP"
+        _run([ruff, "check", *common, "--quiet", "--fix", "--exit-zero", "--select", rules, "code.py"], workdir)
         formatted = _run([ruff, "format", *common, "code.py"], workdir)  # not --quiet: its error names the line
         if formatted.returncode != 0:
             where = re.search(r"code\.py:(\d+):\d+", formatted.stderr)

@@ -1,40 +1,34 @@
-"""The one way we call Gemini: google-genai with structured JSON output (a pydantic schema), a
-bounded timeout, bounded retries with backoff on 429/5xx, token usage read from the response, and
-upstream failures turned into 502/503 JSON errors (never a 500 with a stack).
-
-Reusable for any prompt: `generate(system=..., contents=..., schema=SomeModel)` returns the parsed
-model and the usage. google-genai is imported on first use only, so functions that never call the
-model (history, billing) do not load it."""
+"""The Gemini provider (shared/review/provider.py): google-genai with the answer's JSON schema as
+its response schema, a bounded timeout, bounded retries with backoff on 429/5xx, token usage read
+from the response, and upstream failures turned into 502/503 JSON errors (never a 500 with a stack).
+google-genai is imported on first use only, so functions that never call the model (history,
+billing) do not load it."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from shared.config import get_settings
 from shared.errors import ApiError
 from shared.review.outcome import Usage
+from shared.review.provider import Completion, status_error, timed_out, unreachable
 
 if TYPE_CHECKING:
     from google import genai
 
 log = logging.getLogger("coderevai.review.gemini")
 
-S = TypeVar("S", bound=BaseModel)
+name = "gemini"
 RETRY_STATUSES = [408, 429, 500, 502, 503, 504]
+TEMPERATURE = 0.2
 
 _client: genai.Client | None = None
 _client_key: tuple | None = None
 _lock = threading.Lock()
-
-
-class Generation(NamedTuple, Generic[S]):
-    parsed: S
-    usage: Usage
-    model: str
 
 
 def configured() -> bool:
@@ -47,16 +41,7 @@ def model_name() -> str:
     return get_settings().gemini_model
 
 
-def generate(
-    *,
-    system: str,
-    contents: str,
-    schema: type[S],
-    temperature: float = 0.2,
-    max_output_tokens: int = 16_384,
-) -> Generation[S]:
-    """Ask the model for one `schema` object. `system` holds our instructions only; everything a
-    user wrote belongs in `contents`."""
+def complete(*, system: str, contents: str, schema: type[BaseModel], max_output_tokens: int) -> Completion:
     from google.genai import types
 
     model = model_name()
@@ -64,19 +49,17 @@ def generate(
         system_instruction=system,
         response_mime_type="application/json",
         response_schema=schema,
-        temperature=temperature,
+        temperature=TEMPERATURE,
         max_output_tokens=max_output_tokens,
     )
     try:
         response = _get_client().models.generate_content(model=model, contents=contents, config=config)
     except Exception as exc:
         raise _upstream_error(exc) from None
-    parsed = response.parsed
-    if not isinstance(parsed, schema):
+    if not response.text:
         reason = response.candidates[0].finish_reason if response.candidates else "no candidates"
-        log.warning("model answer unusable (finish reason %s)", reason)
-        raise ApiError(502, "UPSTREAM_ERROR", "The review model returned no usable answer; try again.", retryable=True)
-    return Generation(parsed=parsed, usage=_usage(response.usage_metadata), model=model)
+        log.warning("Gemini wrote no answer (finish reason %s)", reason)
+    return Completion(text=response.text or "", usage=_usage(response.usage_metadata), model=model)
 
 
 def _get_client() -> genai.Client:
@@ -161,32 +144,16 @@ def _upstream_error(exc: Exception) -> ApiError:
 
     if isinstance(exc, errors.APIError):
         log.warning("Gemini answered %s %s after retries", exc.code, exc.status)
-        if exc.code == 429:
-            return ApiError(
-                503,
-                "UPSTREAM_UNAVAILABLE",
-                "The review model is over capacity right now; try again in a minute.",
-                retryable=True,
-                headers={"Retry-After": "30"},
-            )
-        if exc.code in (401, 403):
-            return ApiError(502, "UPSTREAM_ERROR", "The review model refused our credentials.", retryable=False)
-        if exc.code == 503:
-            return ApiError(503, "UPSTREAM_UNAVAILABLE", "The review model is unavailable; try again.", retryable=True)
-        if 400 <= exc.code < 500 and exc.code != 408:
-            return ApiError(502, "UPSTREAM_ERROR", "The review model rejected the request.", retryable=False)
-        return ApiError(502, "UPSTREAM_ERROR", "The review model failed; try again.", retryable=True)
+        return status_error(exc.code)
     if _is_credentials_failure(exc):
         # Vertex AI without usable application default credentials: a deployment problem, not the model's.
         log.error("Vertex AI credentials unavailable: %s", type(exc).__name__)
         return ApiError(502, "UPSTREAM_ERROR", "The review model refused our credentials.", retryable=False)
     if isinstance(exc, _transport_classes("TimeoutException")):
         log.warning("Gemini timed out after retries")
-        return ApiError(
-            503, "UPSTREAM_UNAVAILABLE", "The review model did not answer in time; try again.", retryable=True
-        )
+        return timed_out()
     if isinstance(exc, _transport_classes("TransportError")):
         log.warning("Gemini unreachable: %s", type(exc).__name__)
-        return ApiError(503, "UPSTREAM_UNAVAILABLE", "The review model is unreachable; try again.", retryable=True)
+        return unreachable()
     log.error("unexpected Gemini client failure: %s", type(exc).__name__)
     return ApiError(502, "UPSTREAM_ERROR", "The review model failed; try again.", retryable=True)

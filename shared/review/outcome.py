@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.review.findings import Finding
 
@@ -28,7 +28,10 @@ class Usage(BaseModel):
 class ReviewOutcome(BaseModel):
     feedback: str  # markdown, ending with the findings rendered as a list
     findings: list[Finding]
-    model: str  # the Gemini model, or "static" when no model is configured
+    model: str  # the model that answered, or "static" when no model is configured
     usage: Usage
     cached: bool = False
     dismissed: list[Finding] = []  # static findings the model judged false positives, each with its reason
+    # False when the model's answer could not be read and the review is the static pass's: not
+    # cached, and a repository review lists the batch as not reviewed. Not part of the answer.
+    complete: bool = Field(default=True, exclude=True)

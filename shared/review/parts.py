@@ -1,5 +1,5 @@
 """review-code on code larger than one model call: the code is cut at line ends into parts of
-PART_BYTES; the model and every analyser read up to MAX_PARTS of them, the most relevant first
+PART_BYTES, or less when the model's budget holds less code (shared/review/budget.py); the model and every analyser read up to MAX_PARTS of them, the most relevant first
 (those holding what the secrets check found, then the earliest); the other analysers (ruff, our
 rules, the external ones) read the remaining parts one at a time, within STATIC_SECONDS; the secrets
 check reads all of it. The feedback names what read which lines. Code that fits in one part is
@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from shared.review import engine, report, secret_scan, static
+from shared.review import budget, engine, report, secret_scan, static
 from shared.review.findings import Finding, by_severity
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 
@@ -67,13 +67,29 @@ def _prefix_within(text: str, limit: int) -> int:
     return low
 
 
+def part_bytes() -> int:
+    """One part: what one model call reads, within PART_BYTES (code is ~1 byte a character)."""
+    return min(PART_BYTES, budget.current().code_chars)
+
+
 def review_code(
-    code: str, *, language: str, modes: Sequence[str], custom_prompt: str | None, file_name: str | None
+    code: str,
+    *,
+    language: str,
+    modes: Sequence[str],
+    custom_prompt: str | None,
+    file_name: str | None,
+    review_language: str | None = None,
 ) -> ReviewOutcome:
-    parts = split(code)
+    parts = split(code, part_bytes())
     if len(parts) == 1:
         return engine.review_snippet(
-            code, language=language, modes=modes, custom_prompt=custom_prompt, file_name=file_name
+            code,
+            language=language,
+            modes=modes,
+            custom_prompt=custom_prompt,
+            file_name=file_name,
+            review_language=review_language,
         )
     path = file_name or ""
     leaks = secret_scan.findings(code, path)
@@ -83,7 +99,12 @@ def review_code(
     model, usage = engine.STATIC_MODEL, Usage()
     for part in chosen:
         outcome = engine.review_snippet(
-            part.text, language=language, modes=modes, custom_prompt=custom_prompt, file_name=file_name
+            part.text,
+            language=language,
+            modes=modes,
+            custom_prompt=custom_prompt,
+            file_name=file_name,
+            review_language=review_language,
         )
         # The part's own findings list goes: the whole code's list, with its lines, closes the feedback.
         prose = outcome.feedback.rpartition(report.FINDINGS_HEADING)[0].strip() or outcome.feedback

@@ -15,8 +15,9 @@ from shared.review import triage
 from shared.review.findings import Finding, Severity, Verdict
 from shared.review.outcome import SourceFile
 
-# 2: the static findings include our structural rules; 3: they are candidates the model triages
-PROMPT_VERSION = "review-3"
+# 2: the static findings include our structural rules; 3: they are candidates the model triages;
+# 4: the review's language, and as many candidates as the model's budget holds
+PROMPT_VERSION = "review-4"
 MAX_SECRETS_IN_PROMPT = 40
 
 
@@ -72,6 +73,7 @@ class ModelReview(BaseModel):
 RULES = """\
 How to read the user message:
 - <language> names the programming language the requester says the code is in.
+- <review_language> names the human language to write the review in.
 - <static_findings> holds JSON candidates from analysers (ruff, bandit, structural rules), each with an "id".
   They are not verified: pattern matchers raise false alarms (a library function whose parameter is
   its caller's template or query, a constant, test code, a value that never comes from outside).
@@ -97,7 +99,10 @@ What to answer (JSON, matching the response schema):
   high (a real bug or vulnerability), medium, low, or info. line is the number shown in the file
   (null when the issue is not tied to a line); file is the source_file path (null for an unnamed
   snippet); suggestion is the corrected code or the precise change, or null.
-- Be specific to this code. No generic advice, no praise padding, no invented line numbers."""
+- Be specific to this code. No generic advice, no praise padding, no invented line numbers.
+- Write feedback, titles, details, the prose of suggestions and verdict reasons in the language of
+  <review_language>. Keep code, identifiers, file paths, rule ids, the JSON keys and the values of
+  severity and verdict exactly as this schema spells them."""
 
 
 def system_instruction(modes: tuple[str, ...]) -> str:
@@ -108,11 +113,20 @@ def system_instruction(modes: tuple[str, ...]) -> str:
     )
 
 
-def user_message(files: list[SourceFile], language: str, static: list[Finding], custom_prompt: str | None) -> str:
-    candidates = [{"id": key, **_static_entry(f)} for key, f in triage.candidates(static).items()]
+def user_message(
+    files: list[SourceFile],
+    language: str,
+    static: list[Finding],
+    custom_prompt: str | None,
+    *,
+    review_language: str,
+    max_candidates: int,
+) -> str:
+    candidates = [{"id": key, **_static_entry(f)} for key, f in triage.candidates(static, max_candidates).items()]
     secrets = [_static_entry(f) for f in static if not triage.is_candidate(f)][:MAX_SECRETS_IN_PROMPT]
     parts = [
         f"<language>{contain(one_line(language), 'language')}</language>",
+        f"<review_language>{contain(one_line(review_language), 'review_language')}</review_language>",
         "<static_findings>",
         contain(json.dumps(candidates, ensure_ascii=False), "static_findings"),
         "</static_findings>",

@@ -94,10 +94,15 @@ def _per_rule(rest: list[Finding]) -> list[str]:
     return lines
 
 
-def static_feedback(findings: list[Finding], coverage: Coverage, *, lead: int | None = None) -> str:
-    """The whole review when no model is configured; it names what no analyser covered."""
+NO_MODEL = "No AI model is configured"
+
+
+def static_feedback(
+    findings: list[Finding], coverage: Coverage, *, lead: int | None = None, why: str = NO_MODEL
+) -> str:
+    """The whole review without the model (`why` says why); it names what no analyser covered."""
     checked = ", ".join(f"{name} ({count})" for name, count in sorted(coverage.analysed.items()))
-    intro = "## Static review\n\nNo AI model is configured, so this review comes from the static analysers only"
+    intro = f"## Static review\n\n{why}, so this review comes from the static analysers only"
     intro += (
         f" (files analysed by language: {checked}) and a secrets check on every file."
         if checked

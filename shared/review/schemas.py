@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field
 
 from shared.errors import invalid_input, too_large
 from shared.languages import canonical_language
+from shared.review.review_language import ReviewLanguage
 from shared.schemas import MAX_MODES, Body, ModeName
 
 MIN_CODE_BYTES = 5
@@ -31,6 +32,7 @@ class ReviewCodeRequest(Body):
     reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
     customPrompt: str | None = None
     fileName: str | None = Field(default=None, max_length=1024)
+    reviewLanguage: ReviewLanguage | None = None  # the review's prose; unset, REVIEW_LANGUAGE
 
     def check_sizes(self) -> ReviewCodeRequest:
         require_size("code", self.code, MIN_CODE_BYTES, MAX_CODE_BYTES)

@@ -15,7 +15,6 @@ from typing import Protocol
 
 from shared.review.findings import Finding, Verdict
 
-MAX_CANDIDATES = 80  # the prompt's budget for them; candidates past it stay without a verdict
 MAX_REASON_CHARS = 300
 
 
@@ -29,16 +28,17 @@ def is_candidate(finding: Finding) -> bool:
     return finding.source not in ("secrets", "model")
 
 
-def candidates(found: list[Finding]) -> dict[str, Finding]:
-    """The findings the model is asked to judge, by id ("s1", "s2"...), in `found`'s order."""
-    chosen = [finding for finding in found if is_candidate(finding)][:MAX_CANDIDATES]
+def candidates(found: list[Finding], limit: int) -> dict[str, Finding]:
+    """The findings the model is asked to judge, by id ("s1", "s2"...), in `found`'s order: the first
+    `limit` (the model's budget for them, shared/review/budget.py); those past it keep no verdict."""
+    chosen = [finding for finding in found if is_candidate(finding)][:limit]
     return {f"s{number}": finding for number, finding in enumerate(chosen, start=1)}
 
 
-def apply(found: list[Finding], verdicts: Iterable[ModelVerdict]) -> tuple[list[Finding], list[Finding]]:
-    """(kept, dismissed): `found` with the model's verdicts applied. A candidate both confirmed and
-    dismissed stays: keeping a real problem matters more than dropping a false one."""
-    by_id = candidates(found)
+def apply(found: list[Finding], verdicts: Iterable[ModelVerdict], limit: int) -> tuple[list[Finding], list[Finding]]:
+    """(kept, dismissed): `found` with the model's verdicts on its first `limit` candidates applied. A
+    candidate both confirmed and dismissed stays: keeping a real problem matters more than dropping a false one."""
+    by_id = candidates(found, limit)
     judged: dict[int, tuple[Verdict, str | None]] = {}
     for verdict in verdicts:
         finding = by_id.get(verdict.id.strip())
