@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deploys CodeRevAI Functions to Google Cloud: the migration job first (Cloud Run job running
 # `alembic upgrade head`), then every function (Cloud Functions gen2, python312), each from a
-# staged source directory holding its main.py, the `shared` package and requirements.txt.
+# staged source directory holding its main.py, the `shared` and `coderevai_core` packages and requirements.txt.
 #
 #   ./deploy.sh --project P --region R [--functions history,billing] [--sql-instance P:R:I]
 #               [--env-file FILE] [--skip-migrations] [--dry-run] [--db-max-connections N]
@@ -232,11 +232,14 @@ env_vars_file() {  # YAML, so values with commas (ALLOWED_ORIGINS) survive; FUNC
 stage="${DEPLOY_STAGE_DIR:-build/deploy}"
 rm -rf "$stage"; mkdir -p "$stage"
 
-stage_source() {  # a directory Cloud Build can take as it is: main.py + shared/ + requirements.txt
+stage_source() {  # a directory Cloud Build can take as it is: main.py + shared/ + coderevai_core/ + requirements.txt
   local dir="$1" main="$2"
   mkdir -p "$dir"
   [ -z "$main" ] || cp "$main" "$dir/main.py"
   cp -r shared "$dir/shared"
+  # The core shared with the command line, copied beside shared/ rather than installed from a path in
+  # requirements.txt: the source directory is on the path as it is, and Cloud Build builds nothing more.
+  cp -r core/coderevai_core "$dir/coderevai_core"
   cp requirements.txt "$dir/requirements.txt"
   find "$dir" -name '__pycache__' -prune -exec rm -rf {} +
 }

@@ -27,7 +27,7 @@ start = time.perf_counter()
 import functions_framework
 functions_framework.create_app(name, source)
 elapsed = time.perf_counter() - start
-ours = set(sys.stdlib_module_names) | {"main", "shared", "__main__"}
+ours = set(sys.stdlib_module_names) | {"main", "shared", "coderevai_core", "__main__"}
 modules = [m for m in sys.modules if m not in before and m.split(".")[0] not in ours]
 print(json.dumps({"seconds": elapsed, "modules": modules}))
 """

@@ -39,8 +39,9 @@ def python_code(size: int) -> str:
 
 
 def body_for(function: str) -> bytes:
+    from coderevai_core.selection import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+
     from shared.http import PLATFORM_MAX_BODY_BYTES
-    from shared.repo.review import MAX_FILE_BYTES, MAX_TOTAL_BYTES
     from shared.review.schemas import MAX_DIFF_CODE_BYTES
 
     if function == "review_code":

@@ -35,11 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
+from coderevai_core.findings import SEVERITY_ORDER  # noqa: E402
+from coderevai_core.selection import secret_kind  # noqa: E402
 
 from shared.repo import review as repo_review  # noqa: E402
-from shared.repo.files import secret_kind, select  # noqa: E402
+from shared.repo.files import select  # noqa: E402
 from shared.review import secret_scan, static  # noqa: E402
-from shared.review.findings import SEVERITY_ORDER  # noqa: E402
 from shared.review.outcome import SourceFile  # noqa: E402
 from shared.review.static import noise, rules  # noqa: E402
 from tests.support import secret_cases  # noqa: E402

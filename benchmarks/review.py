@@ -77,7 +77,8 @@ def timed(fn, runs: int) -> list[float]:
 
 def analyser_timers() -> dict:
     """Each analyser alone on one Python file, as the static pass runs it (copies in a temp dir)."""
-    from shared.review import secret_scan
+    from coderevai_core import secret_scan
+
     from shared.review.outcome import SourceFile
     from shared.review.static import python_tools, rules
 
@@ -248,7 +249,8 @@ def mixed_repository(lines_each: int) -> list:
 
 def mixed_timers(files: list) -> dict:
     """Each analyser alone on its share of the mixed repository, as the static pass runs it."""
-    from shared.review import secret_scan
+    from coderevai_core import secret_scan
+
     from shared.review.static import EXTERNAL, external, is_python, python_tools, rules
 
     python = [(index, file) for index, file in enumerate(files) if is_python(file, "")]

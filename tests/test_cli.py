@@ -21,6 +21,7 @@ from tests.support.cli import (
     SHELL_LINE,
     VULNERABLE,
     Caller,
+    a_branch,
     git,
     new_key,
     on_path,
@@ -164,6 +165,71 @@ def test_a_branchs_diff_keeps_the_findings_on_its_changed_lines(caller, branch):
     gate = caller.run("--diff", "main", "--fail-on", "high", "--format", "sarif", "--output", "out.sarif", cwd=branch)
     assert gate.returncode == 1
     assert_valid_sarif(json.loads((branch / "out.sarif").read_text()))
+
+
+@pytest.fixture
+def below_a_high(tmp_path) -> Path:
+    """A branch that adds eval (medium) on the line below an unchanged shell=True (high, within the
+    server's 3 lines of the change, so the server keeps it and its feedback lists it)."""
+    return a_branch(
+        tmp_path / "below", {"app.py": VULNERABLE.replace("eval(input())", "input()")}, {"app.py": VULNERABLE}
+    )
+
+
+def test_a_diffs_report_speaks_only_of_the_findings_it_kept(caller, below_a_high, tmp_path):
+    summary = "1 finding (1 medium); 1 file reviewed, 0 skipped; 1 finding on unchanged lines not shown."
+    markdown = caller.run("--diff", "main", "--format", "markdown", cwd=below_a_high)
+    assert markdown.returncode == 0, markdown.stderr
+    assert summary in markdown.stdout
+    assert f"(app.py:{EVAL_LINE})" in markdown.stdout and "### Findings (1 medium)" in markdown.stdout
+    assert "shell=True" not in markdown.stdout and f"app.py:{SHELL_LINE}" not in markdown.stdout
+    assert "high" not in markdown.stdout
+
+    text = caller.run("--diff", "main", cwd=below_a_high)
+    assert text.stdout.splitlines()[-1] == summary and "shell=True" not in text.stdout
+
+    review = json.loads(caller.run("--diff", "main", "--format", "json", cwd=below_a_high).stdout)
+    assert [f["line"] for f in review["findings"]] == [EVAL_LINE] and review["findingsNotShown"] == 1
+    [feedback] = review["feedback"]
+    assert "### Findings (1 medium)" in feedback and "1 finding on unchanged lines not shown." in feedback
+    assert "shell=True" not in feedback and "B602" not in feedback
+
+    out = tmp_path / "out.sarif"
+    sarif = caller.run("--diff", "main", "--format", "sarif", "--output", str(out), cwd=below_a_high)
+    assert sarif.stdout.splitlines()[-1] == summary  # the job's log, beside the file for tools
+    [run] = json.loads(out.read_text())["runs"]
+    assert [r["ruleId"] for r in run["results"]] == ["bandit/B307"] and run["properties"]["findingsNotShown"] == 1
+
+    # Within --context 1 of the change the high is kept, and the server's feedback stands as it wrote it.
+    near = json.loads(caller.run("--diff", "main", "--context", "1", "--format", "json", cwd=below_a_high).stdout)
+    assert {f["line"] for f in near["findings"]} == {SHELL_LINE, EVAL_LINE} and near["findingsNotShown"] == 0
+    assert f"(app.py:{SHELL_LINE})" in near["feedback"][0] and "not shown" not in near["feedback"][0]
+    whole = json.loads(caller.run("--diff", "main", "--all-findings", "--format", "json", cwd=below_a_high).stdout)
+    assert "findingsNotShown" not in whole and f"(app.py:{SHELL_LINE})" in whole["feedback"][0]
+
+
+def test_a_diffs_report_leaves_out_what_the_model_dismissed_off_the_change(pg_url, tmp_path, below_a_high):
+    from tests.fakes.gemini import FakeGemini
+    from tests.support.triage import triaging
+
+    def decide(candidates):
+        reason = "A fixed command, not user input."
+        return [
+            {"id": c["id"], "verdict": "false_positive", "reason": reason} for c in candidates if c["rule"] == "B602"
+        ]
+
+    with FakeGemini() as gemini:
+        gemini.server.route("POST", "/", triaging(decide))
+        env = server_env(pg_url, GEMINI_API_KEY="test-key", GEMINI_BASE_URL=gemini.url, GEMINI_MAX_ATTEMPTS="1")
+        with local_server(env, tmp_path / "model.log") as url:
+            caller = new_key(url)
+            near = caller.run("--diff", "main", "--context", "1", "--format", "json", cwd=below_a_high)
+            on_change = caller.run("--diff", "main", "--format", "markdown", cwd=below_a_high)
+    assert "### Dismissed as false positives by the model (1)" in json.loads(near.stdout)["feedback"][0]
+    assert on_change.returncode == 0, on_change.stderr
+    assert "1 finding (1 medium); 1 file reviewed, 0 skipped." in on_change.stdout  # a dismissed one is no finding
+    assert f"(app.py:{EVAL_LINE})" in on_change.stdout
+    assert "Dismissed" not in on_change.stdout and "A fixed command" not in on_change.stdout
 
 
 def test_a_diff_with_nothing_changed_reviews_nothing_and_passes(caller, branch):

@@ -111,6 +111,25 @@ def test_first_push_posts_one_review_with_inline_comments_and_a_summary(caller, 
     assert "1 new inline comments" not in done.stderr and "3 new inline comments" in done.stderr
 
 
+def test_the_summary_counts_what_the_change_left_out_and_lists_none_of_it(caller, tmp_path, github):
+    root = tmp_path / "below"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    (root / "app.py").write_text(PUSH_1.replace("eval(input())", "input()"))  # shell=True already there
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    git(root, "checkout", "-q", "-b", "feature")
+    push(root, PUSH_1, github)  # adds eval on the line below
+    done = review(caller, root, github)
+    assert done.returncode == 0, done.stderr
+    [posted] = github.pulls[7].reviews
+    assert [(c["path"], c["line"]) for c in posted["comments"]] == [("app.py", 6)]
+    [summary] = github.pulls[7].issue_comments
+    assert "**1 finding** on this change (1 medium)" in summary["body"]
+    assert "1 finding on unchanged lines not shown." in summary["body"]
+    assert "B602" not in summary["body"] and "shell" not in summary["body"]
+
+
 def test_the_next_push_posts_only_new_findings_resolves_the_fixed_one_and_edits_the_summary(caller, repo, github):
     push(repo, PUSH_1, github)
     assert review(caller, repo, github).returncode == 0

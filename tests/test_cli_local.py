@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.relay import Relay
-from tests.support.cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, git, new_key, reviews_of, server_env
+from tests.support.cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, a_branch, new_key, reviews_of, server_env
 from tests.support.sarif_check import assert_valid_sarif
 from tests.support.server_process import local_server
 
@@ -80,6 +80,36 @@ def test_secret_bearing_files_are_checked_here_and_nothing_of_them_is_sent(calle
     assert run["properties"]["reviewIds"] and None not in run["properties"]["reviewIds"]
 
 
+KUBE_TOKEN = "kT7vQ2mX9pL4wR8zN3bY6hD1sF5gJ0cV"  # made up for the test
+KUBE_CONFIG = f"apiVersion: v1\nkind: Config\nusers:\n- name: ci\n  user:\n    token: {KUBE_TOKEN}\n"
+
+
+def test_the_client_judges_files_by_the_servers_own_rules(caller, relay, tmp_path):
+    """One set of rules (coderevai_core.selection): a kube config stays on the machine, as the server
+    keeps one from the model; docs/build/ holds documentation sources, build/ output; a NUL anywhere
+    makes a file binary."""
+    root = tmp_path / "rules"
+    (root / ".kube").mkdir(parents=True)
+    (root / ".kube" / "config").write_text(KUBE_CONFIG)
+    (root / "docs" / "build").mkdir(parents=True)
+    (root / "docs" / "build" / "conf.py").write_text("project = 'guide'\n")
+    (root / "build").mkdir()
+    (root / "build" / "out.py").write_text(VULNERABLE)
+    (root / "data.py").write_bytes(b"x = 1\n" * 2000 + b"\x00\n")  # the NUL past the first 8 KiB
+    done = caller.run(".", "--format", "json", cwd=root)
+    assert done.returncode == 0, done.stderr
+    sent = b"".join(seen.body for seen in relay.posted())
+    assert b"conf.py" in sent and b"kube" not in sent and KUBE_TOKEN.encode() not in sent
+    review = json.loads(done.stdout)
+    assert review["reviewedFiles"] == ["docs/build/conf.py"]
+    assert {s["path"]: s["reason"] for s in review["skippedFiles"]} == {
+        ".kube/config": "may hold secrets (kube config); checked for secrets on this machine, not sent",
+        "build/": "vendored or generated (build/)",
+        "data.py": "binary",
+    }
+    assert KUBE_TOKEN not in done.stdout
+
+
 def test_a_retried_request_carries_the_same_idempotency_key_and_makes_one_review(caller, relay, project, pg_url):
     relay.lose_answers = 1  # the server reviews and commits; its answer is lost on the way back
     done = caller.run("app.py", "--format", "json", cwd=project)
@@ -111,18 +141,8 @@ def test_a_413_is_split_to_the_cap_the_server_states(caller, relay, tmp_path, pg
 
 @pytest.fixture
 def branch(tmp_path) -> Path:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    (repo / "app.py").write_text(VULNERABLE.replace("command, shell=True", "[command]"))
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "base")
-    git(repo, "checkout", "-q", "-b", "feature")
-    (repo / "app.py").write_text(VULNERABLE)
-    (repo / ".env").write_text(ENV_FILE)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "feature")
-    return repo
+    base = {"app.py": VULNERABLE.replace("command, shell=True", "[command]")}
+    return a_branch(tmp_path / "repo", base, {"app.py": VULNERABLE, ".env": ENV_FILE})
 
 
 def test_a_diff_sends_its_ranges_and_prints_annotations(caller, relay, branch):

@@ -1,51 +1,11 @@
-"""The client's copy of the server's selection rules (cli/coderevai/selection.py mirrors
-shared/repo/files.py and the caps of shared/repo/review.py) agrees with the server's, and folders
-are walked with their .gitignore files as git reads them."""
+"""The client's requests fit the server's caps (coderevai_core.selection, the server's own), and
+folders are walked with their .gitignore files as git reads them."""
 
 from __future__ import annotations
 
-import pytest
-from coderevai import selection
 from coderevai.batches import pack
 from coderevai.files import collect
-
-from shared.repo import files as repo_files
-from shared.repo import review as repo_review
-
-SAMPLE_PATHS = [
-    "app.py", "src/main.ts", "README.md", "Dockerfile", "LICENSE", ".gitignore",
-    ".env", ".env.local", "config/prod.env", "deploy/server.key", "certs/ca.pem", "id_rsa", ".npmrc",
-    "gcp-service-account.json", "my_credentials.json", "client_secret_123.json", "infra/terraform.tfvars",
-    "node_modules/pad/index.js", "web/dist/app.js", "a/b/vendor/lib.go", "x/.venv/lib/site.py", "target/out.rs",
-    "package-lock.json", "sub/yarn.lock", "go.sum", "Cargo.lock",
-    "static/app.min.js", "static/app.js.map", "proto/api_pb2.py", "api.pb.go",
-    "logo.png", "docs/manual.PDF", "lib.so", "data.sqlite3", "model.pkl",
-    "VENDOR/readme.txt", "builder/main.py", "distance.py", "tests/test_app.py", "src/.env.example",
-]  # fmt: skip
-
-
-@pytest.mark.parametrize("path", SAMPLE_PATHS)
-def test_client_and_server_skip_the_same_paths_for_the_same_reasons(path):
-    assert selection.skip_reason(path) == repo_files.skip_reason(path)
-
-
-@pytest.mark.parametrize(
-    "raw", [b"print(1)\n", b"  \n\t\n", b"", b"\x89PNG\x00\x01", "caf\u00e9 = 1\n".encode(), b"\xff\xfe bad utf-8"]
-)
-def test_client_and_server_agree_on_text_binary_and_empty(raw):
-    text, reason = selection.as_text(raw)
-    server = repo_files.select([("file.txt", text if text is not None else raw)])
-    if reason is None:
-        assert [f.content for f in server.files] == [text]
-    else:
-        assert [s.reason for s in server.skipped] == [reason]
-
-
-def test_client_caps_are_the_servers():
-    assert selection.MAX_FILES == repo_review.MAX_FILES
-    assert selection.MAX_FILE_BYTES == repo_review.MAX_FILE_BYTES
-    assert selection.MAX_TOTAL_BYTES == repo_review.MAX_TOTAL_BYTES
-    assert selection.MAX_REQUEST_BYTES == repo_review.MAX_REQUEST_BYTES
+from coderevai_core import selection
 
 
 def test_requests_are_packed_within_every_cap():

@@ -134,18 +134,23 @@ MODULES_AT_START = """
 import json, sys
 import functions_framework
 functions_framework.create_app(sys.argv[1], f"functions/{sys.argv[1]}/main.py")
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("shared."))))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith(("shared.", "coderevai_core")))))
 """
 
 
-@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
-def test_function_builds_only_its_own_tables_and_bodies(name):
+def modules_at_start(name: str) -> set[str]:
+    """Our modules (shared's and the core's) the function has loaded once it is built, in a fresh process."""
     env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    loaded = set(json.loads(out.stdout.strip().splitlines()[-1]))
+    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
+def test_function_builds_only_its_own_tables_and_bodies(name):
+    loaded = modules_at_start(name)
     tables = {m.removeprefix("shared.models.") for m in loaded if m.startswith("shared.models.")}
     assert tables == TABLES_AT_START[name]
     other_areas = set().union(*AREAS.values()) - AREAS[name]
@@ -161,12 +166,7 @@ STATIC_PASS = {"shared.review.static", "shared.review.static.external", "shared.
 
 @pytest.mark.parametrize("name", NEVER_REVIEW)
 def test_functions_that_never_review_do_not_load_the_static_pass(name):
-    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run(
-        [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert set(json.loads(out.stdout.strip().splitlines()[-1])) & STATIC_PASS == set()
+    assert modules_at_start(name) & STATIC_PASS == set()
 
 
 @pytest.mark.parametrize("name", ["review_code", "review_repo", "generate_diff"])
@@ -175,3 +175,19 @@ def test_a_configured_openai_provider_loads_its_sdk_on_the_first_call_only(name,
     openai = {"MODEL_PROVIDER": "openai", "OPENAI_MODEL": "llama3.1:8b", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
     result = probe(name, "POST", "/", {OPENAI, GENAI}, pg_url, **openai)
     assert result["status"] == 400 and result["start"] == [] and result["serving"] == [], result
+
+
+# The core's modules (coderevai_core) a function loads at start: what it loaded of them when they sat
+# in shared/, no more. The package itself imports nothing, so the history function, say, loads none.
+REVIEWS = {"coderevai_core", "coderevai_core.findings", "coderevai_core.secret_scan", "coderevai_core.secret_values"}
+CORE_AT_START = {
+    "review_code": REVIEWS | {"coderevai_core.markdown"},
+    "generate_diff": REVIEWS,
+    "review_repo": REVIEWS | {"coderevai_core.markdown", "coderevai_core.changed_lines", "coderevai_core.selection"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLES_AT_START))
+def test_function_loads_only_the_core_modules_it_uses(name):
+    loaded = {m for m in modules_at_start(name) if m.startswith("coderevai_core")}
+    assert loaded == CORE_AT_START.get(name, set())

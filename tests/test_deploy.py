@@ -177,6 +177,7 @@ def test_every_function_is_deployed_from_its_staged_source(full_deploy):
         source = ROOT / flag(args, "--source")
         assert (source / "main.py").read_text() == (ROOT / "functions" / fn / "main.py").read_text()
         assert (source / "shared" / "http.py").exists()
+        assert (source / "coderevai_core" / "findings.py").exists()  # the core, beside shared/
         rules = "shared/review/static/rules"  # data files, not modules: the static pass needs them
         assert sorted(p.name for p in (source / rules).glob("*.yml")) == sorted(
             p.name for p in (ROOT / rules).glob("*.yml")
@@ -268,6 +269,7 @@ def test_each_staged_directory_imports_and_serves_its_function(full_deploy, tmp_
             "response = client.put('/')\n"
             "assert response.status_code == 405, response.status_code\n"
             f"import shared; assert shared.__file__.startswith({str(source)!r}), shared.__file__\n"
+            f"import coderevai_core.findings as core; assert core.__file__.startswith({str(source)!r}), core.__file__\n"
             "print('ok')"
         )
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}

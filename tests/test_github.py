@@ -275,7 +275,7 @@ def test_build_tarball_has_githubs_layout():
 
 
 def test_files_skipped_by_path_are_never_read(github):
-    from shared.repo.files import skip_reason
+    from coderevai_core.selection import skip_reason
 
     github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n", "node_modules/a/index.js": "y" * 5000}))
     archive = fetch_repository(RepoRef("octo", "demo"), ArchiveLimits(file_bytes=1000), skip=skip_reason)
@@ -301,7 +301,7 @@ def test_skipped_paths_are_cut_to_1024_characters(github):
         "octo-demo-0123abc/" + "c" * 5000 + ".py": b"z = 3\n",
     }
     github.serve_repo("octo", "demo", build_tarball({"app.py": "x = 1\n"}, raw_names=names))
-    from shared.repo.files import skip_reason
+    from coderevai_core.selection import skip_reason
 
     archive = fetch_repository(RepoRef("octo", "demo"), skip=skip_reason)
     assert [(len(path), reason) for path, reason in archive.skipped] == [

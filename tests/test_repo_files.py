@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from coderevai_core.selection import fetch_skip_reason, skip_reason
 
-from shared.repo.files import estimate_tokens, fetch_skip_reason, plan_batches, select, skip_reason
+from shared.repo.files import estimate_tokens, plan_batches, select
 
 
 @pytest.mark.parametrize(
@@ -30,6 +31,13 @@ def test_each_skip_has_its_reason(path, reason):
     selection = select([(path, content.get(path, b"SECRET=abc\n")), ("app.py", b"print(1)\n")])
     assert [(s.path, s.reason) for s in selection.skipped] == [(path, reason)]
     assert [f.path for f in selection.files] == ["app.py"]
+
+
+def test_a_nul_anywhere_makes_a_file_binary_fetched_or_sent():
+    late = b"x = 1\n" * 2000 + b"\x00\n"  # past the first 8 KiB
+    selection = select([("fetched.py", late), ("sent.py", late.decode()), ("ok.py", b"x = 1\n")])
+    assert [(s.path, s.reason) for s in selection.skipped] == [("fetched.py", "binary"), ("sent.py", "binary")]
+    assert [f.path for f in selection.files] == ["ok.py"]
 
 
 @pytest.mark.parametrize(

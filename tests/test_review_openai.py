@@ -17,7 +17,7 @@ from shared.review.engine import review_files
 from shared.review.outcome import SourceFile
 from tests.conftest import OPENAI_TEST_MODEL
 from tests.fakes.openai_chat import FakeOpenAI, authorization, completion, failure
-from tests.test_review_triage import CANDIDATES
+from tests.support.triage import CANDIDATES
 
 REVIEW = {
     "feedback": "## Summary\n\n`run` evaluates user input.",

@@ -3,7 +3,8 @@ UTF-8 bytes, cover the code exactly once, and the parts holding leaked secrets a
 
 from __future__ import annotations
 
-from shared.review.findings import Finding
+from coderevai_core.findings import Finding
+
 from shared.review.parts import MAX_PARTS, Part, choose, split, static_pass, unread_note
 
 

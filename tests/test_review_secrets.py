@@ -4,8 +4,8 @@ and the placeholders, references and names-about-secrets it must leave alone."""
 from __future__ import annotations
 
 import pytest
+from coderevai_core import secret_scan, secret_values
 
-from shared.review import secret_scan, secret_values
 from tests.support import secret_cases
 
 FOUND = [

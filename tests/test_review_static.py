@@ -6,8 +6,8 @@ import re
 import time
 
 import pytest
+from coderevai_core import secret_scan
 
-from shared.review import secret_scan
 from shared.review.outcome import SourceFile
 from shared.review.static import analyse
 

@@ -4,22 +4,19 @@ the model's triage of the static findings (confirmed, dismissed with a reason, k
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
+from coderevai_core.markdown import LEADING_FINDINGS
+from coderevai_core.sarif import to_sarif
+
 from shared.repo.review import review_repository
-from shared.repo.sarif import to_sarif
 from shared.review.engine import review_files
 from shared.review.outcome import SourceFile
-from shared.review.report import LEADING_FINDINGS
 from shared.review.static import analyse
 from shared.review.static.families import is_lint
-from tests.fakes.gemini import generation
-from tests.fakes.server import Seen
 from tests.support.sarif_check import assert_valid_sarif
-
-CANDIDATES = re.compile(r"<static_findings>\n(.*?)\n</static_findings>", re.S)
+from tests.support.triage import sent_candidates, triaging
 
 HANDLER = """\
 import subprocess
@@ -60,12 +57,6 @@ def check(flag):
 
 def unique(text: str) -> str:
     return f"# {uuid.uuid4().hex}\n{text}"  # the review cache is shared by the whole run
-
-
-def sent_candidates(seen: Seen) -> list[dict]:
-    text = "".join(part["text"] for content in seen.json()["contents"] for part in content["parts"])
-    match = CANDIDATES.search(text)
-    return json.loads(match.group(1)) if match else []
 
 
 # --- one finding per problem ----------------------------------------------------------------------
@@ -128,15 +119,6 @@ def test_a_security_review_carries_no_lint_and_the_cache_keeps_modes_apart(gemin
 
 
 # --- the model triages the static findings --------------------------------------------------------
-
-
-def triaging(decide):
-    """A fake model that reads the candidates it was sent and answers `decide(candidates)` as verdicts."""
-
-    def answer(seen: Seen):
-        return generation({"feedback": "## Review", "findings": [], "verdicts": decide(sent_candidates(seen))})
-
-    return answer
 
 
 def test_verdicts_confirm_dismiss_and_unknown_ids_are_ignored(gemini):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from coderevai import selection
+from coderevai_core import selection
 
 BODY_MARGIN = 64 * 1024  # the rest of the body: review modes, notes, keys
 

@@ -1,6 +1,6 @@
 """The files named on the command line: folders walked with their .gitignore files honoured (as
 git does: each file's patterns apply below its folder, a deeper one overriding), then the server's
-selection rules, each skipped file with its reason."""
+selection rules (coderevai_core.selection), each skipped file with its reason."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pathspec
-
-from coderevai import selection
+from coderevai_core import selection
 
 
 class LocalFile(NamedTuple):
@@ -87,7 +86,7 @@ def _walk(top: Path, skipped: list[Skipped], cwd: Path) -> list[Path]:
                 continue
             if _ignored(here / name, True, active):
                 continue
-            if reason := selection.skipped_directory(name):
+            if reason := selection.skipped_directory(display_path(here / name, cwd)):
                 skipped.append(Skipped(display_path(here / name, cwd) + "/", reason))
                 continue
             kept.append(name)

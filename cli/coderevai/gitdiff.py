@@ -9,18 +9,20 @@ import re
 import subprocess
 from pathlib import Path
 
+from coderevai_core.changed_lines import LineRange
+
 from coderevai.files import UsageError
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 
-ChangedLines = dict[str, list[tuple[int, int]]]  # path (relative to the working directory) -> ranges
+ChangedLines = dict[str, list[LineRange]]  # path (relative to the working directory) -> ranges
 
 
 def changed_lines(ref: str, paths: list[str], cwd: Path) -> ChangedLines:
     """Each changed file still present, with its added or changed line ranges (empty: only deletions)."""
     diff = ("-c", "core.quotePath=false", "diff", "--merge-base", ref, "--relative", "--diff-filter=d", "--no-ext-diff")
     changed: ChangedLines = {}
-    current: list[tuple[int, int]] | None = None
+    current: list[LineRange] | None = None
     in_header = False
     for line in _git(cwd, *diff, "--unified=0", "--no-color", "--", *paths).splitlines():
         if line.startswith("diff --git "):
@@ -31,7 +33,7 @@ def changed_lines(ref: str, paths: list[str], cwd: Path) -> ChangedLines:
             in_header = False
             start, count = int(match.group(1)), int(match.group(2) or "1")
             if current is not None and count:
-                current.append((start, start + count - 1))
+                current.append(LineRange(start=start, end=start + count - 1))
     # Files whose diff has no `+++` line (a mode change, a binary file): changed, with no text lines.
     for name in filter(None, _git(cwd, *diff, "--name-only", "-z", "--", *paths).split("\0")):
         changed.setdefault(name, [])

@@ -1,6 +1,6 @@
 """GitHub's REST API as the pull-request review needs it: the workflow's context from the
 environment Actions sets, requests that wait out a rate limit within --max-wait, pages followed,
-and the pull request's diff as GitHub holds it (the lines a review comment may be placed on).
+and the pull request's diff is read through it (coderevai_core.pull_request).
 httpx directly rather than PyGithub: six endpoints, and the waits and errors are ours to decide."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import time
 from typing import NamedTuple
 
 import httpx
+from coderevai_core.pull_request import GitHubError
 
 from coderevai import __version__
 from coderevai.files import UsageError
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 _NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
@@ -26,20 +26,6 @@ class Context(NamedTuple):
     repository: str  # owner/name
     number: int
     head_sha: str | None
-
-
-class GitHubError(Exception):
-    """A call GitHub refused; `status` is its HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"GitHub answered {status}: {message}")
-        self.status = status
-        self.message = message
-
-
-class PullRequestDiff(NamedTuple):
-    added: dict[str, set[int]]  # path -> lines the pull request adds (GitHub's `+` lines)
-    shown: dict[str, set[int]]  # path -> every new-side line of its diff (added and context): commentable
 
 
 def context_from_environment() -> Context:
@@ -117,32 +103,6 @@ class GitHub:
             match = _NEXT.search(response.headers.get("Link", ""))
             url, params = (match.group(1), None) if match else (None, None)
         return items
-
-    def pull_request_diff(self) -> PullRequestDiff:
-        added: dict[str, set[int]] = {}
-        shown: dict[str, set[int]] = {}
-        for file in self.pages(self.repo_path(f"pulls/{self.context.number}/files")):
-            path, patch = file.get("filename"), file.get("patch")
-            if path and patch:  # a binary or very large file's diff has no patch: no comment can go there
-                added[path], shown[path] = _patch_lines(patch)
-        return PullRequestDiff(added, shown)
-
-
-def _patch_lines(patch: str) -> tuple[set[int], set[int]]:
-    added: set[int] = set()
-    shown: set[int] = set()
-    line = 0
-    for text in patch.split("\n"):
-        if match := _HUNK.match(text):
-            line = int(match.group(1))
-        elif text.startswith("+"):
-            added.add(line)
-            shown.add(line)
-            line += 1
-        elif text.startswith(" ") or text == "":
-            shown.add(line)
-            line += 1
-    return added, shown
 
 
 def _rate_limit_delay(response: httpx.Response) -> float | None:

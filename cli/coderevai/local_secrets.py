@@ -1,13 +1,13 @@
 """Secret-bearing files (.env, keys, credentials) never leave the machine: the client runs the
-server's own secrets check on them here (secret_scan.py, a copy of the server's) and keeps only
+server's own secrets check on them here (coderevai_core.secret_scan) and keeps only
 findings, whose text names the kind and length of a secret, never a character of it."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from coderevai import secret_scan, selection
-from coderevai.findings import Finding
+from coderevai_core import secret_scan, selection
+from coderevai_core.findings import Finding
 
 SECRET_REASON = "may hold secrets"  # noqa: S105 (the reason text, not a secret)
 SCANNED_HERE = "; checked for secrets on this machine, not sent"

@@ -10,16 +10,17 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
+from coderevai_core import selection
+from coderevai_core.changed_lines import CONTEXT_LINES
 from rich.console import Console
 
-from coderevai import __version__, local_secrets, pull_request, report, selection
+from coderevai import __version__, local_secrets, pull_request, report
 from coderevai.client import Client, ServerError
 from coderevai.files import Collected, LocalFile, Skipped, UsageError, collect, read_file
 from coderevai.gitdiff import ChangedLines, changed_lines
 from coderevai.review import send_all
 
 FAIL_ON = ("critical", "high", "medium", "low", "never")
-MAX_CONTEXT = 3  # the server keeps the findings within 3 lines of a changed range (shared/repo/changed_lines.py)
 EXIT_FINDINGS, EXIT_ERROR = 1, 2
 
 
@@ -41,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
         type=_context,
         default=0,
         metavar="N",
-        help=f"with --diff: also keep findings within N lines of an added line (0 to {MAX_CONTEXT}; default 0)",
+        help=f"with --diff: also keep findings within N lines of an added line (0 to {CONTEXT_LINES}; default 0)",
     )
     review.add_argument(
         "--all-findings",
@@ -96,8 +97,8 @@ def _modes(text: str) -> list[str]:
 
 def _context(text: str) -> int:
     value = int(text)
-    if not 0 <= value <= MAX_CONTEXT:
-        raise argparse.ArgumentTypeError(f"must be 0 to {MAX_CONTEXT} (the server keeps findings that close)")
+    if not 0 <= value <= CONTEXT_LINES:
+        raise argparse.ArgumentTypeError(f"must be 0 to {CONTEXT_LINES} (the server keeps findings that close)")
     return value
 
 
@@ -147,11 +148,14 @@ def review(args: argparse.Namespace, errors: Console) -> int:
     else:
         since = f" (no file changed since {args.diff})" if args.diff else ""
         print(f"coderevai: nothing to review{since}", file=sys.stderr)
+    near_change = args.diff and not args.all_findings
+    if near_change and not sarif:
+        answers = [report.answer_near_changes(answer, changed, args.context) for answer in answers]
     merged = report.merge_sarif(answers, skipped) if sarif else report.merge_json(answers, skipped)
     local = local_secrets.scan(secret_paths, cwd)
     sources = {entry["path"]: entry["content"] for entry in entries}
     merged = report.with_local(merged, local, sarif, sources)
-    if args.diff and not args.all_findings:
+    if near_change:
         merged = report.near_changes(merged, sarif, changed, args.context)
     found = _write(merged, sarif, args)
     if args.github_review:
@@ -182,7 +186,7 @@ def _entries(args: argparse.Namespace, cwd: Path) -> tuple[list[dict], list[dict
     entries = [{"path": f.path, "content": f.content} for f in collected.files]
     if args.diff and not args.all_findings:
         for entry in entries:
-            entry["changedLines"] = [{"start": a, "end": b} for a, b in changed[entry["path"]]]
+            entry["changedLines"] = [r.model_dump() for r in changed[entry["path"]]]
     secret_paths = [s.path for s in collected.skipped if local_secrets.is_secret_bearing(s.reason)]
     skipped = [
         {"path": s.path, "reason": s.reason + (local_secrets.SCANNED_HERE if s.path in secret_paths else "")}
@@ -209,7 +213,7 @@ def _write(merged: dict, sarif: bool, args: argparse.Namespace) -> list[str]:
 class DiffFiles(NamedTuple):
     files: list[LocalFile]
     skipped: list[Skipped]
-    changed: dict[str, list[tuple[int, int]]]
+    changed: ChangedLines
 
 
 def _changed_files(args: argparse.Namespace, cwd: Path) -> DiffFiles:

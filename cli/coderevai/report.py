@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 from urllib.parse import unquote
 
-from coderevai import annotations
-from coderevai import sarif as sarif_log
-from coderevai.findings import Finding
+from coderevai_core import markdown
+from coderevai_core import sarif as sarif_log
+from coderevai_core.changed_lines import ChangedLines, about_change, not_shown
+from coderevai_core.findings import SEVERITY_ORDER, Finding
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+from coderevai import annotations
+
 _LEVEL_SEVERITY = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
 
 
 def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
 
 
 def merge_json(answers: list[dict], skipped: list[dict]) -> dict:
@@ -30,7 +32,12 @@ def merge_json(answers: list[dict], skipped: list[dict]) -> dict:
         "skippedFiles": skipped + [s for a in answers for s in a["skippedFiles"]],
         "usage": usage,
         "feedback": [a["feedback"] for a in answers],
+        **({"findingsNotShown": sum(a["findingsNotShown"] for a in answers)} if _counted(answers) else {}),
     }
+
+
+def _counted(answers: list[dict]) -> bool:
+    return bool(answers) and all("findingsNotShown" in a for a in answers)
 
 
 def merge_sarif(logs: list[dict], skipped: list[dict]) -> dict:
@@ -75,21 +82,58 @@ def with_local(merged: dict, local: list[Finding], sarif: bool, sources: dict[st
     return {**merged, "findings": findings}
 
 
-def near_changes(merged: dict, sarif: bool, changed: dict[str, list[tuple[int, int]]], context: int) -> dict:
+def near_changes(merged: dict, sarif: bool, changed: ChangedLines, context: int) -> dict:
     """The findings on the lines a change added (or within `context` lines of one), as a pull request
-    shows them; a finding with no line, or in a file sent whole, stays."""
+    shows them; a finding with no line, or in a file sent whole, stays. `findingsNotShown` (in
+    SARIF, the run's properties) counts the rest, with what each answer left out (`answer_near_changes`)."""
 
     def kept(path: str | None, line: int | None) -> bool:
-        ranges = changed.get(path or "")
-        if ranges is None or not line:
-            return True
-        return any(start - context <= line <= end + context for start, end in ranges)
+        return about_change(path, line, changed, context)
 
     if not sarif:
-        return {**merged, "findings": [f for f in merged["findings"] if kept(f.get("file"), f.get("line"))]}
+        findings = [f for f in merged["findings"] if kept(f.get("file"), f.get("line"))]
+        hidden = merged.get("findingsNotShown", 0) + len(merged["findings"]) - len(findings)
+        return {**merged, "findings": findings, "findingsNotShown": hidden}
     run = merged["runs"][0]
     results = [r for r in run["results"] if kept(*_place(r))]
-    return {**merged, "runs": [{**run, "results": results}]}
+    properties = {**run["properties"], "findingsNotShown": _findings_in(run["results"]) - _findings_in(results)}
+    return {**merged, "runs": [{**run, "results": results, "properties": properties}]}
+
+
+def _findings_in(results: list[dict]) -> int:
+    """Findings, not results: a grouped finding is one result per line, the model's dismissed ones are none."""
+    return len({(r["ruleId"], r["message"]["text"]) for r in results if not r.get("suppressions")})
+
+
+def answer_near_changes(answer: dict, changed: ChangedLines, context: int) -> dict:
+    """One JSON answer told as the change's review: its findings, its dismissed ones and its
+    feedback's lists are those near the change, and `findingsNotShown` counts the rest. The
+    feedback's prose (the model's, or the static pass's) is kept as the server wrote it."""
+    findings = [f for f in answer["findings"] if about_change(f.get("file"), f.get("line"), changed, context)]
+    dismissed = [f for f in answer.get("dismissed", []) if about_change(f.get("file"), f.get("line"), changed, context)]
+    hidden = len(answer["findings"]) - len(findings)
+    told = {**answer, "findings": findings, "dismissed": dismissed, "findingsNotShown": hidden}
+    if hidden or len(dismissed) < len(answer.get("dismissed", [])):
+        told["feedback"] = _retold(answer["feedback"], findings, dismissed, hidden)
+    return told
+
+
+def _retold(feedback: str, findings: list[dict], dismissed: list[dict], hidden: int) -> str:
+    """The feedback with its findings' lists rendered again (as the server renders them) from what was kept."""
+    prose = markdown.prose_of(feedback)
+    count = [f"{not_shown(hidden)}."] if hidden else []
+    if prose == feedback:  # the server cut its feedback before the lists: nothing there to tell again
+        return "\n\n".join([feedback, *count])
+    kept = [Finding.model_construct(**f) for f in findings]
+    listed = (
+        markdown.findings_section(kept, lead=markdown.LEADING_FINDINGS)
+        if kept
+        else f"{markdown.FINDINGS_HEADING}\n\nNo findings on the changed lines."
+    )
+    dismissed_list = (
+        [markdown.dismissed_section([Finding.model_construct(**f) for f in dismissed])] if dismissed else []
+    )
+    return "\n\n".join([prose, listed, *count, *dismissed_list])
 
 
 def _place(result: dict) -> tuple[str | None, int | None]:
@@ -106,7 +150,8 @@ def _rule_severity(rule: dict) -> str:
 def as_review(merged: dict, sarif: bool) -> dict:
     """findings, reviewedFiles and skippedFiles, whichever form the review came in."""
     if not sarif:
-        findings = [{**f, "ruleId": sarif_log.rule_id(Finding(**f))} for f in merged["findings"]]
+        # Read as the server wrote it, unvalidated: a newer server's source or field is no error here.
+        findings = [{**f, "ruleId": sarif_log.rule_id(Finding.model_construct(**f))} for f in merged["findings"]]
         return {**merged, "findings": findings}
     [run] = merged["runs"]
     findings = []
@@ -135,6 +180,7 @@ def as_review(merged: dict, sarif: bool) -> dict:
         "findings": findings,
         "reviewedFiles": properties["reviewedFiles"],
         "skippedFiles": properties["skippedFiles"],
+        **({"findingsNotShown": properties["findingsNotShown"]} if "findingsNotShown" in properties else {}),
     }
 
 
@@ -154,14 +200,15 @@ def render(merged: dict, fmt: str) -> str:
 
 
 def summary(merged: dict) -> str:
-    counts = {s: 0 for s in SEVERITIES}
+    counts = {s: 0 for s in SEVERITY_ORDER}
     for finding in merged["findings"]:
         counts[finding["severity"]] = counts.get(finding["severity"], 0) + 1
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     total = len(merged["findings"])
     reviewed, skipped = len(merged["reviewedFiles"]), len(merged["skippedFiles"])
     head = f"{total} finding{'s' if total != 1 else ''}" + (f" ({shown})" if shown else "")
-    return f"{head}; {reviewed} file{'s' if reviewed != 1 else ''} reviewed, {skipped} skipped."
+    hidden = f"; {not_shown(merged['findingsNotShown'])}" if merged.get("findingsNotShown") else ""
+    return f"{head}; {reviewed} file{'s' if reviewed != 1 else ''} reviewed, {skipped} skipped{hidden}."
 
 
 def _text(merged: dict) -> str:

@@ -2,12 +2,13 @@
 GitHub `repoUrl`; token-budgeted batches in parallel, merged into one review with its history row."""
 
 import functions_framework
+from coderevai_core.selection import MAX_REQUEST_BYTES
 
 from shared import db
 from shared.config import get_settings
 from shared.history.service import SNIPPET_CHARS, add_review
 from shared.http import Call, endpoint
-from shared.repo.review import MAX_REQUEST_BYTES, review_request
+from shared.repo.review import review_request
 from shared.repo.schemas import ReviewRepoRequest
 
 get_settings()  # a missing required variable stops the instance at start, naming it
@@ -59,8 +60,9 @@ def review_repo(call: Call):
 def _sarif(review, review_id: str, sources: dict[str, str]):
     """The findings as a SARIF 2.1.0 log, for code scanning (loaded only when a caller asks for it);
     the files sent give each result's fingerprint its line's text."""
+    from coderevai_core.sarif import MEDIA_TYPE, to_sarif
+
     from shared.http import json_response
-    from shared.repo.sarif import MEDIA_TYPE, to_sarif
 
     properties = {
         "reviewId": review_id,

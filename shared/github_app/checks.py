@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from coderevai_core.findings import SEVERITY_ORDER
+
 from shared.github_app.client import Installation
-from shared.review.findings import SEVERITY_ORDER
 
 NAME = "CodeRevAI"
 MAX_TEXT = 65_000  # GitHub's cap on a check run's summary is 65,535 characters

@@ -8,9 +8,10 @@ import re
 from typing import NamedTuple
 from urllib.parse import quote
 
+from coderevai_core.changed_lines import LineRange
+
 from shared.github_app.client import GitHubError, Installation
 from shared.github_app.repo_config import FILE_NAMES, Loaded, parse
-from shared.repo.changed_lines import LineRange
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 WRITERS = frozenset({"admin", "maintain", "write"})

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from coderevai_core.changed_lines import LineRange
+from coderevai_core.findings import SEVERITY_ORDER, Finding
+from coderevai_core.selection import fetch_skip_reason
+
 from shared.config import get_settings
 from shared.errors import ApiError
 from shared.github_app import checks, limits, publish
@@ -18,9 +22,7 @@ from shared.github_app.pull import ChangedFile, PullRequest
 from shared.github_app.repo_config import Loaded, ReviewConfig
 from shared.github_app.state import PullState
 from shared.github_app.tasks import ReviewTask
-from shared.repo.changed_lines import LineRange
-from shared.repo.files import Skipped, estimate_tokens, fetch_skip_reason, kind_of
-from shared.review.findings import SEVERITY_ORDER, Finding
+from shared.repo.files import Skipped, estimate_tokens, kind_of
 
 
 class Round(NamedTuple):

@@ -1,6 +1,6 @@
 """Which files of a repository are reviewed, in what order, and in which model call.
 
-Selection skips (with a reason each) binaries, vendored and generated trees, lock and minified files,
+Selection skips (with a reason each, by the rules of coderevai_core.selection) binaries, vendored and generated trees, lock and minified files,
 and secret-bearing files: those are never sent to the model, but they are read and scanned here, so
 what they hold is reported (masked). The rest is ordered by importance and
 packed into batches under a per-call token budget; what does not fit the repository's budget is
@@ -14,48 +14,12 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import NamedTuple
 
+from coderevai_core.selection import as_text, decoded, secret_kind, skip_reason
+
 from shared.languages import SUFFIX_LANGUAGES, language_of
+from shared.review.budget import CHARS_PER_TOKEN
 
-# Gemini counts about 4 characters per token (Google's rule of thumb); counting exactly would cost a
-# network call per file, and the budget keeps a margin for the prompt around the files anyway.
-CHARS_PER_TOKEN = 4
 FILE_OVERHEAD_TOKENS = 20  # the path header and fences around each file in the prompt
-
-VENDORED_DIRS = frozenset(
-    {
-        "node_modules", "vendor", "vendors", "bower_components", "third_party", "dist", "build", "out",
-        ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache", ".pytest_cache",
-        ".ruff_cache", ".next", ".nuxt", ".gradle", ".idea", "coverage", "htmlcov", "target", "site-packages",
-    }
-)  # fmt: skip
-LOCK_FILES = frozenset(
-    {
-        "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "poetry.lock",
-        "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "composer.lock", "Gemfile.lock", "go.sum",
-        "mix.lock", "pubspec.lock", "Podfile.lock", "flake.lock",
-    }
-)  # fmt: skip
-SECRET_NAMES = frozenset(
-    {
-        "id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".netrc", ".npmrc", ".pypirc", ".htpasswd", ".pgpass",
-        "credentials", "credentials.json", "client_secret.json", "service-account.json", "secrets.json",
-        "secrets.yml", "secrets.yaml", "terraform.tfstate", ".git-credentials", ".dockercfg",
-    }
-)  # fmt: skip
-SECRET_SUFFIXES = frozenset(
-    {".pem", ".key", ".p12", ".pfx", ".crt", ".cer", ".der", ".csr", ".jks", ".keystore", ".kdbx", ".ppk", ".tfvars"}
-)
-KUBE_CONFIGS = frozenset({"kubeconfig", "kube.config", "kubeconfig.yaml", "kubeconfig.yml"})
-_SECRET_PATTERN = re.compile(r"(^|[-_.])(service[-_]?account|credentials?|client[-_]secret)([-_.].*)?\.json$", re.I)
-BINARY_SUFFIXES = frozenset(
-    {
-        ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tiff", ".psd", ".pdf", ".zip", ".gz", ".tgz",
-        ".bz2", ".xz", ".7z", ".rar", ".jar", ".war", ".class", ".pyc", ".pyo", ".so", ".dll", ".dylib", ".exe",
-        ".bin", ".o", ".a", ".wasm", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".mp3", ".mp4", ".wav", ".ogg",
-        ".mov", ".avi", ".sqlite", ".sqlite3", ".db", ".parquet", ".pkl", ".npy", ".h5",
-    }
-)  # fmt: skip
-GENERATED_SUFFIXES = (".min.js", ".min.css", ".min.mjs", ".js.map", ".css.map", ".map", "_pb2.py", ".pb.go")
 
 CONFIG_SUFFIXES = frozenset(
     {".json", ".yaml", ".yml", ".toml", ".ini", ".cfg", ".conf", ".xml", ".gradle", ".properties"}
@@ -128,83 +92,19 @@ def select(files: Iterable[tuple[str, str | bytes]]) -> Selection:
     selection = Selection(files=[], skipped=[], secret_files=[])
     for path, raw in files:
         if holds := secret_kind(path):
-            selection.secret_files.append(SecretFile(path, _as_text(raw)))
+            selection.secret_files.append(SecretFile(path, decoded(raw)))
             selection.skipped.append(Skipped(path, f"holds secrets ({holds}): scanned here, never sent to the model"))
             continue
         reason = skip_reason(path)
         text = None
         if reason is None:
-            text = _as_text(raw)
-            if text is None:
-                reason = "binary"
-            elif not text.strip():
-                reason = "empty"
+            text, reason = as_text(raw)
         if reason is not None:
             selection.skipped.append(Skipped(path, reason))
         else:
             selection.files.append(RepoFile(path, text, kind_of(path), language_of(path)))
     selection.files.sort(key=importance)
     return selection
-
-
-def secret_kind(path: str) -> str | None:
-    """What kind of secret-bearing file the path names, or None."""
-    parts = PurePosixPath(path).parts
-    lower = (parts[-1] if parts else path).lower()
-    suffix = PurePosixPath(lower).suffix
-    if lower == ".env" or lower.startswith(".env.") or lower.endswith(".env"):
-        return "environment file"
-    if lower in KUBE_CONFIGS or (lower == "config" and len(parts) > 1 and parts[-2] == ".kube"):
-        return "kube config"
-    if lower in SECRET_NAMES or suffix in SECRET_SUFFIXES or _SECRET_PATTERN.search(lower):
-        return "key, certificate or credentials"
-    return None
-
-
-def skip_reason(path: str) -> str | None:
-    """Why a file is not reviewed by the model, judged by its path alone; None when it may be.
-    (The command-line client mirrors this, and keeps secret-bearing files on the machine.)"""
-    parts = PurePosixPath(path).parts
-    name = parts[-1] if parts else path
-    lower = name.lower()
-    suffix = PurePosixPath(lower).suffix
-    if holds := secret_kind(path):
-        return f"may hold secrets ({holds})"
-    if vendored := _vendored_dir(parts[:-1]):
-        return f"vendored or generated ({vendored}/)"
-    if name in LOCK_FILES:
-        return "lock file"
-    if lower.endswith(GENERATED_SUFFIXES):
-        return "minified or generated"
-    if suffix in BINARY_SUFFIXES:
-        return "binary"
-    return None
-
-
-def fetch_skip_reason(path: str) -> str | None:
-    """`skip_reason` for a fetched archive: secret-bearing files are read too, to be scanned
-    (`select` keeps them from the model)."""
-    return None if secret_kind(path) else skip_reason(path)
-
-
-def _vendored_dir(dirs: tuple[str, ...]) -> str | None:
-    """The first vendored or generated directory on the path; a doc/build/ (or docs/out/) holds
-    documentation sources in many projects, not output, so it does not count."""
-    for index, part in enumerate(dirs):
-        if part in VENDORED_DIRS and not (index and dirs[index - 1].lower() in ("doc", "docs", "documentation")):
-            return part
-    return None
-
-
-def _as_text(raw: str | bytes) -> str | None:
-    if isinstance(raw, str):
-        return None if "\x00" in raw else raw
-    if b"\x00" in raw[:8192]:
-        return None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def kind_of(path: str) -> int:

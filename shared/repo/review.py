@@ -12,47 +12,30 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from coderevai_core import secret_scan
+from coderevai_core.changed_lines import ChangedLines, on_changed_lines
+from coderevai_core.findings import Finding, by_severity
+from coderevai_core.markdown import LEADING_FINDINGS, dismissed_section, findings_section, prose_of
+from coderevai_core.selection import MAX_FILE_BYTES, MAX_FILES, MAX_TOTAL_BYTES, fetch_skip_reason
+
 from shared.config import get_settings
 from shared.errors import ApiError, invalid_input, too_large
 from shared.history.service import MAX_FEEDBACK_CHARS
-from shared.repo.changed_lines import ChangedLines, on_changed_lines, with_focus
-from shared.repo.files import (
-    Part,
-    Plan,
-    RepoFile,
-    SecretFile,
-    Selection,
-    Skipped,
-    fetch_skip_reason,
-    plan_batches,
-    select,
-)
+from shared.repo.changed_lines import with_focus
+from shared.repo.files import Part, Plan, RepoFile, SecretFile, Selection, Skipped, plan_batches, select
 from shared.repo.github import fetch_repository, label_repo_url, parse_repo_url
 from shared.repo.schemas import RepoFileIn, ReviewRepoRequest
 from shared.repo.synthesis import SYNTHESIS_VERSION, synthesize, to_findings
-from shared.review import budget, cache, engine, model, secret_scan, static
-from shared.review.findings import Finding, by_severity
+from shared.review import budget, cache, engine, model, static
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
-from shared.review.report import (
-    FINDINGS_HEADING,
-    LEADING_FINDINGS,
-    NO_MODEL,
-    cut_to,
-    dismissed_section,
-    findings_section,
-    static_feedback,
-)
+from shared.review.report import NO_MODEL, cut_to, static_feedback
 from shared.review.review_language import prose_language
 
 log = logging.getLogger("coderevai.repo_review")
 UNREADABLE = "The model answered, but no batch's answer could be read, even after one repair request each"
 
 
-MAX_FILES = 1000
-MAX_FILE_BYTES = 1024 * 1024
-MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)
-MAX_TOTAL_BYTES = 30 * 1024 * 1024  # the files' own bytes, leaving the body room for JSON escaping and keys
 MAX_LISTED_NOT_REVIEWED = 100  # in the feedback; skippedFiles lists them all
 
 
@@ -395,12 +378,6 @@ def _triaged(
 
 def _identity(finding: Finding) -> tuple:
     return (finding.source, finding.rule, finding.title, finding.file, finding.line)
-
-
-def prose_of(feedback: str) -> str:
-    """A batch's feedback without the findings list the engine appends (the merged list replaces it)."""
-    head, marker, _ = feedback.rpartition(FINDINGS_HEADING)
-    return head.rstrip() if marker else feedback
 
 
 def _feedback(

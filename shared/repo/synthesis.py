@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
+from coderevai_core.findings import Finding
+from coderevai_core.markdown import by_importance
 from pydantic import BaseModel, ConfigDict
 
 from shared.review import budget, model
-from shared.review.findings import Finding
 from shared.review.prompts import ModelFinding, contain, one_line, to_finding
-from shared.review.report import by_importance
 
 SYNTHESIS_VERSION = "repo-synthesis-2"  # 2: the review's language; the prompt sized to the model's budget
 MAX_BATCH_FEEDBACK_CHARS = 6000

@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from shared.config import get_settings
-from shared.repo.files import CHARS_PER_TOKEN
 
+# Gemini counts about 4 characters per token (Google's rule of thumb); counting exactly would cost a
+# network call per file, and the budget keeps a margin for the prompt around the files anyway.
+CHARS_PER_TOKEN = 4
 # (context window, output limit) when unset: Gemini 2.5's; for OpenAI-compatible servers what
 # hosted models such as gpt-4o offer (a local model's is usually smaller: set it).
 DEFAULTS = {"gemini": (1_048_576, 65_536), "openai": (128_000, 16_384)}

@@ -40,8 +40,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from shared.review import budget, cache, model, prompts, report, secret_scan, static, triage
-from shared.review.findings import Finding, by_severity
+from coderevai_core import markdown, secret_scan
+from coderevai_core.findings import Finding, by_severity
+
+from shared.review import budget, cache, model, prompts, report, static, triage
 from shared.review.modes import normalise_modes
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 from shared.review.review_language import prose_language
@@ -106,8 +108,8 @@ def review_files(
             part
             for part in (
                 answer.feedback.strip(),
-                report.findings_section(findings),
-                report.dismissed_section(dismissed),
+                markdown.findings_section(findings),
+                markdown.dismissed_section(dismissed),
             )
             if part
         ),

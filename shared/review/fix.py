@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
+from coderevai_core import secret_scan
 from pydantic import BaseModel
 
 from shared.errors import ApiError, invalid_input
-from shared.repo.files import CHARS_PER_TOKEN
 from shared.review import budget, model
+from shared.review.budget import CHARS_PER_TOKEN
 from shared.review.outcome import SourceFile, Usage
 
 # A deployment fixes code one way: with the model (the secrets check masks what it is sent, the
@@ -49,7 +50,8 @@ class FixOutcome(NamedTuple):
 
 def fix_code(original: str, language: str, feedback: str) -> FixOutcome:
     if model.configured():
-        from shared.review import secret_scan
+        from coderevai_core import secret_scan
+
         from shared.review.prompts import contain, one_line
 
         limits = budget.current()
@@ -99,7 +101,6 @@ def _require_room(original: str, limits: budget.Budget) -> None:
 
 def _masked_feedback(feedback: str, code_secrets: Iterable[str]) -> str:
     """The feedback's own secrets masked, and the code's wherever the feedback quotes them."""
-    from shared.review import secret_scan
 
     masked = secret_scan.mask(feedback, secret_scan.scan(feedback))
     for value in sorted(code_secrets, key=len, reverse=True):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from coderevai_core.findings import Finding
 from pydantic import BaseModel, Field
-
-from shared.review.findings import Finding
 
 
 class SourceFile(BaseModel):

@@ -15,8 +15,10 @@ import time
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from shared.review import budget, engine, report, secret_scan, static
-from shared.review.findings import Finding, by_severity
+from coderevai_core import markdown, secret_scan
+from coderevai_core.findings import Finding, by_severity
+
+from shared.review import budget, engine, static
 from shared.review.outcome import ReviewOutcome, SourceFile, Usage
 
 PART_BYTES = 256 * 1024  # ~64k tokens: one model call with room for the prompt and the answer
@@ -107,7 +109,7 @@ def review_code(
             review_language=review_language,
         )
         # The part's own findings list goes: the whole code's list, with its lines, closes the feedback.
-        prose = outcome.feedback.rpartition(report.FINDINGS_HEADING)[0].strip() or outcome.feedback
+        prose = outcome.feedback.rpartition(markdown.FINDINGS_HEADING)[0].strip() or outcome.feedback
         sections.append(f"### Lines {part.first_line}-{part.last_line}\n\n{prose}")
         findings += [_shifted(f, part.first_line - 1) for f in outcome.findings]
         model = outcome.model
@@ -123,7 +125,7 @@ def review_code(
     findings += [leak for leak in leaks if _inside(leak, unread)]  # the whole code's, across part ends
     findings = by_severity(findings)
     note = unread_note(parts, chosen, [part for part, _ in checked])
-    feedback = "\n\n".join([note, *sections, report.findings_section(findings, all_checked=not unread)])
+    feedback = "\n\n".join([note, *sections, markdown.findings_section(findings, all_checked=not unread)])
     return ReviewOutcome(feedback=feedback, findings=findings, model=model, usage=usage)
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import re
 
+from coderevai_core.findings import Finding, Severity, Verdict
 from pydantic import BaseModel, ConfigDict
 
 from shared.review import modes as review_modes
 from shared.review import triage
-from shared.review.findings import Finding, Severity, Verdict
 from shared.review.outcome import SourceFile
 
 # 2: the static findings include our structural rules; 3: they are candidates the model triages;

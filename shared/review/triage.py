@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from shared.review.findings import Finding, Verdict
+from coderevai_core.findings import Finding, Verdict
 
 MAX_REASON_CHARS = 300
 

@@ -75,6 +75,21 @@ def git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True, text=True).stdout
 
 
+def a_branch(repo: Path, base: dict[str, str], feature: dict[str, str]) -> Path:
+    """A repository at `repo` with `base` (path -> text) on `main` and the branch `feature`, checked
+    out, writing `feature` over it in one commit."""
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for files, message in ((base, "base"), (feature, "feature")):
+        for path, text in files.items():
+            (repo / path).write_text(text)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", message)
+        if message == "base":
+            git(repo, "checkout", "-q", "-b", "feature")
+    return repo
+
+
 @pytest.fixture
 def branch(tmp_path) -> Path:
     """A repository whose branch `feature` touches one vulnerable line of app.py (left main at `main`)."""

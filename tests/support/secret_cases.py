@@ -62,8 +62,8 @@ def fill(text: str, rng: random.Random) -> str:
 def our_findings(case: Case) -> list:
     """What a repository review reports for the case's file: a secret-bearing file's content as
     data, any other file through the static pass's secrets check."""
-    from shared.repo.files import secret_kind
-    from shared.review import secret_scan
+    from coderevai_core import secret_scan
+    from coderevai_core.selection import secret_kind
 
     if secret_kind(case.path):
         return secret_scan.secret_file_findings(case.path, case.text)

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
-from shared.review import secret_scan
-from shared.review.findings import Finding
+from coderevai_core import secret_scan
+from coderevai_core.findings import Finding
+
 from shared.review.outcome import SourceFile
 from shared.review.static import external, noise, python_tools, rules
 from shared.review.static.dockerfile import HADOLINT

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 
-from shared.review.findings import Finding, Severity
+from coderevai_core.findings import Finding, Severity
+
 from shared.review.outcome import SourceFile
 from shared.review.static import shell
 from shared.review.static.external import Analyser, tool_finding

@@ -23,8 +23,9 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
+from coderevai_core.findings import Finding, FindingSource, Severity
+
 from shared.config import get_settings
-from shared.review.findings import Finding, FindingSource, Severity
 from shared.review.outcome import SourceFile
 
 log = logging.getLogger("coderevai.review.static")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.review.findings import Finding
+from coderevai_core.findings import Finding
+
 from shared.review.static.dockerfile import LINT_CODES as HADOLINT_LINT
 from shared.review.static.shell import LINT_CODES as SHELLCHECK_LINT
 from shared.review.static.workflows import LINT_CODES as ZIZMOR_LINT

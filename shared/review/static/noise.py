@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from shared.review.findings import SEVERITY_ORDER, Finding, Severity
+from coderevai_core.findings import SEVERITY_ORDER, Finding, Severity
+
 from shared.review.outcome import SourceFile
 from shared.review.static.families import is_lint, wanted
 

@@ -23,8 +23,9 @@ import threading
 from concurrent.futures import Future
 from pathlib import Path, PurePosixPath
 
+from coderevai_core.findings import Finding, Severity
+
 from shared.config import get_settings
-from shared.review.findings import Finding, Severity
 from shared.review.outcome import SourceFile
 from shared.review.static import external, rules
 

@@ -14,7 +14,8 @@ import json
 import re
 from pathlib import PurePosixPath
 
-from shared.review.findings import Finding, Severity
+from coderevai_core.findings import Finding, Severity
+
 from shared.review.outcome import SourceFile
 from shared.review.static.external import Analyser, tame_name, tool_finding
 

@@ -7,7 +7,8 @@ import bisect
 import logging
 from typing import Any
 
-from shared.review.findings import Finding
+from coderevai_core.findings import Finding
+
 from shared.review.outcome import SourceFile
 from shared.review.static.rules import cache
 from shared.review.static.rules.family import Rule, family_for

@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from shared.review.findings import Severity
+from coderevai_core.findings import Severity
 
 if TYPE_CHECKING:
     from shared.review.static.rules.spec import PassedTo

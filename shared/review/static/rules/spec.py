@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from coderevai_core.findings import Severity
 from pydantic import BaseModel, ConfigDict
-
-from shared.review.findings import Severity
 
 Config = dict[str, Any]  # an ast-grep rule, util or constraint, as the YAML writes it
 

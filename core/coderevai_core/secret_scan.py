@@ -24,8 +24,8 @@ import re
 from pathlib import PurePosixPath
 from typing import Literal, NamedTuple
 
-from shared.review.findings import Finding, Severity
-from shared.review.secret_values import credible, plausible
+from coderevai_core.findings import Finding, Severity
+from coderevai_core.secret_values import credible, plausible
 
 
 class Pattern(NamedTuple):

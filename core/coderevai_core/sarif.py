@@ -7,9 +7,8 @@ lists), each with a fingerprint that survives the line moving. Findings the mode
 false positives are results too, each with a suppression (kind external, the model's reason as its
 justification): code scanning shows them as dismissed.
 
-The `coderevai` client carries a copy of this module (cli/coderevai/sarif.py, made by
-scripts/sync_cli.py) for the findings it makes on the user's machine: keep its imports to the
-standard library and shared.review.findings."""
+The server answers with it (review-repo's SARIF), and the `coderevai` client writes it for the
+findings it makes on the user's machine."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from shared.review.findings import SEVERITY_ORDER, Finding
+from coderevai_core.findings import SEVERITY_ORDER, Finding
 
 MEDIA_TYPE = "application/sarif+json"
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
