@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, NamedTuple
 
+from coderevai_core.pull_request import SUMMARY_MARKER
+
 from shared.github_app import state as pull_state
 from shared.github_app.pull import PullRequest
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coderevai.github_app.publish")
 
-SUMMARY_MARKER = "<!-- coderevai:summary -->"
 MAX_LISTED = 50  # files not reviewed, in the summary
 
 
@@ -166,7 +167,8 @@ def post_review(pull: PullRequest, summary: Summary, result: Round, new_state: p
     extra = notes(result)
     if new_state.paused:
         extra = _banner(new_state.pausedBy) + "\n" + extra
-    findings = [finding.model_dump() for finding in result.findings]
+    # ruleId: the composer's identity of a comment (path, line, rule) and its `rule` line.
+    findings = [{**finding.model_dump(), "ruleId": finding.rule} for finding in result.findings]
     try:
         outcome = publish(
             ComposerGitHub(pull),
