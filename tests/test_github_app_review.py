@@ -1,4 +1,4 @@
-"""A pull request reviewed by the app, end to end through the webhook, the fake Cloud Tasks, the
+"""A pull request reviewed by the app, end to end through the queued_webhook, the fake Cloud Tasks, the
 worker and the fake GitHub, with the static reviewer (no model): the review posted through the
 shared composer, the summary's state marker, the check run, incremental pushes, large pull requests,
 `.coderevai.yml` from the base branch, and commands."""
@@ -10,16 +10,10 @@ import re
 import pytest
 
 from shared.github_app import state
-from tests.conftest import function_client
 from tests.support.github_app import INSTALLATION, comment_event, delivery, pull_request_event
 
 SHELL = "import subprocess\nimport sys\n\n\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n\n\nrun(sys.argv[1])\n"
 CLEAN = "def add(a, b):\n    return a + b\n"
-
-
-@pytest.fixture
-def webhook(queue_env):
-    return function_client("github_webhook")
 
 
 @pytest.fixture
@@ -34,9 +28,9 @@ def open_pr(repo, files: dict, number: int = 7) -> dict:
     return repo.open_pull_request(number, repo.commit(files, parent=repo.branches["main"]))
 
 
-def send(webhook, event: str, payload: dict, tasks) -> list[str]:
+def send(queued_webhook, event: str, payload: dict, tasks) -> list[str]:
     body, headers = delivery(event, payload)
-    response = webhook.post("/", data=body, headers=headers)
+    response = queued_webhook.post("/", data=body, headers=headers)
     assert response.status_code == 200, response.get_json()
     tasks.wait()
     return [a["outcome"] for answers in tasks.answers.values() for a in answers if a and "outcome" in a]
@@ -47,9 +41,9 @@ def summary_of(pull: dict) -> dict:
     return summary
 
 
-def test_an_opened_pull_request_is_reviewed_inline_with_a_summary_and_a_check(webhook, repo, queue_env):
+def test_an_opened_pull_request_is_reviewed_inline_with_a_summary_and_a_check(queued_webhook, repo, queue_env):
     pull = open_pr(repo, {"tool.py": SHELL})
-    (outcome,) = send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    (outcome,) = send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     assert outcome.startswith(f"reviewed 1 files at {pull['head']['sha'][:12]}"), outcome
     (review,) = pull["reviews"]
     assert review["commit_id"] == pull["head"]["sha"]
@@ -66,15 +60,15 @@ def test_an_opened_pull_request_is_reviewed_inline_with_a_summary_and_a_check(we
 
 
 def test_a_push_is_reviewed_from_the_last_reviewed_commit_and_gone_findings_are_resolved(
-    webhook, repo, queue_env, fake_github
+    queued_webhook, repo, queue_env, fake_github
 ):
     pull = open_pr(repo, {"tool.py": SHELL, "other.py": CLEAN})
-    send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     first_head = pull["head"]["sha"]
     queue_env.answers.clear()
     fixed = SHELL.replace("subprocess.call(cmd, shell=True)", "subprocess.call([cmd])")
     repo.push(7, {"tool.py": fixed, "new.py": SHELL.replace("run(sys.argv[1])", "run(sys.argv[2])")})
-    (outcome,) = send(webhook, "pull_request", pull_request_event(repo, 7, action="synchronize"), queue_env)
+    (outcome,) = send(queued_webhook, "pull_request", pull_request_event(repo, 7, action="synchronize"), queue_env)
     assert f"since {first_head[:12]}" in outcome, outcome
     old = [c for c in pull["review_comments"] if c["path"] == "tool.py"]
     assert old and all("Resolved" in c["body"] for c in old if "B602" in c["body"])
@@ -96,33 +90,33 @@ def test_a_push_is_reviewed_from_the_last_reviewed_commit_and_gone_findings_are_
     assert fetched == {"tool.py", "new.py"}
 
 
-def test_the_same_head_is_not_reviewed_twice(webhook, repo, queue_env):
+def test_the_same_head_is_not_reviewed_twice(queued_webhook, repo, queue_env):
     pull = open_pr(repo, {"tool.py": SHELL})
-    send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     queue_env.answers.clear()
-    send(webhook, "issue_comment", comment_event(repo, 7, "/coderevai review"), queue_env)
+    send(queued_webhook, "issue_comment", comment_event(repo, 7, "/coderevai review"), queue_env)
     assert len(pull["reviews"]) == 1
     assert "Nothing new since" in pull["issue_comments"][-1]["body"]
 
 
-def test_full_review_reads_everything_again_without_duplicating_comments(webhook, repo, queue_env):
+def test_full_review_reads_everything_again_without_duplicating_comments(queued_webhook, repo, queue_env):
     pull = open_pr(repo, {"tool.py": SHELL})
-    send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     comments = len(pull["review_comments"])
     queue_env.answers.clear()
-    (outcome,) = send(webhook, "issue_comment", comment_event(repo, 7, "/coderevai full review"), queue_env)
+    (outcome,) = send(queued_webhook, "issue_comment", comment_event(repo, 7, "/coderevai full review"), queue_env)
     assert outcome.startswith("reviewed 1 files") and "0 new inline comments" in outcome
     assert len(pull["review_comments"]) == comments
 
 
 def test_a_large_pull_request_skips_lock_and_vendored_files_and_says_what_it_did_not_read(
-    webhook, repo, queue_env, app_env
+    queued_webhook, repo, queue_env, app_env
 ):
     app_env(GITHUB_REVIEW_MAX_FILES="2")
     files = {f"src/mod{i}.py": CLEAN.replace("add", f"add{i}") for i in range(4)}
     files.update({"package-lock.json": "{}\n", "vendor/lib.py": CLEAN, "main.py": SHELL})
     pull = open_pr(repo, files)
-    send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     body = summary_of(pull)["body"]
     assert "`package-lock.json`: lock file" in body
     assert "`vendor/lib.py`: vendored or generated (vendor/)" in body
@@ -130,20 +124,20 @@ def test_a_large_pull_request_skips_lock_and_vendored_files_and_says_what_it_did
     assert "main.py" not in re.findall(r"- `([^`]+)`: past the cap", body)  # the entry point is read first
 
 
-def test_config_from_the_base_branch_excludes_paths_and_sets_fail_on(webhook, repo, queue_env):
+def test_config_from_the_base_branch_excludes_paths_and_sets_fail_on(queued_webhook, repo, queue_env):
     repo.commit(
         {".coderevai.yml": "exclude: ['scripts/**']\nfail_on: never\n"}, parent=repo.branches["main"], branch="main"
     )
     pull = open_pr(repo, {"scripts/tool.py": SHELL, "tool.py": SHELL})
-    send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     assert "`scripts/tool.py`: excluded by .coderevai.yml" in summary_of(pull)["body"]
     assert {c["path"] for c in pull["review_comments"]} == {"tool.py"}
     assert repo.check_runs[-1]["conclusion"] == "success"
 
 
-def test_an_invalid_config_is_reported_and_the_defaults_apply(webhook, repo, queue_env):
+def test_an_invalid_config_is_reported_and_the_defaults_apply(queued_webhook, repo, queue_env):
     repo.commit({".coderevai.yml": "fail_on: sometimes\n"}, parent=repo.branches["main"], branch="main")
     pull = open_pr(repo, {"tool.py": SHELL})
-    send(webhook, "pull_request", pull_request_event(repo, 7), queue_env)
+    send(queued_webhook, "pull_request", pull_request_event(repo, 7), queue_env)
     assert "`.coderevai.yml` on the base branch was not applied (`fail_on`" in summary_of(pull)["body"]
     assert repo.check_runs[-1]["conclusion"] == "failure"

@@ -130,6 +130,14 @@ def queue_env(app_env, tasks_server, worker_server):
     return tasks_server
 
 
+@pytest.fixture
+def queued_webhook(queue_env):
+    """The webhook function, its tasks going through the fake Cloud Tasks to the worker."""
+    from tests.conftest import function_client
+
+    return function_client("github_webhook")
+
+
 def delivery(event: str, payload: dict, *, secret: str = WEBHOOK_SECRET, delivery_id: str | None = None):
     """(body, headers) of a delivery as GitHub signs it."""
     body = json.dumps(payload).encode()
