@@ -6,6 +6,7 @@
 #   ./deploy.sh --project P --region R [--functions history,billing] [--sql-instance P:R:I]
 #               [--env-file FILE] [--skip-migrations] [--dry-run] [--db-max-connections N]
 #               [--domain app.example.com --frontend-service WEB [--frontend-region R]]
+#               [--github-app]
 #               [--model-provider gemini|openai [--openai-base-url URL] [--openai-model NAME]]
 #
 # Settings come from the environment (or --env-file, same format as .env.example). Secret values
@@ -20,6 +21,9 @@
 # --domain puts the functions behind the front end's domain (its Cloud Run service WEB): a global
 # external Application Load Balancer routing the paths of shared/routes.py to the functions and
 # everything else to the front end, with a Google-managed certificate (docs/deploy.md).
+# --github-app adds the GitHub App (docs/github-app.md): the webhook, the private review worker, the
+# link function, the Cloud Tasks queue between them with its service account, and prints the app
+# manifest for one-step app creation; without it those functions are not deployed.
 # --model-provider openai reviews with any server speaking OpenAI's chat-completions API at
 # --openai-base-url (OPENAI_BASE_URL; unset: OpenAI's) running --openai-model (OPENAI_MODEL), its key
 # OPENAI_API_KEY (optional for servers that need none) in Secret Manager; gemini (the default) is
@@ -28,8 +32,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 project="" region="" only="" sql_instance="" env_file="" dry_run=0 skip_migrations=0 db_max_connections=100
-domain="" frontend_service="" frontend_region="" model_provider="" openai_base_url="" openai_model=""
+domain="" frontend_service="" frontend_region="" model_provider="" openai_base_url="" openai_model="" github_app=0
 runtime="python312" prefix="coderevai"
+# The GitHub App's functions: deployed with --github-app only.
+APP_FUNCTIONS="github_webhook review_worker github_app"
+is_app_function() { [[ " $APP_FUNCTIONS " == *" $1 "* ]]; }
 
 die() { echo "deploy.sh: $*" >&2; exit 1; }
 usage() { sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
@@ -47,6 +54,7 @@ while [ $# -gt 0 ]; do
     --domain) domain="${2:-}"; shift 2 ;;
     --frontend-service) frontend_service="${2:-}"; shift 2 ;;
     --frontend-region) frontend_region="${2:-}"; shift 2 ;;
+    --github-app) github_app=1; shift ;;
     --model-provider) model_provider="${2:-}"; shift 2 ;;
     --openai-base-url) openai_base_url="${2:-}"; shift 2 ;;
     --openai-model) openai_model="${2:-}"; shift 2 ;;
@@ -75,11 +83,23 @@ if [ -n "$domain$frontend_service$frontend_region" ]; then
   command -v python3 >/dev/null || die "python3 is not on PATH (it writes the URL map from shared/routes.py)"
 fi
 
+if [ "$github_app" = 1 ]; then
+  for var in GITHUB_APP_ID GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET; do
+    [ -n "${!var:-}" ] || die "--github-app needs $var (create the app from the manifest first: deploy.sh --github-app --dry-run prints it; docs/github-app.md)"
+  done
+  # The queue between the webhook and the worker, and the account its OIDC tokens are for.
+  CLOUD_TASKS_QUEUE="projects/$project/locations/$region/queues/$prefix-reviews"
+  REVIEW_WORKER_URL="https://$region-$project.cloudfunctions.net/review-worker"
+  REVIEW_WORKER_SERVICE_ACCOUNT="${REVIEW_WORKER_SERVICE_ACCOUNT:-$prefix-tasks@$project.iam.gserviceaccount.com}"
+fi
+
 # Every setting of shared/config.py reaches the functions through exactly one of these lists
 # (tests/test_settings_lists.py fails when a setting is in none of them, or a name here is no setting):
 # SECRET_VARS through Secret Manager (--set-secrets, each function only those secrets_for names),
-# PLAIN_VARS in every function's --env-vars-file, SET_BY_DEPLOY written by this script itself.
-SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY OPENAI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN"
+# PLAIN_VARS in every function's --env-vars-file, APP_PLAIN_VARS in the GitHub App's functions' only
+# (the others would refuse to start with GITHUB_APP_ID and no app key), SET_BY_DEPLOY written by this
+# script itself.
+SECRET_VARS="DATABASE_URL DIRECT_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL GEMINI_API_KEY OPENAI_API_KEY CLERK_JWT_KEY CLERK_SECRET_KEY STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET GITHUB_TOKEN GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_CLIENT_SECRET"
 PLAIN_VARS="
   LOG_LEVEL ALLOWED_ORIGINS TRUSTED_PROXY_HOPS
   DATABASE_POOLER DATABASE_POOL_TIMEOUT_SECONDS
@@ -90,6 +110,11 @@ PLAIN_VARS="
   CLERK_AUTHORIZED_PARTIES CLERK_API_URL
   STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL STRIPE_EVENT_RETENTION_DAYS
   GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM
+"
+APP_PLAIN_VARS="
+  GITHUB_APP_ID GITHUB_APP_SLUG GITHUB_APP_CLIENT_ID GITHUB_WEB_URL GITHUB_APP_SETUP_RETURN_URL
+  CLOUD_TASKS_QUEUE CLOUD_TASKS_API_URL REVIEW_WORKER_URL REVIEW_WORKER_SERVICE_ACCOUNT REVIEW_WORKER_CERTS_URL
+  GITHUB_REVIEW_MAX_FILES GITHUB_REVIEW_MAX_TOKENS GITHUB_REVIEW_LIMITS GITHUB_REVIEW_WINDOW_SECONDS
 "
 SET_BY_DEPLOY="APP_ENV DATABASE_POOL_SIZE DATABASE_MAX_OVERFLOW"  # production; each function's pool (scripts/connection_budget.sh)
 for var in $SET_BY_DEPLOY; do
@@ -120,6 +145,10 @@ secrets_for() {  # which secrets each function gets: only what it uses
     # Production settings want a limiter store and a Clerk key in every function; the webhook makes
     # no Stripe API call, so it gets the signing secret and not the API key.
     stripe_webhook) echo "$COMMON STRIPE_WEBHOOK_SECRET" ;;
+    # The webhook verifies deliveries and reads the app's slug; the worker reviews as the app.
+    github_webhook) echo "$COMMON GITHUB_WEBHOOK_SECRET GITHUB_APP_PRIVATE_KEY" ;;
+    review_worker) echo "$COMMON GEMINI_API_KEY OPENAI_API_KEY GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET" ;;
+    github_app) echo "$COMMON GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET GITHUB_APP_CLIENT_SECRET" ;;
     # history, keys, health, metrics: what production settings want of every function (they refuse
     # to start without the database, the limiter's store and a Clerk key); health checks the first
     # two, metrics rate-limits by client address, keys signs callers in.
@@ -132,7 +161,7 @@ secrets_for() {  # which secrets each function gets: only what it uses
 # time, then a synthesis call, and holds the unpacked archive in memory.
 resources_for() {
   case "$1" in
-    review_repo) echo "--memory 1Gi --timeout 900s" ;;
+    review_repo|review_worker) echo "--memory 1Gi --timeout 900s" ;;
     review_code|generate_diff) echo "--memory 512Mi --timeout 300s" ;;
     *) echo "--memory 256Mi --timeout 60s" ;;
   esac
@@ -191,7 +220,9 @@ env_vars_file() {  # YAML, so values with commas (ALLOWED_ORIGINS) survive; FUNC
   {
     echo "APP_ENV: production"
     [ -z "$fn" ] || pool_env_for "$fn"
-    for var in $PLAIN_VARS; do
+    local vars="$PLAIN_VARS"
+    if [ -n "$fn" ] && is_app_function "$fn"; then vars="$vars $APP_PLAIN_VARS"; fi
+    for var in $vars; do
       [ -n "${!var:-}" ] || continue
       printf '%s: "%s"\n' "$var" "$(printf '%s' "${!var}" | sed 's/\\/\\\\/g; s/"/\\"/g')"
     done
@@ -213,10 +244,11 @@ stage_source() {  # a directory Cloud Build can take as it is: main.py + shared/
   find "$dir" -name '__pycache__' -prune -exec rm -rf {} +
 }
 
-all_functions=$(for f in functions/*/main.py; do basename "$(dirname "$f")"; done)
+all_functions=$(for f in functions/*/main.py; do fn=$(basename "$(dirname "$f")"); is_app_function "$fn" && [ "$github_app" = 0 ] || echo "$fn"; done)
 if [ -n "$only" ]; then
   functions=$(echo "$only" | tr ',' ' ')
   for fn in $functions; do [ -f "functions/$fn/main.py" ] || die "no function '$fn' (have: $(echo $all_functions))"; done
+  for fn in $functions; do ! is_app_function "$fn" || [ "$github_app" = 1 ] || die "'$fn' is the GitHub App's: deploy it with --github-app"; done
 else
   functions=$all_functions
 fi
@@ -292,14 +324,22 @@ if [ "$vertex" = 1 ]; then
     --role roles/aiplatform.user --condition None
 fi
 
+if [ "$github_app" = 1 ]; then
+  # shellcheck source=scripts/github_app.sh
+  . scripts/github_app.sh
+fi
+
 for fn in $functions; do
   dir="$stage/$fn"
   stage_source "$dir" "functions/$fn/main.py"
   env_vars_file "$stage/$fn.env.yaml" "$fn"
   name=$(echo "$fn" | tr '_' '-')  # gen2 function names are lowercase with dashes
+  # The worker is private: only the queue's account may invoke it (and it checks the OIDC token too).
+  access="--allow-unauthenticated"
+  [ "$fn" != review_worker ] || access="--no-allow-unauthenticated"
   # shellcheck disable=SC2046
   run gcloud functions deploy "$name" --gen2 --runtime "$runtime" --project "$project" --region "$region" \
-    --source "$dir" --entry-point "$fn" --trigger-http --allow-unauthenticated \
+    --source "$dir" --entry-point "$fn" --trigger-http "$access" \
     $(resources_for "$fn") $(scaling_flags_for "$fn") --env-vars-file "$stage/$fn.env.yaml" \
     --set-secrets "$(set_secrets_flag $(secrets_for "$fn"))"
   [ "$dry_run" = 0 ] || sed 's/^/#   /' "$stage/$fn.env.yaml"  # what the function's environment holds
@@ -309,6 +349,11 @@ for fn in $functions; do
   fi
 done
 echo "deployed: $(echo $functions)"
+
+if [ "$github_app" = 1 ] && [[ " $(echo $functions) " == *" review_worker "* ]]; then
+  run gcloud functions add-invoker-policy-binding review-worker --project "$project" --region "$region" \
+    --member "serviceAccount:$REVIEW_WORKER_SERVICE_ACCOUNT"
+fi
 
 if [ -n "$domain" ]; then
   # shellcheck source=scripts/load_balancer.sh

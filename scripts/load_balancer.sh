@@ -68,7 +68,9 @@ lb_warn_origin CLERK_AUTHORIZED_PARTIES "Clerk session tokens name the origin th
 # front end rather than pointing at a backend with nothing behind it.
 routed=()
 for fn in $(python3 scripts/routes.py functions); do
-  if [ -f "functions/$fn/main.py" ]; then
+  if is_app_function "$fn" && [ "$github_app" = 0 ]; then
+    continue  # the GitHub App's routes stay with the front end until --github-app deploys them
+  elif [ -f "functions/$fn/main.py" ]; then
     routed+=("$fn")
   else
     echo "deploy.sh: warning: the routes table names '$fn' but functions/$fn/main.py does not exist; its routes go to the front end" >&2

@@ -135,6 +135,30 @@ class Settings(BaseSettings):
     review_repo_max_batches: int = Field(default=12, ge=1)
     review_repo_parallelism: int = Field(default=4, ge=1, le=32)
 
+    # The GitHub App (docs/github-app.md): its id and PEM key sign the app JWT; the webhook secret
+    # signs each delivery. Unset: the webhook answers 401 and no pull request is reviewed.
+    github_app_id: str | None = None
+    github_app_private_key: str | None = None
+    github_webhook_secret: str | None = None
+    github_app_slug: str | None = None  # "@<slug> review"; unset: read once from GET /app
+    # Linking an installation to a signed-in user (the setup redirect's OAuth code).
+    github_app_client_id: str | None = None
+    github_app_client_secret: str | None = None
+    github_web_url: str = "https://github.com"  # OAuth and the install page (GitHub Enterprise: its host)
+    github_app_setup_return_url: str = "/"
+    # The review queue: Cloud Tasks (production); unset, the same worker runs in-process (embedded).
+    cloud_tasks_queue: str | None = None  # projects/P/locations/L/queues/Q
+    cloud_tasks_api_url: str | None = None  # another endpoint (tests' fake)
+    review_worker_url: str | None = None  # the worker's URL: the tasks' target and their token's audience
+    review_worker_service_account: str | None = None  # the account the queue's OIDC tokens name
+    review_worker_certs_url: str | None = None  # Google's OIDC certificates unless set (tests)
+    # A pull request's review: most files, and the token budget of what the model reads.
+    github_review_max_files: int = Field(default=50, ge=1, le=1000)
+    github_review_max_tokens: int = Field(default=200_000, ge=1000)
+    # Reviews per installation per GITHUB_REVIEW_WINDOW_SECONDS, by the linked user's plan.
+    github_review_limits: Annotated[dict[str, int], NoDecode] = {"free": 30, "pro": 300}
+    github_review_window_seconds: int = Field(default=86_400, ge=60)
+
     allowed_origins: CommaList = []
 
     @classmethod
@@ -188,7 +212,19 @@ class Settings(BaseSettings):
             raise ValueError("must be greater than 0")
         return value
 
-    @field_validator("clerk_jwt_key", mode="after")
+    @field_validator("github_review_limits", mode="before")
+    @classmethod
+    def _parse_review_limits(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                raise ValueError('GITHUB_REVIEW_LIMITS must be JSON like {"free": 30, "pro": 300}') from None
+        if isinstance(value, dict):
+            return {"free": 30, "pro": 300, **{str(plan).lower(): limit for plan, limit in value.items()}}
+        return value
+
+    @field_validator("clerk_jwt_key", "github_app_private_key", mode="after")
     @classmethod
     def _unescape_pem(cls, value: str | None) -> str | None:
         # PEM keys pasted into one-line env files carry literal "\n".
@@ -218,6 +254,17 @@ class Settings(BaseSettings):
             for name in ("stripe_price_id_pro", "clerk_secret_key"):
                 if not getattr(self, name):
                     raise ConfigError(f"{name.upper()} must be set when STRIPE_WEBHOOK_SECRET is set")
+        if self.production and self.github_app_id:
+            # No background threads on Cloud Functions: the reviews go through the queue.
+            for name in (
+                "github_app_private_key",
+                "github_webhook_secret",
+                "cloud_tasks_queue",
+                "review_worker_url",
+                "review_worker_service_account",
+            ):
+                if not getattr(self, name):
+                    raise ConfigError(f"{name.upper()} must be set when GITHUB_APP_ID is set")
         return self
 
     def missing_for_production(self) -> list[str]:

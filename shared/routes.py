@@ -28,6 +28,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/health", "health", "/", ("GET",)),
     Route("/api/metrics", "metrics", "/", ("POST",)),
     Route("/api/webhooks/stripe", "stripe_webhook", "/", ("POST",)),
+    Route("/api/webhooks/github", "github_webhook", "/", ("POST",)),
+    Route("/api/github/install", "github_app", "/install", ("GET",)),
+    Route("/api/github/setup", "github_app", "/setup", ("GET",)),
+    Route("/api/github/installations", "github_app", "/", ("GET",)),
 )
 
 

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from shared.config import Settings
 
 # Fixtures that tests in several modules use, defined beside their helpers.
-pytest_plugins = ["tests.support.cli", "tests.support.billing"]
+pytest_plugins = ["tests.support.cli", "tests.support.billing", "tests.support.github_app"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT
 
 GENAI, STRIPE, CLERK, SECRETS = "google.genai", "stripe", "clerk_backend_api", "google.cloud.secretmanager"
+TASKS, GOOGLE_AUTH = "google.cloud.tasks_v2", "google.auth"
 OPENAI = "openai"  # the OpenAI-compatible provider's SDK: loaded on its first call only
 # The static pass's in-process analysers load on a function's first review, never at its start.
 BANDIT, AST_GREP, YAML = "bandit", "ast_grep_py", "yaml"
@@ -43,6 +44,20 @@ EXPECTATIONS = {
     "keys": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
     "health": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
     "metrics": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    # An unsigned delivery is refused with 401 before anything else: no queue client, no review engine.
+    "github_webhook": (
+        {GENAI, OPENAI, STRIPE, CLERK, SECRETS, TASKS, GOOGLE_AUTH, "shared.review.engine", *ANALYSERS},
+        ("POST", "/"),
+        {"GITHUB_WEBHOOK_SECRET": "x"},
+    ),
+    # The linked installations are one query: no GitHub call, no queue client.
+    "github_app": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, TASKS, GOOGLE_AUTH, *ANALYSERS}, ("GET", "/")),
+    # A dispatch without the queue's token is refused before the engine or the queue client loads.
+    "review_worker": (
+        {GENAI, OPENAI, STRIPE, CLERK, SECRETS, TASKS, *ANALYSERS},
+        ("POST", "/"),
+        {"REVIEW_WORKER_URL": "http://127.0.0.1:9/", "REVIEW_WORKER_SERVICE_ACCOUNT": "a@p.iam.gserviceaccount.com"},
+    ),
 }
 
 PROBE = """

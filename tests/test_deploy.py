@@ -67,7 +67,9 @@ ENV = {
     "BILLING_CANCEL_URL": "https://app.example.com/cancel",
     "ALLOWED_ORIGINS": "https://app.example.com,https://www.example.com",
 }
-FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py"))
+# The GitHub App's functions are deployed with --github-app only (test_deploy_github_app.py).
+APP_FUNCTIONS = {"github_webhook", "review_worker", "github_app"}
+FUNCTIONS = sorted(p.parent.name for p in (ROOT / "functions").glob("*/main.py") if p.parent.name not in APP_FUNCTIONS)
 
 
 def deploy(
@@ -305,7 +307,11 @@ DOMAIN = "app.example.com"
 LB_ENV = ENV | {"ALLOWED_ORIGINS": f"https://{DOMAIN}", "CLERK_AUTHORIZED_PARTIES": f"https://{DOMAIN}"}
 LB_ARGS = ("--project", "proj", "--region", "us-central1", "--domain", DOMAIN, "--frontend-service", "coderevai-web")
 # The routes whose function is in this checkout: a route to a missing function stays with the front end.
-ROUTED = [route for route in ROUTES if (ROOT / "functions" / route.function / "main.py").exists()]
+ROUTED = [
+    route
+    for route in ROUTES
+    if (ROOT / "functions" / route.function / "main.py").exists() and route.function not in APP_FUNCTIONS
+]
 ROUTED_FUNCTIONS = list(dict.fromkeys(route.function for route in ROUTED))
 
 
@@ -683,8 +689,10 @@ def test_every_setting_set_at_deploy_time_reaches_the_functions(tmp_path):
         assert {name: environment.get(name) for name in expected} == expected, call[2]
         assert environment["APP_ENV"] == "production"
         forwarded |= {item.split("=")[0] for item in flag(call, "--set-secrets").split(",")}
-    # Vertex AI runs on the service account's own credentials: no model key goes anywhere.
-    assert forwarded == set(secrets) - {"GEMINI_API_KEY", "OPENAI_API_KEY"}
+    # Vertex AI runs on the service account's own credentials: no model key goes anywhere; the
+    # GitHub App's secrets go to its functions only (deployed with --github-app).
+    app_secrets = {"GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_APP_CLIENT_SECRET"}
+    assert forwarded == set(secrets) - {"GEMINI_API_KEY", "OPENAI_API_KEY"} - app_secrets
     # A value for what deploy.sh sets itself is not used, and it says so.
     assert "DATABASE_POOL_SIZE is set by deploy.sh itself" in result.stderr
 

@@ -43,6 +43,9 @@ def upstreams():
             "STRIPE_API_BASE": stripe.url,
             "BILLING_SUCCESS_URL": "https://app.example.com/ok",
             "BILLING_CANCEL_URL": "https://app.example.com/cancel",
+            # The GitHub App's signed-in side configured: its install link answers 302, not 503.
+            "GITHUB_WEBHOOK_SECRET": "github-fuzz-secret",
+            "GITHUB_APP_SLUG": "coderevai-fuzz",
         }
         stripe.server.stop()
 

@@ -250,4 +250,4 @@ def test_migration_job_runs_with_only_what_deploy_gives_it(empty_pg_url):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     with psycopg.connect(empty_pg_url) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0004")
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0].startswith("0005")

@@ -82,9 +82,19 @@ class GitHubApi(Protocol):
 
 
 def publish(
-    github: GitHubApi, findings: list[dict], sources: dict[str, str], *, max_comments: int, not_shown: int = 0
+    github: GitHubApi,
+    findings: list[dict],
+    sources: dict[str, str],
+    *,
+    max_comments: int,
+    not_shown: int = 0,
+    summary_extra: str = "",
+    resolve_only_in: set[str] | None = None,
 ) -> Outcome:
-    """`not_shown`: the findings a change's review left out (on unchanged lines), counted in the summary."""
+    """`not_shown`: the findings a change's review left out (on unchanged lines), counted in the summary.
+    `summary_extra`: markdown at the end of the summary (the GitHub App's notes and hidden state).
+    `resolve_only_in`: the files an incremental review read; only comments there whose finding is
+    gone are marked resolved (None: every file was read)."""
     context = github.context
     diff = pull_request_diff(github)
     ours = [c for c in github.pages(github.repo_path(f"pulls/{context.number}/comments")) if _marker(c)]
@@ -113,10 +123,14 @@ def publish(
         placed, note = _create_review(github, inline, diff)
         summary += [item.finding for item in inline if item not in placed]
         inline = placed
-    gone = [comment for key, comment in active.items() if key not in wanted]
+    gone = [
+        comment
+        for key, comment in active.items()
+        if key not in wanted and (resolve_only_in is None or comment.get("path") in resolve_only_in)
+    ]
     for comment in gone:
         _write(github, "PATCH", github.repo_path(f"pulls/comments/{comment['id']}"), {"body": _resolved(comment)})
-    _write_summary(github, findings, summary, len(inline) + len(kept), len(gone), note, not_shown)
+    _write_summary(github, findings, summary, len(inline) + len(kept), len(gone), note, not_shown, summary_extra)
     return Outcome(len(inline), len(kept), len(gone), len(summary), note)
 
 
@@ -162,12 +176,19 @@ def _write(github: GitHubApi, method: str, path: str, body: dict) -> None:
 
 
 def _write_summary(
-    github: GitHubApi, findings: list[dict], rest: list[dict], inline: int, resolved: int, note: str, not_shown: int
+    github: GitHubApi,
+    findings: list[dict],
+    rest: list[dict],
+    inline: int,
+    resolved: int,
+    note: str,
+    not_shown: int,
+    extra: str = "",
 ):
     context = github.context
     issue_comments = github.pages(github.repo_path(f"issues/{context.number}/comments"))
     mine = next((c for c in issue_comments if SUMMARY_MARKER in (c.get("body") or "")), None)
-    body = summary_text(findings, rest, inline, resolved, note, context.head_sha, not_shown=not_shown)
+    body = summary_text(findings, rest, inline, resolved, note, context.head_sha, not_shown=not_shown, extra=extra)
     if mine is None:
         _write(github, "POST", github.repo_path(f"issues/{context.number}/comments"), {"body": body})
     else:
@@ -183,6 +204,7 @@ def summary_text(
     sha: str | None,
     *,
     not_shown: int = 0,
+    extra: str = "",
 ) -> str:
     counts = {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_ORDER}
     shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "none"
@@ -208,6 +230,8 @@ def summary_text(
             )
         if len(rest) > MAX_SUMMARY_ITEMS:
             lines.append(f"- … and {len(rest) - MAX_SUMMARY_ITEMS} more (see the job's log)")
+    if extra:
+        lines += ["", extra.strip()]
     return "\n".join(lines) + "\n"
 
 

@@ -33,6 +33,9 @@ TABLES = (
     "review_cache",
     "api_key",
     "idempotency_key",
+    "github_delivery",
+    "github_installation",
+    "github_review_run",
 )
 
 

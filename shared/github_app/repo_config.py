@@ -1,0 +1,120 @@
+"""`.coderevai.yml`: a repository's review rules, read from the pull request's BASE branch (a pull
+request cannot rewrite the rules it is reviewed by). Its JSON Schema is docs/coderevai.schema.json
+(`python -m shared.github_app.repo_config` writes it). A file that does not parse or does not fit
+the schema leaves the defaults in force, and the review's summary says what was wrong.
+
+    modes: [security, bug_fixes]      # review modes, at most 5 (default: comprehensive)
+    include: ["src/**"]               # only these paths (gitignore-style globs; default: all)
+    exclude: ["**/*.snap", "docs/**"] # never these
+    instructions:                     # extra instructions for the files a glob matches
+      - path: "src/api/**"
+        text: "Every handler must validate its input."
+    fail_on: high                     # the check run fails on a finding this severe (never: it never fails)
+    max_comments: 30                  # inline comments per review at most
+    language: English                 # the language of the review's prose (a language's name)
+    auto_review: true                 # false: only `/coderevai review` asks for one
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from shared.config import MAX_LANGUAGE_NAME_CHARS, review_language_name
+from shared.schemas import MAX_MODES, ModeName
+
+FILE_NAMES = (".coderevai.yml", ".coderevai.yaml")
+MAX_FILE_BYTES = 64 * 1024
+FailOn = Literal["critical", "high", "medium", "low", "never"]
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "coderevai.schema.json"
+
+
+class PathInstruction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(min_length=1, max_length=500, description="a gitignore-style glob")
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class ReviewConfig(BaseModel):
+    """The rules of one repository's reviews; every key is optional."""
+
+    model_config = ConfigDict(extra="forbid", title="CodeRevAI repository configuration (.coderevai.yml)")
+
+    modes: list[ModeName] = Field(default=[], max_length=MAX_MODES, description="review modes; none: comprehensive")
+    include: list[str] = Field(default=[], max_length=200, description="review only paths these globs match")
+    exclude: list[str] = Field(default=[], max_length=200, description="never review paths these globs match")
+    instructions: list[PathInstruction] = Field(default=[], max_length=100)
+    fail_on: FailOn = Field(default="high", description="the check run fails on a finding at least this severe")
+    max_comments: int = Field(default=30, ge=0, le=100, description="inline comments per review at most")
+    # A language's name, as the review engine takes it (REVIEW_LANGUAGE): letters, spaces and hyphens
+    # only, so it cannot carry instructions into the prompt.
+    language: Annotated[str, AfterValidator(review_language_name)] | None = Field(
+        default=None,
+        max_length=MAX_LANGUAGE_NAME_CHARS * 2,
+        description="the language of the review's prose: a name such as German, Brazilian Portuguese or pt-BR",
+    )
+    auto_review: bool = Field(default=True, description="review each push; false: only on `/coderevai review`")
+
+    def wants(self, path: str) -> bool:
+        if self.include and not _spec(tuple(self.include)).match_file(path):
+            return False
+        return not (self.exclude and _spec(tuple(self.exclude)).match_file(path))
+
+    def instructions_for(self, paths: list[str]) -> str | None:
+        """The instructions whose glob matches one of `paths`, each with the glob it came with."""
+        chosen = [i for i in self.instructions if any(_spec((i.path,)).match_file(p) for p in paths)]
+        if not chosen:
+            return None
+        return "The repository's instructions for these files:\n" + "\n".join(f"- {i.path}: {i.text}" for i in chosen)
+
+
+class Loaded(BaseModel):
+    config: ReviewConfig
+    problem: str | None = None  # why the file's rules were not applied, for the summary
+
+
+def parse(text: str | None) -> Loaded:
+    if text is None:
+        return Loaded(config=ReviewConfig())
+    import yaml
+
+    if len(text.encode()) > MAX_FILE_BYTES:
+        return Loaded(config=ReviewConfig(), problem=f"it is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        return Loaded(config=ReviewConfig(), problem=f"it is not valid YAML{where}")
+    if data is None:
+        return Loaded(config=ReviewConfig())
+    try:
+        return Loaded(config=ReviewConfig.model_validate(data))
+    except ValidationError as exc:
+        problems = [
+            f"`{'.'.join(str(p) for p in e['loc']) or '(top)'}`: {e['msg']}"
+            for e in exc.errors(include_url=False, include_input=False)
+        ]
+        return Loaded(config=ReviewConfig(), problem="; ".join(problems[:5]))
+
+
+def json_schema() -> dict:
+    schema = ReviewConfig.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+@functools.lru_cache(maxsize=256)
+def _spec(patterns: tuple[str, ...]):
+    import pathspec
+
+    return pathspec.PathSpec.from_lines("gitignore", patterns)
+
+
+if __name__ == "__main__":
+    SCHEMA_PATH.write_text(json.dumps(json_schema(), indent=2) + "\n")
+    print(f"wrote {SCHEMA_PATH}")
