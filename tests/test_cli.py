@@ -172,7 +172,7 @@ def below_a_high(tmp_path) -> Path:
     """A branch that adds eval (medium) on the line below an unchanged shell=True (high, within the
     server's 3 lines of the change, so the server keeps it and its feedback lists it)."""
     return a_branch(
-        tmp_path / "below", {"app.py": VULNERABLE.replace("eval(input())", "input()")}, {"app.py": VULNERABLE}
+        tmp_path / "below", {"app.py": VULNERABLE.replace("eval(command)", "command")}, {"app.py": VULNERABLE}
     )
 
 

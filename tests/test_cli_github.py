@@ -17,11 +17,11 @@ from tests.support.server_process import local_server
 
 BASE = "import subprocess\n\n\ndef run(command):\n    return subprocess.call([command])\n"
 PUSH_1 = (
-    "import subprocess\n\n\ndef run(command):\n    subprocess.call(command, shell=True)\n    return eval(input())\n"
+    "import subprocess\n\n\ndef run(command):\n    subprocess.call(command, shell=True)\n    return eval(command)\n"
 )
 # The shell=True line fixed, eval kept where it was, pickle added below it.
 PUSH_2 = (
-    "import subprocess\n\n\ndef run(command):\n    subprocess.call([command])\n    return eval(input())\n"
+    "import subprocess\n\n\ndef run(command):\n    subprocess.call([command])\n    return eval(command)\n"
     "\n\ndef load(data):\n    import pickle\n\n    return pickle.loads(data)\n"
 )
 SECRET = "sk_live_" + "4fQ9zR2mXk7LpW3vT8nB6yHd"  # a live-shaped Stripe key, made up for the test
@@ -115,7 +115,7 @@ def test_the_summary_counts_what_the_change_left_out_and_lists_none_of_it(caller
     root = tmp_path / "below"
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
-    (root / "app.py").write_text(PUSH_1.replace("eval(input())", "input()"))  # shell=True already there
+    (root / "app.py").write_text(PUSH_1.replace("eval(command)", "command"))  # shell=True already there
     git(root, "add", ".")
     git(root, "commit", "-q", "-m", "base")
     git(root, "checkout", "-q", "-b", "feature")
@@ -207,11 +207,11 @@ def test_a_finding_with_a_replacement_for_its_line_is_a_suggestion(pg_url, tmp_p
     model_finding = {
         "severity": "high",
         "category": "security",
-        "title": "eval of user input",
-        "detail": "input() reaches eval: the user runs any code.",
+        "title": "eval of a caller's command",
+        "detail": "command reaches eval: the caller runs any code.",
         "line": 6,
         "file": "app.py",
-        "suggestion": "```python\nreturn ast.literal_eval(input())\n```",  # quoted without the file's indent
+        "suggestion": "```python\nreturn ast.literal_eval(command)\n```",  # quoted without the file's indent
     }
     prose = {**model_finding, "line": 5, "title": "shell=True", "suggestion": "Pass a list of arguments instead."}
     with FakeGemini() as gemini:
@@ -224,9 +224,9 @@ def test_a_finding_with_a_replacement_for_its_line_is_a_suggestion(pg_url, tmp_p
     assert done.returncode == 0, done.stderr
     [posted] = github.pulls[7].reviews
     by_title = {re.search(r"\*\*: (.*)", c["body"]).group(1): c for c in posted["comments"]}
-    suggested = by_title["eval of user input"]
+    suggested = by_title["eval of a caller's command"]
     assert suggested["line"] == 6 and "start_line" not in suggested
-    assert "```suggestion\n    return ast.literal_eval(input())\n```" in suggested["body"]  # one click replaces line 6
+    assert "```suggestion\n    return ast.literal_eval(command)\n```" in suggested["body"]  # one click replaces line 6
     plain = by_title["shell=True"]
     assert "```suggestion" not in plain["body"] and "**Suggestion:** Pass a list of arguments instead." in plain["body"]
 

@@ -19,8 +19,8 @@ import os
 import subprocess
 
 
-def run():
-    command = input()
+def run(command):
+    command = command.strip()
     return eval(command)
 """
 PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1234567890abcdef\n-----END RSA PRIVATE KEY-----\n"
@@ -100,7 +100,7 @@ def test_offline_review_of_a_github_repository_is_static_only(client, github, pg
         "logo.png": "binary",
     }
     places = {(f["file"], f["line"], " ".join(f["detail"].split()[:2]).rstrip(":")) for f in body["findings"]}
-    assert ("app.py", 7, "bandit B307") in places  # eval(input())
+    assert ("app.py", 7, "bandit B307") in places  # eval of a parameter
     assert ("app.py", 1, "ruff F401") not in places  # an unused import is lint: not in a security review
     held = {(f["file"], f["line"], f["severity"], f["title"]) for f in body["findings"] if f["source"] == "secrets"}
     assert held == {

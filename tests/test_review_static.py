@@ -17,7 +17,7 @@ import json
 
 
 def load(text):
-    value = eval(input())  # noqa: S307  # nosec
+    value = eval(text)  # noqa: S307  # nosec
     return json.loads(text), value
 
 
@@ -101,6 +101,33 @@ def test_bandit_injection_tests_are_high_only_when_a_source_reaches_the_line():
     hashes = [f for f in bandit_alone(SourceFile(path="a.py", content=weak)) if f.rule == "B324"]
     assert [(f.line, f.severity) for f in hashes] == [(3, "low"), (5, "high")]  # as js/java-weak-hash
     assert "check where" not in rated[("B608", 7)].detail
+
+
+def test_eval_and_exec_are_critical_when_input_or_request_data_reaches_them():
+    code = (
+        "import sys\n\n\n"
+        "def calc():\n"
+        "    return eval(input('expression: '))\n\n\n"  # 5: input() is a source
+        "def repl():\n"
+        "    line = input('> ')\n"
+        "    exec(line)\n\n\n"  # 10: through a name
+        "@app.route('/calc')\n"
+        "def web():\n"
+        "    return str(eval(request.args['x']))\n\n\n"  # 15: a request
+        "def evaluate(expression, names):\n"
+        "    return eval(expression, names)\n\n\n"  # 19: a library function's parameter
+        "print(eval(sys.argv[1]))\n"  # 22: the command line
+    )
+    rated = {f.line: f for f in bandit_alone(SourceFile(path="calc.py", content=code)) if f.rule in ("B307", "B102")}
+    assert {line: f.severity for line, f in rated.items()} == {
+        5: "critical",
+        10: "critical",
+        15: "critical",
+        19: "medium",  # bandit's own rating: eval is a hazard wherever its argument comes from
+        22: "critical",
+    }
+    assert "the sender's code runs here" in rated[5].detail
+    assert "the sender's code runs here" not in rated[19].detail
 
 
 def test_a_mutable_default_is_high_and_a_call_in_a_default_medium():

@@ -21,7 +21,7 @@ import subprocess
 
 def run(command):
     subprocess.call(command, shell=True)
-    return eval(input())
+    return eval(command)
 """
 SHELL_LINE, EVAL_LINE = 5, 6  # bandit B602 (high) and B307 (medium)
 

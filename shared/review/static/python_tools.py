@@ -50,9 +50,8 @@ _BANDIT_QUOTES_PASSWORD = {"B105", "B106", "B107"}
 # bandit's injection tests where the sink is routine in libraries (an SQL toolkit builds SQL, a
 # client fetches URLs, a cache unpickles): high when request data, a route parameter or the command
 # line reaches the line within its function (the structural rules' sources), otherwise low. Shell
-# (B602/B604/B605) and eval/exec (B307/B102) keep bandit's own rating: a non-literal command with
-# shell=True or an eval is a hazard wherever its value comes from, and its fix (an argument list,
-# ast.literal_eval) always available.
+# (B602/B604/B605) keeps bandit's own rating: a non-literal command with shell=True is a hazard
+# wherever its value comes from, and its fix (an argument list) always available.
 BANDIT_SINKS = {
     "B608",  # SQL built from strings
     "B610",  # Django extra()
@@ -61,6 +60,11 @@ BANDIT_SINKS = {
     "B302",  # marshal
     "B310",  # urlopen of a URL (SSRF, file://)
 }
+# eval and exec (B307/B102) are a hazard wherever their argument comes from (bandit's medium, and
+# ast.literal_eval is always the fix), and critical when request data, input() or argv reaches them:
+# they run the sender's code in the process.
+BANDIT_CODE_SINKS = {"B307", "B102"}
+_RATED_BY_REACH = BANDIT_SINKS | BANDIT_CODE_SINKS
 _STATEMENTS = ("expression_statement", "return_statement")
 _PASSWORD = re.compile(r"pass|pwd", re.I)
 # Text without which bandit raises none of BANDIT_SINKS on a file.
@@ -120,7 +124,7 @@ def bandit_findings(root: Path, names: dict[str, SourceFile], started: Future | 
     findings = []
     sinks: dict[str, set[int]] = {}  # file name -> lines of sink findings, to check for sources
     for item in items:
-        if item.get("test_id") in BANDIT_SINKS and item.get("line_number"):
+        if item.get("test_id") in _RATED_BY_REACH and item.get("line_number"):
             sinks.setdefault(_relative(item["filename"], root), set()).add(item["line_number"])
     reached = {name: early[name] & lines if name in early else _reached(names[name].content, lines)
                for name, lines in sinks.items() if name in names}  # fmt: skip
@@ -265,6 +269,9 @@ def _from_bandit(item: dict, file: SourceFile, reached: bool = False) -> Finding
         else:
             severity = "low" if severity != "info" else severity
             detail += rules.UNSOURCED_NOTE
+    if item.get("test_id") in BANDIT_CODE_SINKS and reached:
+        severity = "critical"
+        detail += " Request data, input() or the command line reaches it: the sender's code runs here."
     if item.get("more_info"):
         detail += f" See {item['more_info']}"
     return Finding(
