@@ -43,7 +43,7 @@ def test_a_statement_connection_sends_no_transaction(db_env):
 
 
 def test_a_statement_inside_one_transaction_lands_with_it_or_not_at_all(db_env):
-    from shared.history.service import add_review, list_reviews
+    from shared.history.service import PAGE_COLUMNS, add_review, list_reviews
 
     user = f"joined_{os.urandom(4).hex()}"
     try:
@@ -61,7 +61,8 @@ def test_a_statement_inside_one_transaction_lands_with_it_or_not_at_all(db_env):
         with db.statement(own=True) as session:  # its own connection: cannot see it before COMMIT
             assert list_reviews(session, user, 10, None) == ([], None)
     with db.statement() as session:
-        assert [row.feedback for row in list_reviews(session, user, 10, None)[0]] == ["committed with the transaction"]
+        feedback = PAGE_COLUMNS.index("feedback")
+        assert [row[feedback] for row in list_reviews(session, user, 10, None)[0]] == ["committed with the transaction"]
 
 
 def test_a_saturated_pool_waits_then_answers_503_with_retry_after(db_env):

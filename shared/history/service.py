@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlmodel import Session, col
 
+from shared import db
 from shared.errors import invalid_input, not_found
 from shared.ids import cuid
 from shared.models import utcnow
@@ -50,14 +52,14 @@ _FIRST_PAGE, _PAGE_AFTER = _page_queries()
 
 def list_reviews(
     session: Session | Connection, user_id: str, limit: int, cursor: str | None
-) -> tuple[list[sa.Row], str | None]:
-    """A page of plain rows of PAGE_COLUMNS (attribute access by column name too: row.id,
-    row.feedback, ...), read with SQLAlchemy Core: building ORM entities for a list that is only
-    serialised costs more than the query. One statement, so `db.statement()` serves it."""
+) -> tuple[Sequence[Any], str | None]:
+    """A page of plain rows of PAGE_COLUMNS, read by position (row[0] is the id), not ORM entities:
+    building them for a list that is only serialised costs more than the query (db.select_rows).
+    One statement, so `db.statement()` serves it."""
     params: dict = {"user_id": user_id, "rows": limit + 1}
     if cursor:
         params["after_time"], params["after_id"] = _decode_cursor(cursor)
-    rows = session.execute(_PAGE_AFTER if cursor else _FIRST_PAGE, params).all()
+    rows = db.select_rows(session, _PAGE_AFTER if cursor else _FIRST_PAGE, params)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = _encode_cursor(page[-1]) if more else None
     return page, next_cursor
@@ -139,8 +141,9 @@ def delete_reviews(session: Session, user_id: str, review_id: str | None) -> int
     return deleted
 
 
-def _encode_cursor(row: sa.Row) -> str:
-    raw = f"{row.timestamp.isoformat()}|{row.id}".encode()
+def _encode_cursor(row: Any) -> str:
+    review_id, moment = row[0], row[1]  # PAGE_COLUMNS' order
+    raw = f"{moment.isoformat()}|{review_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
