@@ -247,16 +247,19 @@ def select_rows(db: Connection | Session, query: Select, params: dict) -> Sequen
         return connection.execute(query, params).all()
     driver = connection.connection.driver_connection
     try:
+        sql, values = _driver_sql(query, connection.dialect)
         with driver.cursor() as cursor:
-            return cursor.execute(_driver_sql(query, connection.dialect), params).fetchall()
+            return cursor.execute(sql, {**values, **params}).fetchall()
     except connection.dialect.loaded_dbapi.OperationalError as exc:
         log.error("database unavailable: %s", type(exc).__name__)
         raise database_unavailable() from None
 
 
 @functools.cache
-def _driver_sql(query: Select, dialect) -> str:
-    return str(query.compile(dialect=dialect))
+def _driver_sql(query: Select, dialect) -> tuple[str, dict]:
+    """The statement as the driver takes it, and the values bound in it (literals in the query)."""
+    compiled = query.compile(dialect=dialect)
+    return str(compiled), compiled.params
 
 
 def upsert_into(session: Session, table: Table) -> Insert:

@@ -124,3 +124,28 @@ def test_a_database_at_its_connection_limit_is_a_wait_then_a_503(db_env, limited
     assert (refused.value.status, refused.value.code) == (503, "DATABASE_BUSY")
     assert refused.value.headers == {"Retry-After": "1"}
     db.get_engine().dispose()
+
+
+def test_a_connection_dropped_during_a_driver_select_is_a_503_and_then_replaced(db_env):
+    """db.select_rows runs on the driver's cursor: the outage still answers 503, not a 500, and the
+    pool hands out a working connection next."""
+    import threading
+    import time
+
+    def terminate_soon():
+        time.sleep(0.3)
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    db.get_engine().dispose()
+    with db.statement() as session:
+        pid = db.select_rows(session, sa.select(sa.func.pg_backend_pid()), {})[0][0]
+    killer = threading.Thread(target=terminate_soon)
+    killer.start()
+    with pytest.raises(ApiError) as refused:
+        with db.statement() as session:
+            db.select_rows(session, sa.select(sa.func.pg_sleep(5)), {})
+    killer.join()
+    assert (refused.value.status, refused.value.code, refused.value.retryable) == (503, "DATABASE_UNAVAILABLE", True)
+    with db.statement() as session:
+        assert db.select_rows(session, sa.select(sa.func.pg_backend_pid()), {})[0][0] != pid
