@@ -107,7 +107,8 @@ TABLES_AT_START = {
     "billing": {"user_subscription", "api_usage"},
     "generate_diff": {"user_subscription", "api_usage", "api_key"},
     "history": {"user_subscription", "api_usage", "review_history", "review_feedback", "api_key"},
-    "review_code": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
+    # With no model configured (as here) a review is never cached: its table loads with a model only.
+    "review_code": {"user_subscription", "api_usage", "review_history", "api_key"},
     "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
     "stripe_webhook": {"user_subscription", "stripe_event"},
     # Creating a key is rate-limited: the limiter imports the plans.
@@ -138,9 +139,9 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("shared.", "code
 """
 
 
-def modules_at_start(name: str) -> set[str]:
+def modules_at_start(name: str, **extra_env: str) -> set[str]:
     """Our modules (shared's and the core's) the function has loaded once it is built, in a fresh process."""
-    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT)}
+    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), **extra_env}
     out = subprocess.run(
         [sys.executable, "-c", MODULES_AT_START, name], cwd=ROOT, env=env, capture_output=True, text=True
     )
@@ -156,6 +157,14 @@ def test_function_builds_only_its_own_tables_and_bodies(name):
     other_areas = set().union(*AREAS.values()) - AREAS[name]
     assert loaded & other_areas == set()
     assert AREAS[name] <= loaded
+
+
+def test_a_configured_model_loads_its_review_path_at_start_and_none_loads_it_never():
+    """Where a model is configured every review uses its path (the cache and its table, prompts,
+    triage), so the instance loads it at start rather than on the first request; with none, never."""
+    model_path = {"shared.review.model_review", "shared.review.cache", "shared.models.review_cache"}
+    assert modules_at_start("review_code") & model_path == set()
+    assert modules_at_start("review_code", GEMINI_API_KEY="test-key") >= model_path
 
 
 # The static pass and its analysers' runners (shellcheck, hadolint, zizmor) are for reviews only.
