@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from coderevai_core.options import review_language_name
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -32,21 +32,6 @@ RATE_LIMITS: dict[str, dict[str, int]] = {
 }
 
 log = logging.getLogger("coderevai.config")
-
-# A review language is a name such as "German", "Brazilian Portuguese" or "pt-BR": letters, spaces and
-# hyphens only, since it reaches the model's prompt.
-_LANGUAGE_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,3}")
-MAX_LANGUAGE_NAME_CHARS = 40
-
-
-def review_language_name(value: str) -> str:
-    value = " ".join(value.split())
-    if len(value) > MAX_LANGUAGE_NAME_CHARS or not _LANGUAGE_NAME.fullmatch(value):
-        raise ValueError(
-            f"a language name of letters, spaces and hyphens (at most {MAX_LANGUAGE_NAME_CHARS} characters), "
-            "such as German or pt-BR"
-        )
-    return value
 
 
 class ConfigError(RuntimeError):

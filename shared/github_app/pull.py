@@ -9,9 +9,9 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from coderevai_core.changed_lines import LineRange
+from coderevai_core.repo_config import FILE_NAMES, Loaded, parse
 
 from shared.github_app.client import GitHubError, Installation
-from shared.github_app.repo_config import FILE_NAMES, Loaded, parse
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 WRITERS = frozenset({"admin", "maintain", "write"})

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from coderevai_core.changed_lines import LineRange
 from coderevai_core.findings import SEVERITY_ORDER, Finding
+from coderevai_core.repo_config import Loaded, ReviewConfig
 from coderevai_core.selection import fetch_skip_reason
 
 from shared.config import get_settings
@@ -19,7 +20,6 @@ from shared.errors import ApiError
 from shared.github_app import checks, limits, publish
 from shared.github_app.installations import Standing
 from shared.github_app.pull import ChangedFile, PullRequest
-from shared.github_app.repo_config import Loaded, ReviewConfig
 from shared.github_app.state import PullState
 from shared.github_app.tasks import ReviewTask
 from shared.repo.files import Skipped, estimate_tokens, kind_of

@@ -1,7 +1,8 @@
-"""`.coderevai.yml`: a repository's review rules, read from the pull request's BASE branch (a pull
-request cannot rewrite the rules it is reviewed by). Its JSON Schema is docs/coderevai.schema.json
-(`python -m shared.github_app.repo_config` writes it). A file that does not parse or does not fit
-the schema leaves the defaults in force, and the review's summary says what was wrong.
+"""`.coderevai.yml`: a repository's review rules, one model for the GitHub App (shared/github_app,
+which reads the file from the pull request's BASE branch: a pull request cannot rewrite the rules it
+is reviewed by) and the command line. Its JSON Schema is docs/coderevai.schema.json
+(`python -m coderevai_core.repo_config > docs/coderevai.schema.json` writes it). A file that does not
+parse or does not fit the schema leaves the defaults in force, and the review says what was wrong.
 
     modes: [security, bug_fixes]      # review modes, at most 5 (default: comprehensive)
     include: ["src/**"]               # only these paths (gitignore-style globs; default: all)
@@ -19,18 +20,15 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from shared.config import MAX_LANGUAGE_NAME_CHARS, review_language_name
-from shared.schemas import MAX_MODES, ModeName
+from coderevai_core.options import MAX_LANGUAGE_NAME_CHARS, MAX_MODES, ModeName, review_language_name
 
 FILE_NAMES = (".coderevai.yml", ".coderevai.yaml")
 MAX_FILE_BYTES = 64 * 1024
 FailOn = Literal["critical", "high", "medium", "low", "never"]
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "coderevai.schema.json"
 
 
 class PathInstruction(BaseModel):
@@ -116,5 +114,4 @@ def _spec(patterns: tuple[str, ...]):
 
 
 if __name__ == "__main__":
-    SCHEMA_PATH.write_text(json.dumps(json_schema(), indent=2) + "\n")
-    print(f"wrote {SCHEMA_PATH}")
+    print(json.dumps(json_schema(), indent=2))
