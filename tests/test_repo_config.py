@@ -52,3 +52,18 @@ def test_an_invalid_config_leaves_the_defaults_and_says_why(text, problem):
 def test_an_empty_or_missing_config_is_the_defaults():
     assert repo_config.parse("").config == repo_config.parse(None).config == repo_config.ReviewConfig()
     assert repo_config.parse(None).problem is None
+
+
+def test_the_instructions_fit_one_requests_notes():
+    entry = "  - {path: 'a/**', text: '" + "x" * 1990 + "'}\n"
+    within = repo_config.parse("instructions:\n" + entry * 2)
+    assert within.problem is None and len(within.config.instructions_for(["a/b.py"])) < 5000
+    over = repo_config.parse("instructions:\n" + entry * 3)
+    assert "`instructions`" in over.problem and "at most 4000 in all" in over.problem
+    assert over.config == repo_config.ReviewConfig()
+
+
+def test_a_file_that_is_not_utf8_leaves_the_defaults():
+    loaded = repo_config.read(b"modes: [security]\nlanguage: \xff\n")
+    assert loaded.problem == "it is not UTF-8 text" and loaded.config == repo_config.ReviewConfig()
+    assert repo_config.read(b"modes: [security]\n").config.modes == ["security"]

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from coderevai_core.changed_lines import LineRange
 from coderevai_core.findings import SEVERITY_ORDER, Finding
-from coderevai_core.repo_config import Loaded, ReviewConfig
+from coderevai_core.repo_config import EXCLUDED, Loaded, ReviewConfig
 from coderevai_core.selection import fetch_skip_reason
 
 from shared.config import get_settings
@@ -138,7 +138,7 @@ def choose(
         if file.status == "removed":
             continue
         if not config.wants(file.path):
-            skipped.append(Skipped(file.path, "excluded by .coderevai.yml"))
+            skipped.append(Skipped(file.path, EXCLUDED))
         elif reason := fetch_skip_reason(file.path):
             skipped.append(Skipped(file.path, reason))
         elif file.patch is None:
