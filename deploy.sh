@@ -294,15 +294,15 @@ runtime_account() {  # the functions' and jobs' service account: RUNTIME_SERVICE
   fi
 }
 
-# The StripeEvent retention purge (shared/billing/purge.py) with the webhook that writes the rows:
+# The StripeEvent retention purge (shared/retention.py) with the webhook that writes the rows:
 # a Cloud Run job, run daily by Cloud Scheduler as the runtime service account (docs/billing.md).
 if [[ " $(echo $functions) " == *" stripe_webhook "* ]]; then
   purge_dir="$stage/_purge"
   stage_source "$purge_dir" ""
-  printf 'web: python -m shared.billing.purge\n' > "$purge_dir/Procfile"
+  printf 'web: python -m shared.retention\n' > "$purge_dir/Procfile"
   env_vars_file "$stage/_purge.env.yaml"
   purge_flags=(--project "$project" --region "$region" --source "$purge_dir" --command python
-    --args=-m,shared.billing.purge --env-vars-file "$stage/_purge.env.yaml"
+    --args=-m,shared.retention --env-vars-file "$stage/_purge.env.yaml"
     --set-secrets "$(set_secrets_flag $COMMON)" --max-retries 1 --task-timeout 600s)
   [ -z "$sql_instance" ] || purge_flags+=(--set-cloudsql-instances "$sql_instance")
   run gcloud run jobs deploy "$prefix-purge" "${purge_flags[@]}"

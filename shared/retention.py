@@ -1,7 +1,7 @@
 """The StripeEvent retention purge: rows processed more than STRIPE_EVENT_RETENTION_DAYS ago go,
 except the newest applied event of each subscription, which later events are ordered against
 (shared/billing/stripe_events.py). Held events unclaimed past HELD_FOR go too. Deployed as a Cloud
-Run job that Cloud Scheduler runs daily (deploy.sh); locally: `python -m shared.billing.purge`.
+Run job that Cloud Scheduler runs daily (deploy.sh); locally: `python -m shared.retention`.
 
 Stripe redelivers an event for at most three days and keeps it 30, so a row older than the
 retention (30 days at least) can no longer be delivered again: nothing is left to deduplicate."""
@@ -22,7 +22,7 @@ from shared.config import get_settings
 from shared.models import utcnow
 from shared.models.stripe_event import StripeEvent
 
-log = logging.getLogger("coderevai.billing.purge")
+log = logging.getLogger("coderevai.retention")
 
 BATCH = 1000  # rows a transaction: short locks, and an interrupted run keeps what it did
 
@@ -57,7 +57,7 @@ def purge(now: datetime | None = None, *, batch: int = BATCH) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.billing.purge", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m shared.retention", description=__doc__.splitlines()[0])
     parser.parse_args(argv)
     from shared import logs
 

@@ -1,4 +1,4 @@
-"""The StripeEvent retention purge (shared/billing/purge.py), as the Cloud Run job runs it: rows past
+"""The StripeEvent retention purge (shared/retention.py), as the Cloud Run job runs it: rows past
 STRIPE_EVENT_RETENTION_DAYS go, the newest applied event of each subscription stays (later events
 are ordered against it), recent rows and recent held events stay, long-held ones go."""
 
@@ -57,7 +57,7 @@ def events(pg_url):
 
 
 def test_purge_keeps_what_ordering_and_deduplication_still_need(db_env, pg_url, events):
-    from shared.billing.purge import purge
+    from shared.retention import purge
 
     assert purge(NOW, batch=2) >= 4  # several small batches
     kept = present(pg_url, list(events.values()))
@@ -65,7 +65,7 @@ def test_purge_keeps_what_ordering_and_deduplication_still_need(db_env, pg_url, 
 
 
 def test_the_retention_is_a_setting(db_env, pg_url, events):
-    from shared.billing.purge import purge
+    from shared.retention import purge
 
     db_env(STRIPE_EVENT_RETENTION_DAYS="30")
     purge(NOW)
@@ -84,7 +84,7 @@ def test_runs_locally_as_the_job_runs_it(pg_url, events):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRIPE_", "APP_ENV"))}
     env.update(DATABASE_URL=pg_url, LOG_LEVEL="INFO")
     result = subprocess.run(
-        [sys.executable, "-m", "shared.billing.purge"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "shared.retention"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert "purged" in result.stdout and "older than 90 days" in result.stdout
