@@ -109,8 +109,13 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     billing_success_url: str | None = None
     billing_cancel_url: str | None = None
-    # Stripe resends an event for up to 3 days and keeps it 30: fewer days could forget one it may still send.
+    # The daily retention purge (shared/retention.py). Stripe resends an event for up to 3 days and
+    # keeps it 30: fewer days could forget one it may still send.
     stripe_event_retention_days: int = Field(default=90, ge=30, le=3650)
+    # GitHub offers to redeliver a delivery for 3 days; a review run must outlive the queue's retries
+    # of its task (a day: deploy.sh's queue), as it stops a retry posting or counting twice.
+    github_delivery_retention_days: int = Field(default=7, ge=4, le=3650)
+    github_review_run_retention_days: int = Field(default=14, ge=2, le=3650)
 
     github_token: str | None = None
     github_api_url: str = "https://api.github.com"
