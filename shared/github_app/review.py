@@ -57,7 +57,7 @@ def review_pull_request(task: ReviewTask, pull: PullRequest, standing: Standing)
             f"Nothing new since `{head[:7]}`, the commit last reviewed: `/coderevai full review` reviews it all again.",
         )
         return "nothing new since the last review"
-    allowance = limits.take_review(task.installationId, standing.plan)
+    allowance = limits.take_review_once(task, standing.plan)
     if not allowance.allowed:
         publish.limit_reached(pull, summary, allowance)
         checks.post(
