@@ -13,9 +13,8 @@ import yaml
 from coderevai.main import parser
 
 from tests.conftest import ROOT
-from tests.support.cli import SHELL_LINE, VULNERABLE, a_branch, new_key, on_path, server_env
+from tests.support.cli import SHELL_LINE, VULNERABLE, a_branch, new_key, on_path
 from tests.support.sarif_check import assert_valid_sarif
-from tests.support.server_process import local_server
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
@@ -64,12 +63,6 @@ def test_the_guide_leads_with_the_action():
     )
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
 def review_step(server: str, repo, **given: str) -> subprocess.CompletedProcess:
     """The review step's script as Actions runs it: the inputs (defaults, then `given`) as its environment."""
     caller = new_key(server)
@@ -86,7 +79,7 @@ def review_step(server: str, repo, **given: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.parametrize("mode", ["annotations", "sarif", "nonsense"])
-def test_the_review_step_runs_as_actions_runs_it(server, branch, mode):  # noqa: F811 (the fixture)
+def test_the_review_step_runs_as_actions_runs_it(server, branch, mode):
     done = review_step(server, branch, mode=mode)
     output = branch / "github_output"
     if mode == "nonsense":

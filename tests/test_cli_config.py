@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.relay import Relay
-from tests.support.cli import VULNERABLE, Caller, a_branch, git, new_key, server_env
-from tests.support.server_process import local_server
+from tests.support.cli import VULNERABLE, Caller, a_branch, git, relayed
 
 API = "def handler(request):\n    return request\n"
 MEDIUM_ONLY = "def run(command):\n    return eval(command)\n"  # bandit B307: a medium finding
@@ -30,22 +29,9 @@ fail_on: medium
 """
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture
-def relay(server):
-    with Relay(server) as relay:
-        yield relay
-
-
 @pytest.fixture
 def caller(relay) -> Caller:
-    signed_in = new_key(relay.upstream)
-    return Caller(relay.url + "/api", signed_in.key, signed_in.user)
+    return relayed(relay)
 
 
 @pytest.fixture

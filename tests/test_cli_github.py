@@ -28,12 +28,6 @@ SECRET = "sk_live_" + "4fQ9zR2mXk7LpW3vT8nB6yHd"  # a live-shaped Stripe key, ma
 TOKEN = "ghs_fake_token"
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
 @pytest.fixture
 def caller(server) -> Caller:
     return new_key(server)
