@@ -36,7 +36,7 @@ def package_files(archive: Path) -> list[tuple[str, bytes]]:
 
 def main(archives: list[str]) -> None:
     from shared.repo.files import select
-    from shared.repo.review import static_pass
+    from shared.repo.job import static_pass
     from shared.review.static.families import is_lint, wanted
 
     print("| package | files | findings (every family) | lint share | security + bug_fixes | lint share | merged |")

@@ -2,7 +2,7 @@
 
 1. Per package, on the source distributions of popular projects (`pip download --no-binary` and
    `npm pack`, unpacked into a work directory): the static pass as a repository review runs it
-   (shared.repo.review.static_pass; security + bug-fix modes when the pass takes modes), findings by
+   (shared.repo.job.static_pass; security + bug-fix modes when the pass takes modes), findings by
    severity and source, critical+high count, secret alarms (above info; in the package's own code,
    i.e. not tests, examples or docs) and at info (test fixtures), the lint-level share, and
    detect-secrets' alarms on the same files.
@@ -39,7 +39,7 @@ from coderevai_core import secret_scan  # noqa: E402
 from coderevai_core.findings import SEVERITY_ORDER  # noqa: E402
 from coderevai_core.selection import secret_kind  # noqa: E402
 
-from shared.repo import review as repo_review  # noqa: E402
+from shared.repo import job as repo_job  # noqa: E402
 from shared.repo.files import select  # noqa: E402
 from shared.review import static  # noqa: E402
 from shared.review.outcome import SourceFile  # noqa: E402
@@ -138,13 +138,13 @@ def takes_modes(function) -> bool:
 def run_static_pass(selection) -> list:
     """The repository review's static pass, in security + bug-fix modes where the pass takes modes
     (as the repository review's, or as static.analyse's with the secret-bearing files' findings)."""
-    if takes_modes(repo_review.static_pass):
-        return repo_review.static_pass(selection.files, selection.secret_files, modes=MODES)
+    if takes_modes(repo_job.static_pass):
+        return repo_job.static_pass(selection.files, selection.secret_files, modes=MODES)
     if takes_modes(static.analyse):
         held = [f for file in selection.secret_files for f in secret_scan.secret_file_findings(*file)]
         sources = [SourceFile(path=file.path, content=file.content) for file in selection.files]
         return held + static.analyse(sources, language="", modes=MODES)
-    return repo_review.static_pass(selection.files, selection.secret_files)
+    return repo_job.static_pass(selection.files, selection.secret_files)
 
 
 def analyse(files: list[SourceFile]) -> list:

@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from shared.config import get_settings  # noqa: E402
 from shared.repo.files import plan_batches, select  # noqa: E402
-from shared.repo.review import review_repository, static_pass  # noqa: E402
+from shared.repo.job import static_pass  # noqa: E402
+from shared.repo.review import review_repository  # noqa: E402
 from tests.fakes.gemini import DEFAULT_REVIEW, FakeGemini, generation  # noqa: E402
 
 SYNTHESIS = {"feedback": "## Cross-file view\n\nConsistent.", "crossFileFindings": []}

@@ -34,7 +34,7 @@ def authenticate(request: flask.Request, *, api_keys: bool = False) -> str:
     if key is not None:
         if not api_keys:
             raise unauthorized("API keys cannot be used here; sign in to the web app instead.")
-        from shared.keys.signin import user_of_key  # loaded at start by the endpoints that take keys
+        from shared.keys.signin import user_of_key  # on the first keyed call: the web app's never are
 
         return user_of_key(key)
     settings = get_settings()

@@ -144,14 +144,13 @@ def endpoint(name: str, **options: Any) -> Callable[[Callable[[Call], Any]], Cal
 def _load(spec: Spec) -> None:
     """What every call of this function uses, loaded with the endpoint, at start (and an import
     error then stops the instance rather than its first request); the unauthenticated webhook
-    loads none of it."""
+    loads none of it. API-key sign-in (shared.keys.signin and the ApiKey table, ~4 ms) loads on the
+    first request that carries a key: the web app's calls never do."""
     if spec.authenticated:
         from shared.auth import check_jwt_key
         from shared.usage import record_call  # noqa: F401
 
         check_jwt_key(get_settings())
-    if spec.api_keys:
-        from shared.keys import signin  # noqa: F401
     if spec.limit is not None:
         from shared.ratelimit import check_route
 

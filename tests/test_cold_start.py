@@ -102,14 +102,14 @@ def test_every_function_has_expectations():
 
 # function -> the tables it maps at start (each costs SQLAlchemy and pydantic ~3 ms): the ones it
 # touches on every call, and no others.
-# The functions that take API keys (shared.keys.signin) map ApiKey too.
+# The functions that take API keys map ApiKey on the first request that carries one, not at start.
 TABLES_AT_START = {
     "billing": {"user_subscription", "api_usage"},
-    "generate_diff": {"user_subscription", "api_usage", "api_key"},
-    "history": {"user_subscription", "api_usage", "review_history", "review_feedback", "api_key"},
+    "generate_diff": {"user_subscription", "api_usage"},
+    "history": {"user_subscription", "api_usage", "review_history", "review_feedback"},
     # With no model configured (as here) a review is never cached: its table loads with a model only.
-    "review_code": {"user_subscription", "api_usage", "review_history", "api_key"},
-    "review_repo": {"user_subscription", "api_usage", "review_history", "review_cache", "api_key"},
+    "review_code": {"user_subscription", "api_usage", "review_history"},
+    "review_repo": {"user_subscription", "api_usage", "review_history"},
     "stripe_webhook": {"user_subscription", "stripe_event"},
     # Creating a key is rate-limited: the limiter imports the plans.
     "keys": {"user_subscription", "api_usage", "api_key"},
@@ -165,6 +165,9 @@ def test_a_configured_model_loads_its_review_path_at_start_and_none_loads_it_nev
     model_path = {"shared.review.model_review", "shared.review.cache", "shared.models.review_cache"}
     assert modules_at_start("review_code") & model_path == set()
     assert modules_at_start("review_code", GEMINI_API_KEY="test-key") >= model_path
+    batches = model_path | {"shared.repo.batches", "shared.repo.synthesis"}
+    assert modules_at_start("review_repo") & batches == set()
+    assert modules_at_start("review_repo", GEMINI_API_KEY="test-key") >= batches
 
 
 # The static pass and its analysers' runners (shellcheck, hadolint, zizmor) are for reviews only.
