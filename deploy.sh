@@ -108,7 +108,8 @@ PLAIN_VARS="
   MODEL_PROVIDER OPENAI_BASE_URL OPENAI_MODEL OPENAI_RESPONSE_FORMAT OPENAI_TIMEOUT_SECONDS OPENAI_MAX_ATTEMPTS OPENAI_RETRY_DELAY_SECONDS MODEL_CONTEXT_TOKENS MODEL_OUTPUT_TOKENS REVIEW_LANGUAGE
   REVIEW_CACHE_TTL_SECONDS STATIC_TOOL_TIMEOUT_SECONDS
   CLERK_AUTHORIZED_PARTIES CLERK_API_URL
-  STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL STRIPE_EVENT_RETENTION_DAYS
+  STRIPE_PRICE_ID_PRO STRIPE_API_BASE BILLING_SUCCESS_URL BILLING_CANCEL_URL
+  STRIPE_EVENT_RETENTION_DAYS GITHUB_DELIVERY_RETENTION_DAYS GITHUB_REVIEW_RUN_RETENTION_DAYS
   GITHUB_API_URL GITHUB_TIMEOUT_SECONDS REPO_ARCHIVE_MAX_BYTES REVIEW_REPO_BATCH_TOKENS REVIEW_REPO_MAX_BATCHES REVIEW_REPO_PARALLELISM
 "
 APP_PLAIN_VARS="
@@ -294,15 +295,16 @@ runtime_account() {  # the functions' and jobs' service account: RUNTIME_SERVICE
   fi
 }
 
-# The StripeEvent retention purge (shared/billing/purge.py) with the webhook that writes the rows:
-# a Cloud Run job, run daily by Cloud Scheduler as the runtime service account (docs/billing.md).
-if [[ " $(echo $functions) " == *" stripe_webhook "* ]]; then
+# The retention purge (shared/retention.py: StripeEvent, GitHubDelivery, GitHubReviewRun) with either
+# webhook that writes such rows: a Cloud Run job, run daily by Cloud Scheduler as the runtime service
+# account (docs/billing.md). Its settings are in PLAIN_VARS, which its env-vars file holds.
+if [[ " $(echo $functions) " == *" stripe_webhook "* || " $(echo $functions) " == *" github_webhook "* ]]; then
   purge_dir="$stage/_purge"
   stage_source "$purge_dir" ""
-  printf 'web: python -m shared.billing.purge\n' > "$purge_dir/Procfile"
+  printf 'web: python -m shared.retention\n' > "$purge_dir/Procfile"
   env_vars_file "$stage/_purge.env.yaml"
   purge_flags=(--project "$project" --region "$region" --source "$purge_dir" --command python
-    --args=-m,shared.billing.purge --env-vars-file "$stage/_purge.env.yaml"
+    --args=-m,shared.retention --env-vars-file "$stage/_purge.env.yaml"
     --set-secrets "$(set_secrets_flag $COMMON)" --max-retries 1 --task-timeout 600s)
   [ -z "$sql_instance" ] || purge_flags+=(--set-cloudsql-instances "$sql_instance")
   run gcloud run jobs deploy "$prefix-purge" "${purge_flags[@]}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from coderevai_core.options import review_language_name
 from pydantic import AfterValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -32,21 +32,6 @@ RATE_LIMITS: dict[str, dict[str, int]] = {
 }
 
 log = logging.getLogger("coderevai.config")
-
-# A review language is a name such as "German", "Brazilian Portuguese" or "pt-BR": letters, spaces and
-# hyphens only, since it reaches the model's prompt.
-_LANGUAGE_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+){0,3}")
-MAX_LANGUAGE_NAME_CHARS = 40
-
-
-def review_language_name(value: str) -> str:
-    value = " ".join(value.split())
-    if len(value) > MAX_LANGUAGE_NAME_CHARS or not _LANGUAGE_NAME.fullmatch(value):
-        raise ValueError(
-            f"a language name of letters, spaces and hyphens (at most {MAX_LANGUAGE_NAME_CHARS} characters), "
-            "such as German or pt-BR"
-        )
-    return value
 
 
 class ConfigError(RuntimeError):
@@ -124,8 +109,13 @@ class Settings(BaseSettings):
     stripe_api_base: str | None = None
     billing_success_url: str | None = None
     billing_cancel_url: str | None = None
-    # Stripe resends an event for up to 3 days and keeps it 30: fewer days could forget one it may still send.
+    # The daily retention purge (shared/retention.py). Stripe resends an event for up to 3 days and
+    # keeps it 30: fewer days could forget one it may still send.
     stripe_event_retention_days: int = Field(default=90, ge=30, le=3650)
+    # GitHub offers to redeliver a delivery for 3 days; a review run must outlive the queue's retries
+    # of its task (a day: deploy.sh's queue), as it stops a retry posting or counting twice.
+    github_delivery_retention_days: int = Field(default=7, ge=4, le=3650)
+    github_review_run_retention_days: int = Field(default=14, ge=2, le=3650)
 
     github_token: str | None = None
     github_api_url: str = "https://api.github.com"

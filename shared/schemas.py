@@ -1,33 +1,17 @@
 """What every body on the wire shares: camelCase keys, as the TypeScript front end uses them, the
-`Body` rules for requests, the review modes. Each area's own bodies sit with it (history.schemas,
+`Body` rules for requests, the review modes (coderevai_core.options: the command line and
+`.coderevai.yml` name them too). Each area's own bodies sit with it (history.schemas,
 billing.service, repo.review, history.feedback, review.schemas), so a function builds only the models it serves."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
-
-ReviewMode = Literal[
-    "comprehensive",
-    "security",
-    "bug_fixes",
-    "performance",
-    "best_practices",
-    "test_generation",
-    "production_ready",
-]
-MAX_MODES = 5
-
-
-def _mode_name(value: Any) -> Any:
-    """The web app's names, and the hyphenated or spaced spellings people type: `bug-fixes`."""
-    return value.strip().lower().replace("-", "_").replace(" ", "_") if isinstance(value, str) else value
-
-
-# A review mode as a request names it.
-ModeName = Annotated[ReviewMode, BeforeValidator(_mode_name)]
+from coderevai_core.options import MAX_MODES as MAX_MODES
+from coderevai_core.options import ModeName as ModeName
+from coderevai_core.options import ReviewMode as ReviewMode
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 class Body(BaseModel):

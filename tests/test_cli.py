@@ -32,12 +32,6 @@ from tests.support.sarif_check import assert_valid_sarif
 from tests.support.server_process import free_port, local_server
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
 @pytest.fixture
 def caller(server) -> Caller:
     return new_key(server)

@@ -13,9 +13,8 @@ import yaml
 from coderevai.main import parser
 
 from tests.conftest import ROOT
-from tests.support.cli import SHELL_LINE, new_key, on_path, server_env
+from tests.support.cli import SHELL_LINE, VULNERABLE, a_branch, new_key, on_path
 from tests.support.sarif_check import assert_valid_sarif
-from tests.support.server_process import local_server
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 
@@ -64,28 +63,25 @@ def test_the_guide_leads_with_the_action():
     )
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
-@pytest.mark.parametrize("mode", ["annotations", "sarif", "nonsense"])
-def test_the_review_step_runs_as_actions_runs_it(server, branch, mode):  # noqa: F811 (the fixture)
+def review_step(server: str, repo, **given: str) -> subprocess.CompletedProcess:
+    """The review step's script as Actions runs it: the inputs (defaults, then `given`) as its environment."""
     caller = new_key(server)
     [review] = [step for step in ACTION["runs"]["steps"] if step.get("id") == "review"]
     inputs = {name: str(spec.get("default", "")) for name, spec in ACTION["inputs"].items()}
-    inputs.update({"api-url": caller.url, "api-key": caller.key, "mode": mode, "base-ref": "main"})
+    inputs.update({"api-url": caller.url, "api-key": caller.key, "base-ref": "main", **given})
     env = on_path(caller)
     for name, value in review["env"].items():
         expression = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+)(?: \|\| .*)? \}\}", value)
         assert expression, value
         env[name] = inputs[expression.group(1)]
+    env["GITHUB_OUTPUT"] = str(repo / "github_output")
+    return subprocess.run(["bash", "-c", review["run"]], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("mode", ["annotations", "sarif", "nonsense"])
+def test_the_review_step_runs_as_actions_runs_it(server, branch, mode):
+    done = review_step(server, branch, mode=mode)
     output = branch / "github_output"
-    env["GITHUB_OUTPUT"] = str(output)
-    done = subprocess.run(
-        ["bash", "-c", review["run"]], cwd=branch, env=env, capture_output=True, text=True, timeout=120
-    )
     if mode == "nonsense":
         assert (
             done.returncode == 2 and "::error title=CodeRevAI::mode must be review, sarif or annotations" in done.stdout
@@ -99,3 +95,16 @@ def test_the_review_step_runs_as_actions_runs_it(server, branch, mode):  # noqa:
         log = json.loads((branch / "coderevai.sarif").read_text())
         assert_valid_sarif(log)
         assert {r["ruleId"] for r in log["runs"][0]["results"]} == {"bandit/B602"}
+
+
+def test_the_base_branchs_fail_on_applies_unless_the_input_says(server, tmp_path):
+    """The step's default (`fail-on` empty) defers to .coderevai.yml on the base branch, then high."""
+    repo = a_branch(
+        tmp_path / "repo",
+        {".coderevai.yml": "fail_on: never\n", "app.py": "import subprocess\n"},
+        {"app.py": VULNERABLE},  # shell=True, high
+    )
+    quiet = review_step(server, repo, mode="annotations")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "reviewing by the rules of main:.coderevai.yml" in quiet.stderr and "::error file=app.py" in quiet.stdout
+    assert review_step(server, repo, mode="annotations", **{"fail-on": "high"}).returncode == 1

@@ -28,12 +28,6 @@ SECRET = "sk_live_" + "4fQ9zR2mXk7LpW3vT8nB6yHd"  # a live-shaped Stripe key, ma
 TOKEN = "ghs_fake_token"
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
 @pytest.fixture
 def caller(server) -> Caller:
     return new_key(server)
@@ -240,3 +234,24 @@ def test_at_most_max_comments_inline_the_most_severe_first(caller, repo, github)
     summary = github.pulls[7].issue_comments[0]["body"]
     assert "1 as inline comments, 2 listed here" in summary
     assert "`app.py:5`" in summary and "`app.py:6`" in summary
+
+
+def test_max_comments_comes_from_the_base_branchs_file_unless_the_flag_says(caller, repo, github):
+    (repo / ".coderevai.yml").write_text("max_comments: 1\n")  # on the branch only: not the rules
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rules on the branch")
+    git(repo, "checkout", "-q", "main")
+    (repo / ".coderevai.yml").write_text("max_comments: 0\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rules on the base")
+    git(repo, "checkout", "-q", "feature")
+    push(repo, PUSH_1, github)
+    done = review(caller, repo, github)
+    assert done.returncode == 0, done.stderr
+    assert not [c for r in github.pulls[7].reviews for c in r["comments"]]  # max_comments: 0, as main has it
+    assert "0 as inline comments, 2 listed here" in github.pulls[7].issue_comments[0]["body"]
+
+    push(repo, PUSH_1.replace("eval(command)", "eval(command)  # again"), github)  # a fresh pull request
+    assert review(caller, repo, github, "--max-comments", "1").returncode == 0
+    [posted] = github.pulls[7].reviews
+    assert [(c["path"], c["line"]) for c in posted["comments"]] == [("app.py", 5)]

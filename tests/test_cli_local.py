@@ -11,31 +11,24 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.relay import Relay
-from tests.support.cli import EVAL_LINE, SHELL_LINE, VULNERABLE, Caller, a_branch, new_key, reviews_of, server_env
+from tests.support.cli import (
+    EVAL_LINE,
+    SHELL_LINE,
+    VULNERABLE,
+    Caller,
+    a_branch,
+    relayed,
+    reviews_of,
+)
 from tests.support.sarif_check import assert_valid_sarif
-from tests.support.server_process import local_server
 
 SECRET = "sk_live_" + "4fQ9zR2mXk7LpW3vT8nB6yHd"  # a live-shaped Stripe key, made up for the test
 ENV_FILE = f"# local settings\nSTRIPE_KEY={SECRET}\nDEBUG=1\n"
 
 
-@pytest.fixture(scope="module")
-def server(pg_url, tmp_path_factory):
-    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
-        yield url
-
-
-@pytest.fixture
-def relay(server):
-    with Relay(server) as relay:
-        yield relay
-
-
 @pytest.fixture
 def caller(relay) -> Caller:
-    signed_in = new_key(relay.upstream)
-    return Caller(relay.url + "/api", signed_in.key, signed_in.user)
+    return relayed(relay)
 
 
 @pytest.fixture

@@ -191,9 +191,11 @@ def test_a_configured_openai_provider_loads_its_sdk_on_the_first_call_only(name,
 
 # The core's modules (coderevai_core) a function loads at start: what it loaded of them when they sat
 # in shared/, no more. The package itself imports nothing; every function's log lines are cut to
-# their bounds (coderevai_core.bounded, one standard-library function), so the history function, say,
-# loads that alone.
-EVERY = {"coderevai_core", "coderevai_core.bounded"}
+# their bounds (coderevai_core.bounded, one standard-library function), and every function's settings
+# and request bodies name the review modes and the language rule (coderevai_core.options: a Literal and
+# a regular expression, which sat in shared/schemas.py and shared/config.py), so the history function,
+# say, loads those two alone. `.coderevai.yml`'s model (coderevai_core.repo_config) is the App's only.
+EVERY = {"coderevai_core", "coderevai_core.bounded", "coderevai_core.options"}
 REVIEWS = EVERY | {"coderevai_core.findings", "coderevai_core.secret_scan", "coderevai_core.secret_values"}
 CORE_AT_START = {
     "review_code": REVIEWS | {"coderevai_core.markdown"},

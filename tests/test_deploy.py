@@ -613,12 +613,12 @@ def test_a_budget_too_small_stops_before_any_gcloud_call(tmp_path, limit, messag
 def test_the_stripe_event_purge_is_a_scheduled_job(full_deploy, tmp_path):
     result, calls, _ = full_deploy
     job = next(c for c in calls if c[:4] == ["run", "jobs", "deploy", "coderevai-purge"])
-    assert flag(job, "--command") == "python" and "--args=-m,shared.billing.purge" in job
+    assert flag(job, "--command") == "python" and "--args=-m,shared.retention" in job
     assert flag(job, "--set-cloudsql-instances") == "proj:us-central1:db"
     assert "DATABASE_URL=coderevai-database-url:latest" in flag(job, "--set-secrets")
     source = ROOT / flag(job, "--source")
-    assert (source / "shared" / "billing" / "purge.py").exists()
-    assert "shared.billing.purge" in (source / "Procfile").read_text()
+    assert (source / "shared" / "retention.py").exists()
+    assert "shared.retention" in (source / "Procfile").read_text()
     account = "123456789-compute@developer.gserviceaccount.com"
     binding = next(c for c in calls if c[:4] == ["run", "jobs", "add-iam-policy-binding", "coderevai-purge"])
     assert (flag(binding, "--member"), flag(binding, "--role")) == (f"serviceAccount:{account}", "roles/run.invoker")

@@ -95,3 +95,17 @@ def test_the_app_needs_its_id_key_and_secret(tmp_path):
     result, calls, _ = deploy(tmp_path, *ARGS, env=env)
     assert result.returncode != 0 and "--github-app needs GITHUB_WEBHOOK_SECRET" in result.stderr
     assert calls == []
+
+
+def test_the_app_alone_deploys_the_retention_job_with_its_settings(tmp_path):
+    """Deliveries and review runs are purged daily wherever the webhook writes them, Stripe or not."""
+    env = APP_ENV | {"GITHUB_DELIVERY_RETENTION_DAYS": "10", "GITHUB_REVIEW_RUN_RETENTION_DAYS": "21"}
+    only = ("--functions", "github_webhook,review_worker,github_app")
+    result, calls, _ = deploy(tmp_path, *ARGS, *only, env=env)
+    assert result.returncode == 0, result.stderr
+    job = next(c for c in calls if c[:4] == ["run", "jobs", "deploy", "coderevai-purge"])
+    assert "--args=-m,shared.retention" in job
+    job_env = yaml.safe_load((ROOT / flag(job, "--env-vars-file")).read_text())
+    assert job_env["GITHUB_DELIVERY_RETENTION_DAYS"] == "10" and job_env["GITHUB_REVIEW_RUN_RETENTION_DAYS"] == "21"
+    assert "GITHUB_APP_ID" not in job_env  # production settings would want the app's key there too
+    assert [c[2] for c in calls if c[:2] == ["scheduler", "jobs"] and c[2] != "describe"] == ["update"]

@@ -131,6 +131,44 @@ def test_over_the_plans_limit_the_summary_says_so_and_the_check_is_neutral(queue
     assert check["conclusion"] == "neutral" and check["head_sha"] == repo.pulls[7]["head"]["sha"]
 
 
+def test_a_retried_task_counts_once_against_the_plan(queued_webhook, repo, queue_env, app_env, fake_github, pg_url):
+    """GitHub fails the first attempt's summary comment (502) after the plan counted the review; the
+    queue's retry of the same task is the same review: it posts, and is not counted again. The next
+    push is."""
+    from tests.fakes.server import Reply
+
+    app_env(GITHUB_REVIEW_LIMITS='{"free": 1}')
+    failed = []
+
+    def fails_once(seen):
+        if not failed:
+            failed.append(seen.path)
+            return Reply(502, {"message": "Server Error"})
+        return fake_github._serve(seen)
+
+    fake_github.route("POST", "/repos/octo/app/issues/7/comments", fails_once)
+    try:
+        send(queued_webhook, "pull_request", pull_request_event(repo, 7))
+        (reviewed,) = outcomes(queue_env)
+        assert failed and reviewed.startswith("reviewed 1 files at ")
+        ((name, statuses),) = {n: [s for t, s in queue_env.attempts if t == n] for n in queue_env.tasks}.items()
+        assert statuses == [503, 200]
+        (summary,) = repo.pulls[7]["issue_comments"]
+        assert "<!-- coderevai:summary -->" in summary["body"]
+        with psycopg.connect(pg_url) as conn:
+            status, counted = conn.execute(
+                'SELECT status, "countedAt" FROM "GitHubReviewRun" WHERE id = %s', (name.rsplit("/", 1)[1],)
+            ).fetchone()
+        assert status == "done" and counted is not None
+
+        queue_env.answers.clear()
+        repo.push(7, {"app.py": "print('a second push')\n"})
+        send(queued_webhook, "pull_request", pull_request_event(repo, 7, action="synchronize"))
+        assert outcomes(queue_env) == ["limited: 1 reviews per window on the free plan"]
+    finally:
+        fake_github.routes = [route for route in fake_github.routes if route[2] is not fails_once]
+
+
 def test_a_task_whose_pull_request_is_gone_is_dropped(queued_webhook, repo, queue_env, pg_url):
     held(queue_env)
     send(queued_webhook, "pull_request", pull_request_event(repo, 7))

@@ -1,15 +1,18 @@
 """The files named on the command line: folders walked with their .gitignore files honoured (as
-git does: each file's patterns apply below its folder, a deeper one overriding), then the server's
-selection rules (coderevai_core.selection), each skipped file with its reason."""
+git does: each file's patterns apply below its folder, a deeper one overriding), then the
+repository's `.coderevai.yml` include and exclude globs and the server's selection rules
+(coderevai_core.selection), each skipped file with its reason."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
 import pathspec
 from coderevai_core import selection
+from coderevai_core.repo_config import EXCLUDED
 
 
 class LocalFile(NamedTuple):
@@ -31,7 +34,14 @@ class UsageError(Exception):
     """A problem with what the user asked for (exit code 2)."""
 
 
-def collect(arguments: list[str], cwd: Path) -> Collected:
+Wants = Callable[[str], bool]  # whether the repository's rules review a path (as sent)
+
+
+def everything(_path: str) -> bool:
+    return True
+
+
+def collect(arguments: list[str], cwd: Path, wants: Wants = everything) -> Collected:
     found = Collected([], [])
     seen: set[str] = set()
     for argument in arguments:
@@ -46,12 +56,16 @@ def collect(arguments: list[str], cwd: Path) -> Collected:
             name = display_path(path, cwd)
             if name not in seen:
                 seen.add(name)
-                read_file(path, name, found)
+                read_file(path, name, found, wants)
     return found
 
 
-def read_file(path: Path, name: str, into: Collected) -> None:
-    """Add the file to `into`, or list it as skipped with the reason (the server's rules and caps)."""
+def read_file(path: Path, name: str, into: Collected, wants: Wants) -> None:
+    """Add the file to `into`, or list it as skipped with the reason (the repository's rules, as the
+    GitHub App checks them first; then the server's rules and caps)."""
+    if not wants(name):
+        into.skipped.append(Skipped(name, EXCLUDED))
+        return
     reason = selection.skip_reason(name)
     if reason is None:
         size = path.stat().st_size

@@ -1,6 +1,6 @@
 """`coderevai review`: files, folders or a branch's diff reviewed by a CodeRevAI server, for a
-terminal or a CI job. Exit codes: 0 done, 1 a finding at or above --fail-on remains, 2 usage,
-sign-in or server error."""
+terminal or a CI job, by the repository's `.coderevai.yml` (rules.py) where its flags say nothing.
+Exit codes: 0 done, 1 a finding at or above --fail-on remains, 2 usage, sign-in or server error."""
 
 from __future__ import annotations
 
@@ -8,20 +8,23 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, get_args
 
 from coderevai_core import selection
 from coderevai_core.changed_lines import CONTEXT_LINES
+from coderevai_core.options import review_language_name
+from coderevai_core.repo_config import FailOn
 from rich.console import Console
 
-from coderevai import __version__, local_secrets, pull_request, report
+from coderevai import __version__, local_secrets, pull_request, report, rules
 from coderevai.client import Client, ServerError
-from coderevai.files import Collected, LocalFile, Skipped, UsageError, collect, read_file
+from coderevai.files import Collected, LocalFile, Skipped, UsageError, Wants, collect, read_file
 from coderevai.gitdiff import ChangedLines, changed_lines
 from coderevai.review import send_all
 
-FAIL_ON = ("critical", "high", "medium", "low", "never")
+FAIL_ON: tuple[str, ...] = get_args(FailOn)
 EXIT_FINDINGS, EXIT_ERROR = 1, 2
+CONFIG = ".coderevai.yml"  # in help texts
 
 
 def parser() -> argparse.ArgumentParser:
@@ -52,10 +55,20 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument(
         "--modes",
         type=_modes,
-        default=[],
-        help="comma-separated review modes, at most 5: comprehensive (the default), security, bug_fixes, performance, best_practices, test_generation, production_ready",
+        help="comma-separated review modes, at most 5: comprehensive (the default), security, bug_fixes, performance, "
+        f"best_practices, test_generation, production_ready (default: {CONFIG}'s modes)",
     )
-    review.add_argument("--custom-prompt", metavar="TEXT", help="what the review should pay attention to")
+    review.add_argument(
+        "--custom-prompt",
+        metavar="TEXT",
+        help=f"what the review should pay attention to (sent with {CONFIG}'s instructions for the files)",
+    )
+    review.add_argument(
+        "--review-language",
+        type=_language,
+        metavar="NAME",
+        help=f"the language of the review's prose, e.g. German or pt-BR (default: {CONFIG}'s language, else the server's)",
+    )
     review.add_argument(
         "--format",
         choices=("text", "json", "markdown", "sarif", "github"),
@@ -64,7 +77,15 @@ def parser() -> argparse.ArgumentParser:
     )
     review.add_argument("--output", metavar="FILE", help="write the review here instead of standard output")
     review.add_argument(
-        "--fail-on", choices=FAIL_ON, default="never", help="exit 1 when a finding at or above this severity remains"
+        "--fail-on",
+        choices=FAIL_ON,
+        help=f"exit 1 when a finding at or above this severity remains (default: {CONFIG}'s fail_on, else --fail-on-default)",
+    )
+    review.add_argument(
+        "--fail-on-default",
+        choices=FAIL_ON,
+        default="never",
+        help=f"--fail-on when neither it nor {CONFIG} sets one (default never)",
     )
     review.add_argument("--parallel", type=_positive, default=4, help="requests in flight at once (default 4)")
     review.add_argument(
@@ -81,7 +102,9 @@ def parser() -> argparse.ArgumentParser:
         "(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_EVENT_PATH, GITHUB_API_URL)",
     )
     review.add_argument(
-        "--max-comments", type=_positive, default=30, help="--github-review: inline comments at most (default 30)"
+        "--max-comments",
+        type=_positive,
+        help=f"--github-review: inline comments at most (default: {CONFIG}'s max_comments, else {rules.DEFAULT_MAX_COMMENTS})",
     )
     review.add_argument("--max-files-per-request", type=_positive, default=selection.MAX_FILES, help=argparse.SUPPRESS)
     review.add_argument(
@@ -93,6 +116,13 @@ def parser() -> argparse.ArgumentParser:
 def _modes(text: str) -> list[str]:
     """The server checks the names (and answers 400 naming a wrong one), so its list is the only one."""
     return [mode.strip() for mode in text.split(",") if mode.strip()]
+
+
+def _language(text: str) -> str:
+    try:
+        return review_language_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _context(text: str) -> int:
@@ -126,17 +156,22 @@ def review(args: argparse.Namespace, errors: Console) -> int:
     if args.github_review and not args.diff:
         raise UsageError("--github-review needs --diff <base>: a pull request's review is of its change")
     cwd = Path.cwd()
-    entries, skipped, changed, secret_paths = _entries(args, cwd)
+    found = _rules(cwd, args)
+    entries, skipped, changed, secret_paths = _entries(args, cwd, found.wants)
     sarif = args.format == "sarif"
     answers: list[dict] = []
     if entries:
         client = Client(base_url, key, sarif=sarif, max_wait=args.max_wait)
-        options = {"reviewModes": args.modes, **({"customPrompt": args.custom_prompt} if args.custom_prompt else {})}
+        options = {
+            "reviewModes": args.modes,
+            **({"reviewLanguage": args.review_language} if args.review_language else {}),
+        }
         try:
             sent = send_all(
                 entries,
                 client,
                 options=options,
+                prompt_for=lambda paths: found.prompt_for(paths, args.custom_prompt),
                 parallel=args.parallel,
                 console=errors,
                 max_files=args.max_files_per_request,
@@ -178,10 +213,27 @@ def _server() -> tuple[str, str]:
     return base_url, key
 
 
-def _entries(args: argparse.Namespace, cwd: Path) -> tuple[list[dict], list[dict], ChangedLines, list[str]]:
+def _rules(cwd: Path, args: argparse.Namespace) -> rules.Rules:
+    """The repository's `.coderevai.yml` (from the --diff ref), said on standard error, and the
+    options the command line left unsaid taken from it."""
+    found = rules.load(cwd, args.diff)
+    if found.loaded.problem:
+        print(
+            f"coderevai: warning: {found.source} is not applied, the defaults are: {found.loaded.problem}",
+            file=sys.stderr,
+        )
+    elif found.source:
+        print(f"coderevai: reviewing by the rules of {found.source}", file=sys.stderr)
+    rules.apply(found, args)
+    return found
+
+
+def _entries(
+    args: argparse.Namespace, cwd: Path, wants: Wants
+) -> tuple[list[dict], list[dict], ChangedLines, list[str]]:
     """The files to send (with their changed lines for a diff's review), those skipped with why, the
     diff's added lines, and the secret-bearing files (never sent: checked here)."""
-    collected = _changed_files(args, cwd) if args.diff else collect(args.paths or ["."], cwd)
+    collected = _changed_files(args, cwd, wants) if args.diff else collect(args.paths or ["."], cwd, wants)
     changed = collected.changed if args.diff else {}
     entries = [{"path": f.path, "content": f.content} for f in collected.files]
     if args.diff and not args.all_findings:
@@ -216,7 +268,7 @@ class DiffFiles(NamedTuple):
     changed: ChangedLines
 
 
-def _changed_files(args: argparse.Namespace, cwd: Path) -> DiffFiles:
+def _changed_files(args: argparse.Namespace, cwd: Path, wants: Wants) -> DiffFiles:
     """The files changed since the branch left REF, read from the working tree, with their line ranges."""
     changed = changed_lines(args.diff, args.paths, cwd)
     collected = Collected([], [])
@@ -226,5 +278,5 @@ def _changed_files(args: argparse.Namespace, cwd: Path) -> DiffFiles:
         elif not ranges and not args.all_findings:
             collected.skipped.append(Skipped(name, "no added or changed lines (only deletions, or binary)"))
         else:
-            read_file(cwd / name, name, collected)
+            read_file(cwd / name, name, collected, wants)
     return DiffFiles(collected.files, collected.skipped, changed)

@@ -3,6 +3,7 @@ progress bar (on a terminal only), a 413 split to fit the cap the server states,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import NamedTuple
 
@@ -23,12 +24,14 @@ def send_all(
     client: Client,
     *,
     options: dict,
+    prompt_for: Callable[[list[str]], str | None],
     parallel: int,
     console: Console,
     max_files: int,
     max_bytes: int,
 ) -> Answers:
-    """`options`: reviewModes and customPrompt, the same in every request."""
+    """`options`: reviewModes and reviewLanguage, the same in every request; `prompt_for`: a request's
+    customPrompt from its files' paths (the repository's instructions differ by path)."""
     batches = pack(entries, max_files=max_files, max_bytes=max_bytes)
     position = {entry["path"]: index for index, entry in enumerate(entries)}
     answers: list[tuple[int, dict]] = []  # by the position of the request's first file: the same order every run
@@ -48,7 +51,9 @@ def send_all(
         progress.update(task, description=f"Rate limited: waiting {seconds:g}s")
 
     def send(batch: list[dict]) -> dict:
-        answer = client.review({"files": batch, **options}, on_wait=waiting)
+        prompt = prompt_for([entry["path"] for entry in batch])
+        body = {"files": batch, **options, **({"customPrompt": prompt} if prompt else {})}
+        answer = client.review(body, on_wait=waiting)
         progress.update(task, description=_description(len(batches)))
         return answer
 

@@ -13,6 +13,7 @@ MAX_FILES = 1000
 MAX_FILE_BYTES = 1024 * 1024
 MAX_REQUEST_BYTES = 32 * 1024 * 1024  # the JSON body, as the platform takes it (shared.http.PLATFORM_MAX_BODY_BYTES)
 MAX_TOTAL_BYTES = 30 * 1024 * 1024  # the files' own bytes, leaving the body room for JSON escaping and keys
+MAX_CUSTOM_PROMPT_CHARS = 5000  # the request's notes (customPrompt), in characters
 
 VENDORED_DIRS = frozenset(
     {

@@ -9,9 +9,9 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from coderevai_core.changed_lines import LineRange
+from coderevai_core.repo_config import FILE_NAMES, Loaded, read
 
 from shared.github_app.client import GitHubError, Installation
-from shared.github_app.repo_config import FILE_NAMES, Loaded, parse
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 WRITERS = frozenset({"admin", "maintain", "write"})
@@ -84,11 +84,8 @@ class PullRequest:
         for name in FILE_NAMES:
             raw = self.content(name, self.base_ref)
             if raw is not None:
-                try:
-                    return parse(raw.decode("utf-8"))
-                except UnicodeDecodeError:
-                    return Loaded(config=parse(None).config, problem="it is not UTF-8 text")
-        return parse(None)
+                return read(raw)
+        return read(None)
 
     def may_write(self, login: str | None) -> bool:
         if not login:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from coderevai_core.changed_lines import LineRange
 from coderevai_core.findings import SEVERITY_ORDER, Finding
+from coderevai_core.repo_config import EXCLUDED, Loaded, ReviewConfig
 from coderevai_core.selection import fetch_skip_reason
 
 from shared.config import get_settings
@@ -19,7 +20,6 @@ from shared.errors import ApiError
 from shared.github_app import checks, limits, publish
 from shared.github_app.installations import Standing
 from shared.github_app.pull import ChangedFile, PullRequest
-from shared.github_app.repo_config import Loaded, ReviewConfig
 from shared.github_app.state import PullState
 from shared.github_app.tasks import ReviewTask
 from shared.repo.files import Skipped, estimate_tokens, kind_of
@@ -57,7 +57,7 @@ def review_pull_request(task: ReviewTask, pull: PullRequest, standing: Standing)
             f"Nothing new since `{head[:7]}`, the commit last reviewed: `/coderevai full review` reviews it all again.",
         )
         return "nothing new since the last review"
-    allowance = limits.take_review(task.installationId, standing.plan)
+    allowance = limits.take_review_once(task, standing.plan)
     if not allowance.allowed:
         publish.limit_reached(pull, summary, allowance)
         checks.post(
@@ -138,7 +138,7 @@ def choose(
         if file.status == "removed":
             continue
         if not config.wants(file.path):
-            skipped.append(Skipped(file.path, "excluded by .coderevai.yml"))
+            skipped.append(Skipped(file.path, EXCLUDED))
         elif reason := fetch_skip_reason(file.path):
             skipped.append(Skipped(file.path, reason))
         elif file.patch is None:

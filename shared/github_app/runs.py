@@ -1,10 +1,13 @@
 """A task is claimed before the worker posts anything: a retried or duplicated task finds its run
 done and posts nothing again; one that finds its run still going (the queue's dispatch deadline
 passed while the first attempt worked) answers "busy" and the queue tries again later. A run
-whose worker died is taken over after LEASE."""
+whose worker died is taken over after LEASE; one whose attempt failed retryably is released and
+taken over by the retry at once, keeping when its review counted against the plan (limits.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Literal
 
@@ -22,10 +25,7 @@ Claim = Literal["claimed", "finished"]
 
 def claim(task: ReviewTask, head_sha: str) -> Claim:
     with db.session() as session:
-        query = select(GitHubReviewRun).where(GitHubReviewRun.id == task.name)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()  # a twin attempt waits here for this one's claim
-        row = session.exec(query).first()
+        row = _locked(session, task.name)  # a twin attempt waits here for this one's claim
         now = utcnow()
         if row is None:
             session.add(
@@ -46,12 +46,27 @@ def claim(task: ReviewTask, head_sha: str) -> Claim:
                     raise busy() from None
                 raise
             return "claimed"
-        if row.status != "running":
+        if row.status not in ("running", "released"):
             return "finished"
-        if row.startedAt > now - LEASE:
+        if row.status == "running" and row.startedAt > now - LEASE:
             raise busy()
-        row.startedAt, row.headSha = now, head_sha  # the earlier attempt died: take it over
+        # The earlier attempt failed (released) or died: take it over.
+        row.status, row.startedAt, row.headSha = "running", now, head_sha
         return "claimed"
+
+
+@contextmanager
+def locked(task: ReviewTask) -> Iterator[GitHubReviewRun | None]:
+    """The task's run, locked until the block ends and written then (None: no run, e.g. purged)."""
+    with db.session() as session:
+        yield _locked(session, task.name)
+
+
+def _locked(session, run_id: str) -> GitHubReviewRun | None:
+    query = select(GitHubReviewRun).where(GitHubReviewRun.id == run_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return session.exec(query).first()
 
 
 def finish(task: ReviewTask, status: str, outcome: str) -> None:
@@ -62,11 +77,12 @@ def finish(task: ReviewTask, status: str, outcome: str) -> None:
 
 
 def release(task: ReviewTask) -> None:
-    """A failed attempt gives its claim back, so the queue's retry starts afresh at once."""
+    """A failed attempt gives its claim back, so the queue's retry starts afresh at once; the row
+    stays, with countedAt, so the retry does not count the review against the plan again."""
     with db.session() as session:
         row = session.get(GitHubReviewRun, task.name)
         if row is not None and row.status == "running":
-            session.delete(row)
+            row.status = "released"
 
 
 def busy() -> ApiError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from coderevai_core.selection import MAX_CUSTOM_PROMPT_CHARS
 from pydantic import Field
 
 from shared.repo.changed_lines import MAX_RANGES_PER_FILE, LineRange
@@ -25,5 +26,5 @@ class ReviewRepoRequest(Body):
     files: list[RepoFileIn] = Field(default=[])
     repoUrl: str | None = Field(default=None, max_length=4096)
     reviewModes: list[ModeName] = Field(default=[], max_length=MAX_MODES)
-    customPrompt: str | None = Field(default=None, max_length=5000)
+    customPrompt: str | None = Field(default=None, max_length=MAX_CUSTOM_PROMPT_CHARS)
     reviewLanguage: ReviewLanguage | None = None  # the review's prose; unset, REVIEW_LANGUAGE

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from coderevai_core.options import MAX_LANGUAGE_NAME_CHARS, review_language_name
 from pydantic import AfterValidator, Field
 
-from shared.config import MAX_LANGUAGE_NAME_CHARS, get_settings, review_language_name
+from shared.config import get_settings
 
 # A request body's field.
 ReviewLanguage = Annotated[str, Field(max_length=MAX_LANGUAGE_NAME_CHARS * 2), AfterValidator(review_language_name)]

@@ -1,6 +1,6 @@
-"""What the command-line tests share: a vulnerable file and its lines, the local server's
-environment, a CI job's caller (an API key made in the web app), git in a scratch repository, and a
-branch that touches one vulnerable line."""
+"""What the command-line tests share: a vulnerable file and its lines, the local server (one a test
+module) and its environment, a recording relay in front of it, a CI job's caller (an API key made in
+the web app), git in a scratch repository, and a branch that touches one vulnerable line."""
 
 from __future__ import annotations
 
@@ -62,6 +62,30 @@ def new_key(server_url: str) -> Caller:
     key = created.json()["key"]
     assert key.startswith("sk_live_")
     return Caller(server_url + "/api", key, user)
+
+
+@pytest.fixture(scope="module")
+def server(pg_url, tmp_path_factory):
+    """The one-port local server for a test module (offline reviewer, this run's PostgreSQL)."""
+    from tests.support.server_process import local_server
+
+    with local_server(server_env(pg_url), tmp_path_factory.mktemp("server") / "server.log") as url:
+        yield url
+
+
+@pytest.fixture
+def relay(server):
+    """A recording relay in front of the module's `server` (tests/fakes/relay.py)."""
+    from tests.fakes.relay import Relay
+
+    with Relay(server) as relay:
+        yield relay
+
+
+def relayed(relay) -> Caller:
+    """A CI job's caller whose requests go through the relay (its key made on the server itself)."""
+    signed_in = new_key(relay.upstream)
+    return Caller(relay.url + "/api", signed_in.key, signed_in.user)
 
 
 def reviews_of(pg_url: str, user: str) -> int:

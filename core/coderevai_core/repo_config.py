@@ -1,7 +1,9 @@
-"""`.coderevai.yml`: a repository's review rules, read from the pull request's BASE branch (a pull
-request cannot rewrite the rules it is reviewed by). Its JSON Schema is docs/coderevai.schema.json
-(`python -m shared.github_app.repo_config` writes it). A file that does not parse or does not fit
-the schema leaves the defaults in force, and the review's summary says what was wrong.
+"""`.coderevai.yml`: a repository's review rules, one model for the GitHub App (shared/github_app,
+which reads the file from the pull request's BASE branch: a pull request cannot rewrite the rules it
+is reviewed by) and the command line (cli/coderevai/rules.py: from `--diff REF`'s tree, for the same
+reason). Its JSON Schema is docs/coderevai.schema.json
+(`python -m coderevai_core.repo_config > docs/coderevai.schema.json` writes it). A file that does not
+parse or does not fit the schema leaves the defaults in force, and the review says what was wrong.
 
     modes: [security, bug_fixes]      # review modes, at most 5 (default: comprehensive)
     include: ["src/**"]               # only these paths (gitignore-style globs; default: all)
@@ -19,18 +21,19 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from shared.config import MAX_LANGUAGE_NAME_CHARS, review_language_name
-from shared.schemas import MAX_MODES, ModeName
+from coderevai_core.options import MAX_LANGUAGE_NAME_CHARS, MAX_MODES, ModeName, review_language_name
 
 FILE_NAMES = (".coderevai.yml", ".coderevai.yaml")
 MAX_FILE_BYTES = 64 * 1024
 FailOn = Literal["critical", "high", "medium", "low", "never"]
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "docs" / "coderevai.schema.json"
+EXCLUDED = "excluded by .coderevai.yml"  # why a file the rules leave out was not reviewed
+# The instructions go with each review request as its notes (review-repo takes 5,000 characters of
+# customPrompt: coderevai_core.selection), so they leave room for the caller's own.
+MAX_INSTRUCTIONS_CHARS = 4000
 
 
 class PathInstruction(BaseModel):
@@ -48,7 +51,11 @@ class ReviewConfig(BaseModel):
     modes: list[ModeName] = Field(default=[], max_length=MAX_MODES, description="review modes; none: comprehensive")
     include: list[str] = Field(default=[], max_length=200, description="review only paths these globs match")
     exclude: list[str] = Field(default=[], max_length=200, description="never review paths these globs match")
-    instructions: list[PathInstruction] = Field(default=[], max_length=100)
+    instructions: list[PathInstruction] = Field(
+        default=[],
+        max_length=100,
+        description=f"instructions for the files a glob matches: at most {MAX_INSTRUCTIONS_CHARS} characters of globs and text in all",
+    )
     fail_on: FailOn = Field(default="high", description="the check run fails on a finding at least this severe")
     max_comments: int = Field(default=30, ge=0, le=100, description="inline comments per review at most")
     # A language's name, as the review engine takes it (REVIEW_LANGUAGE): letters, spaces and hyphens
@@ -60,7 +67,16 @@ class ReviewConfig(BaseModel):
     )
     auto_review: bool = Field(default=True, description="review each push; false: only on `/coderevai review`")
 
+    @field_validator("instructions")
+    @classmethod
+    def _instructions_fit_a_request(cls, instructions: list[PathInstruction]) -> list[PathInstruction]:
+        size = sum(len(i.path) + len(i.text) for i in instructions)
+        if size > MAX_INSTRUCTIONS_CHARS:
+            raise ValueError(f"{size} characters of globs and text; at most {MAX_INSTRUCTIONS_CHARS} in all")
+        return instructions
+
     def wants(self, path: str) -> bool:
+        """Whether `path` (relative to the repository's root) is reviewed: include, then exclude."""
         if self.include and not _spec(tuple(self.include)).match_file(path):
             return False
         return not (self.exclude and _spec(tuple(self.exclude)).match_file(path))
@@ -76,6 +92,16 @@ class ReviewConfig(BaseModel):
 class Loaded(BaseModel):
     config: ReviewConfig
     problem: str | None = None  # why the file's rules were not applied, for the summary
+
+
+def read(raw: bytes | None) -> Loaded:
+    """The file's bytes as a repository holds them (None: no file)."""
+    if raw is None:
+        return parse(None)
+    try:
+        return parse(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        return Loaded(config=ReviewConfig(), problem="it is not UTF-8 text")
 
 
 def parse(text: str | None) -> Loaded:
@@ -116,5 +142,4 @@ def _spec(patterns: tuple[str, ...]):
 
 
 if __name__ == "__main__":
-    SCHEMA_PATH.write_text(json.dumps(json_schema(), indent=2) + "\n")
-    print(f"wrote {SCHEMA_PATH}")
+    print(json.dumps(json_schema(), indent=2))
