@@ -85,7 +85,12 @@ fi
 
 if [ "$github_app" = 1 ]; then
   for var in GITHUB_APP_ID GITHUB_APP_PRIVATE_KEY GITHUB_WEBHOOK_SECRET; do
-    [ -n "${!var:-}" ] || die "--github-app needs $var (create the app from the manifest first: deploy.sh --github-app --dry-run prints it; docs/github-app.md)"
+    [ -n "${!var:-}" ] && continue
+    # The first dry run is how the app gets created (it prints the manifest), so it cannot need the app yet.
+    [ "$dry_run" = 1 ] || die "--github-app needs $var (create the app from the manifest first: deploy.sh --github-app --dry-run prints it; docs/github-app.md)"
+    echo "deploy.sh: $var is not set: shown as <$var>; a real deploy needs it (create the app from the manifest below)" >&2
+    printf -v "$var" '<%s>' "$var"
+    export "${var?}"
   done
   # The queue between the webhook and the worker, and the account its OIDC tokens are for.
   CLOUD_TASKS_QUEUE="projects/$project/locations/$region/queues/$prefix-reviews"

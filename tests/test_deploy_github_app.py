@@ -97,6 +97,19 @@ def test_the_app_needs_its_id_key_and_secret(tmp_path):
     assert calls == []
 
 
+def test_the_first_dry_run_prints_the_manifest_before_the_app_exists(tmp_path):
+    """The documented first step: the app is created from the manifest the dry run prints, so the
+    dry run cannot ask for the app's id, key and secret; it names them and shows placeholders."""
+    app = ("GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "GITHUB_APP_CLIENT_ID")
+    env = {k: v for k, v in APP_ENV.items() if k not in app}
+    result, calls, _ = deploy(tmp_path, *ARGS, "--dry-run", env=env, gcloud=False)
+    assert result.returncode == 0, result.stderr
+    assert calls == []
+    assert "GitHub App manifest" in result.stdout
+    assert "GITHUB_APP_ID is not set" in result.stderr and "a real deploy needs it" in result.stderr
+    assert 'GITHUB_APP_ID: "<GITHUB_APP_ID>"' in result.stdout
+
+
 def test_the_app_alone_deploys_the_retention_job_with_its_settings(tmp_path):
     """Deliveries and review runs are purged daily wherever the webhook writes them, Stripe or not."""
     env = APP_ENV | {"GITHUB_DELIVERY_RETENTION_DAYS": "10", "GITHUB_REVIEW_RUN_RETENTION_DAYS": "21"}
