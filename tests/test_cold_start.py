@@ -102,17 +102,18 @@ def test_every_function_has_expectations():
 
 # function -> the tables it maps at start (each costs SQLAlchemy and pydantic ~3 ms): the ones it
 # touches on every call, and no others.
-# The functions that take API keys map ApiKey on the first request that carries one, not at start.
+# The functions that take API keys map ApiKey on the first request that carries one, not at start;
+# ApiUsage is mapped by the thread that writes the usage rows, after the first answer (shared/usage.py).
 TABLES_AT_START = {
-    "billing": {"user_subscription", "api_usage"},
-    "generate_diff": {"user_subscription", "api_usage"},
-    "history": {"user_subscription", "api_usage", "review_history", "review_feedback"},
+    "billing": {"user_subscription"},
+    "generate_diff": {"user_subscription"},
+    "history": {"user_subscription", "review_history", "review_feedback"},
     # With no model configured (as here) a review is never cached: its table loads with a model only.
-    "review_code": {"user_subscription", "api_usage", "review_history"},
-    "review_repo": {"user_subscription", "api_usage", "review_history"},
+    "review_code": {"user_subscription", "review_history"},
+    "review_repo": {"user_subscription", "review_history"},
     "stripe_webhook": {"user_subscription", "stripe_event"},
     # Creating a key is rate-limited: the limiter imports the plans.
-    "keys": {"user_subscription", "api_usage", "api_key"},
+    "keys": {"user_subscription", "api_key"},
     "health": {"user_subscription"},  # the limiter, probed for its store, imports the plans
     # The limiter (per address here) imports the plans, and with them UserSubscription.
     "metrics": {"user_subscription"},
