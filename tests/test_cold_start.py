@@ -14,14 +14,16 @@ from tests.conftest import ROOT
 GENAI, STRIPE, CLERK, SECRETS = "google.genai", "stripe", "clerk_backend_api", "google.cloud.secretmanager"
 TASKS, GOOGLE_AUTH = "google.cloud.tasks_v2", "google.auth"
 OPENAI = "openai"  # the OpenAI-compatible provider's SDK: loaded on its first call only
+PROMPTS = "shared.review.prompts"  # the model's prompts: loaded where a model is configured
 # The static pass's in-process analysers load on a function's first review, never at its start.
 BANDIT, AST_GREP, YAML = "bandit", "ast_grep_py", "yaml"
 ANALYSERS = {BANDIT, AST_GREP, YAML}
 # function -> (modules it must never load, a request that exercises its common path)
 EXPECTATIONS = {
     "history": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
-    # With no model configured (the probe's environment) a review is the static pass: no model SDK.
-    "review_code": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    # With no model configured (the probe's environment) a review is the static pass: no model SDK,
+    # and no prompts.
+    "review_code": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, PROMPTS, *ANALYSERS}, ("POST", "/")),
     "generate_diff": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
     # Reading the subscription makes no Stripe call, so stripe loads only for checkout and portal.
     "billing": (
@@ -40,7 +42,7 @@ EXPECTATIONS = {
         ("POST", "/"),
         {"STRIPE_WEBHOOK_SECRET": "whsec_x", "STRIPE_PRICE_ID_PRO": "price_x"},
     ),
-    "review_repo": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),
+    "review_repo": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, PROMPTS, *ANALYSERS}, ("POST", "/")),
     "keys": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
     "health": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("GET", "/")),
     "metrics": ({GENAI, OPENAI, STRIPE, CLERK, SECRETS, *ANALYSERS}, ("POST", "/")),

@@ -14,8 +14,6 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.review.prompts import contain
-
 S = TypeVar("S", bound=BaseModel)
 
 FENCE = re.compile(r"```[a-zA-Z]*\s*\n(.*?)```", re.S)
@@ -87,6 +85,9 @@ response schema, but it could not be read. Rewrite it as that JSON object.
 def repair_prompt(answer: str, problem: Unreadable, schema: type[BaseModel], max_chars: int) -> tuple[str, str]:
     """(system, contents) for the one repair request: the answer (its first `max_chars`) and what was
     wrong with it, not the code again, so it fits a window the first request filled."""
+    # Imported here: a function with no model configured (a static review) never needs the prompts.
+    from shared.review.prompts import contain
+
     contents = "\n".join(
         [
             f"<problem>The answer could not be read: {problem}.</problem>",
