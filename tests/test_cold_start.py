@@ -199,7 +199,13 @@ def test_a_configured_openai_provider_loads_its_sdk_on_the_first_call_only(name,
 # a regular expression, which sat in shared/schemas.py and shared/config.py), so the history function,
 # say, loads those two alone. `.coderevai.yml`'s model (coderevai_core.repo_config) is the App's only.
 EVERY = {"coderevai_core", "coderevai_core.bounded", "coderevai_core.options"}
-REVIEWS = EVERY | {"coderevai_core.findings", "coderevai_core.secret_scan", "coderevai_core.secret_values"}
+# The secrets check compiles its patterns on first use (coderevai_core.lazy_regex).
+REVIEWS = EVERY | {
+    "coderevai_core.findings",
+    "coderevai_core.secret_scan",
+    "coderevai_core.secret_values",
+    "coderevai_core.lazy_regex",
+}
 CORE_AT_START = {
     "review_code": REVIEWS | {"coderevai_core.markdown"},
     "generate_diff": REVIEWS,

@@ -3,8 +3,14 @@ and the placeholders, references and names-about-secrets it must leave alone."""
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
+
 import pytest
 from coderevai_core import secret_scan, secret_values
+from coderevai_core.lazy_regex import LazyRegex
 
 from tests.support import secret_cases
 
@@ -196,17 +202,32 @@ def test_in_a_secrets_file_a_phrase_someone_set_counts_but_not_in_code():
     assert secret_scan.secret_file_findings(".env", "API_KEY=changeme\nSECRET=development\n") == []
 
 
+COMPILED_WHEN = """
+import json
+from coderevai_core import secret_scan, secret_values
+aws = next(pattern for pattern in secret_scan.PATTERNS if pattern.kind == "AWS access key id")
+seen = {"loaded": [aws.regex.is_compiled, secret_values._PLACEHOLDER.is_compiled]}
+secret_scan.scan("total = price * quantity\\n", "cart.py")
+seen["plain code"] = [aws.regex.is_compiled, secret_values._PLACEHOLDER.is_compiled]
+kinds = [leak.kind for leak in secret_scan.scan("key = 'AKIAQ3EGRWXK7TYV2HPL'\\n", "aws.py")]
+seen["a key id"] = [aws.regex.is_compiled, secret_values._PLACEHOLDER.is_compiled]
+print(json.dumps({"seen": seen, "kinds": kinds}))
+"""
+
+
 def test_a_provider_pattern_is_compiled_only_once_its_hint_is_in_the_text():
-    # Compiling every pattern as the module loaded cost each cold start ~2.7 ms; scan runs a
-    # pattern only where its hint appears, so that is when it is compiled, and only once.
-    secret_scan._compiled.clear()
-    aws = next(pattern for pattern in secret_scan.PATTERNS if pattern.kind == "AWS access key id")
-    unhinted = {pattern.source for pattern in secret_scan.PATTERNS if pattern.kind not in secret_scan._HINTS}
-    assert secret_scan.scan("total = price * quantity\n") == []
-    assert set(secret_scan._compiled) == unhinted
-    leaks = secret_scan.scan("key = 'AKIAQ3EGRWXK7TYV2HPL'\n", "aws.py")
-    assert [leak.kind for leak in leaks] == ["AWS access key id"]
-    regex = secret_scan._compiled[aws.source]
-    assert set(secret_scan._compiled) == unhinted | {aws.source}
-    secret_scan.scan("key = 'AKIAQ3EGRWXK7TYV2HPL'\n", "aws.py")
-    assert secret_scan._compiled[aws.source] is regex
+    # Compiling every pattern as the module loaded cost each cold start ~4 ms; scan runs a pattern
+    # only where its hint appears, and checks a value only once something matched: so they compile.
+    out = subprocess.run([sys.executable, "-c", COMPILED_WHEN], capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout)
+    assert result["kinds"] == ["AWS access key id"]
+    assert result["seen"] == {"loaded": [False, False], "plain code": [False, False], "a key id": [True, True]}
+
+
+def test_a_lazy_regex_answers_as_the_compiled_one_does():
+    lazy = LazyRegex(r"(?P<word>[a-z]+)-(\d+)", re.I)
+    assert not lazy.is_compiled
+    assert lazy.search("x ABC-12 y").group("word") == "ABC"
+    assert lazy.is_compiled and lazy.groups == 2
+    assert [m.span() for m in lazy.finditer("a-1 b-2")] == [(0, 3), (4, 7)]
+    assert lazy.match("nope") is None

@@ -25,91 +25,85 @@ from pathlib import PurePosixPath
 from typing import Literal, NamedTuple
 
 from coderevai_core.findings import Finding, Severity
+from coderevai_core.lazy_regex import LazyRegex
 from coderevai_core.secret_values import credible, plausible
 
 
 class Pattern(NamedTuple):
     kind: str
     severity: Severity
-    source: str
-
-    @property
-    def regex(self) -> re.Pattern[str]:
-        # Compiled on first use: `scan` runs a pattern only where its hint is in the text, and most
-        # never are, so compiling all of them as the module loaded cost each cold start ~2.7 ms.
-        if (regex := _compiled.get(self.source)) is None:
-            regex = _compiled[self.source] = re.compile(self.source)
-        return regex
-
-
-_compiled: dict[str, re.Pattern[str]] = {}  # a race compiles one twice, harmlessly
+    regex: LazyRegex  # compiled on first use: `scan` runs a pattern only where its hint is in the text
 
 
 PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "private key",
         "critical",
-        (
+        LazyRegex(
             r"-----BEGIN [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----"
             # The body cannot hold "-----": the search for END stops at the next header, not 20,000 chars on.
             r"(?:(?:[^-]|-(?!----)){0,20000}?-----END [A-Z0-9 ]{0,30}PRIVATE KEY(?: BLOCK)?-----)?"
         ),
     ),
-    Pattern("AWS access key id", "high", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    Pattern("AWS access key id", "high", LazyRegex(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     Pattern(
         "AWS secret access key",
         "critical",
-        r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])",
+        LazyRegex(r"(?i)aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
     ),
-    Pattern("GitHub token", "critical", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b"),
-    Pattern("GitLab token", "critical", r"\bglpat-[A-Za-z0-9_\-]{20,50}\b"),
-    Pattern("Google API key", "high", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])"),
-    Pattern("Google OAuth client secret", "critical", r"\bGOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])"),
+    Pattern(
+        "GitHub token", "critical", LazyRegex(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b")
+    ),
+    Pattern("GitLab token", "critical", LazyRegex(r"\bglpat-[A-Za-z0-9_\-]{20,50}\b")),
+    Pattern("Google API key", "high", LazyRegex(r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])")),
+    Pattern("Google OAuth client secret", "critical", LazyRegex(r"\bGOCSPX-[A-Za-z0-9_\-]{28}(?![A-Za-z0-9_\-])")),
     Pattern(
         "Slack webhook URL",
         "high",
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,200}",
+        LazyRegex(r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{20,200}"),
     ),
-    Pattern("Slack token", "high", r"\bxox[abposre]-[A-Za-z0-9-]{10,250}\b"),
-    Pattern("Slack app token", "high", r"\bxapp-\d-[A-Za-z0-9-]{20,250}\b"),
+    Pattern("Slack token", "high", LazyRegex(r"\bxox[abposre]-[A-Za-z0-9-]{10,250}\b")),
+    Pattern("Slack app token", "high", LazyRegex(r"\bxapp-\d-[A-Za-z0-9-]{20,250}\b")),
     Pattern(
         "Discord webhook URL",
         "high",
-        r"https://(?:canary\.|ptb\.)?discord(?:app)?\.com/api/webhooks/\d{15,25}/[A-Za-z0-9_\-]{40,100}",
+        LazyRegex(r"https://(?:canary\.|ptb\.)?discord(?:app)?\.com/api/webhooks/\d{15,25}/[A-Za-z0-9_\-]{40,100}"),
     ),
-    Pattern("Stripe live key", "critical", r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,250}\b"),
-    Pattern("Stripe webhook signing secret", "high", r"\bwhsec_[0-9A-Za-z]{24,250}\b"),
-    Pattern("SendGrid API key", "critical", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b"),
-    Pattern("npm token", "critical", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    Pattern("PyPI token", "critical", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300}"),
-    Pattern("Hugging Face token", "high", r"\bhf_[A-Za-z0-9]{34,40}\b"),
-    Pattern("Shopify access token", "critical", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
-    Pattern("DigitalOcean token", "critical", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
-    Pattern("HashiCorp Vault token", "critical", r"\bhv[sb]\.[A-Za-z0-9_\-]{24,200}\b"),
+    Pattern("Stripe live key", "critical", LazyRegex(r"\b(?:sk|rk)_live_[0-9A-Za-z]{20,250}\b")),
+    Pattern("Stripe webhook signing secret", "high", LazyRegex(r"\bwhsec_[0-9A-Za-z]{24,250}\b")),
+    Pattern("SendGrid API key", "critical", LazyRegex(r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b")),
+    Pattern("npm token", "critical", LazyRegex(r"\bnpm_[A-Za-z0-9]{36}\b")),
+    Pattern("PyPI token", "critical", LazyRegex(r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,300}")),
+    Pattern("Hugging Face token", "high", LazyRegex(r"\bhf_[A-Za-z0-9]{34,40}\b")),
+    Pattern("Shopify access token", "critical", LazyRegex(r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b")),
+    Pattern("DigitalOcean token", "critical", LazyRegex(r"\bdo[opr]_v1_[a-f0-9]{64}\b")),
+    Pattern("HashiCorp Vault token", "critical", LazyRegex(r"\bhv[sb]\.[A-Za-z0-9_\-]{24,200}\b")),
     Pattern(
         "Doppler token",
         "critical",
-        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_\-]{1,40}\.)?[A-Za-z0-9]{40,44}\b",
+        LazyRegex(r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_\-]{1,40}\.)?[A-Za-z0-9]{40,44}\b"),
     ),
-    Pattern("Linear API key", "high", r"\blin_api_[A-Za-z0-9]{40}\b"),
-    Pattern("Postman API key", "high", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
-    Pattern("Databricks token", "critical", r"\bdapi[a-f0-9]{32}(?:-\d)?\b"),
-    Pattern("Twilio API key", "high", r"\bSK[0-9a-f]{32}\b"),
-    Pattern("Telegram bot token", "high", r"\b\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"),
-    Pattern("Square access token", "critical", r"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}\b"),
-    Pattern("New Relic API key", "high", r"\bNRAK-[A-Z0-9]{27}\b"),
+    Pattern("Linear API key", "high", LazyRegex(r"\blin_api_[A-Za-z0-9]{40}\b")),
+    Pattern("Postman API key", "high", LazyRegex(r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b")),
+    Pattern("Databricks token", "critical", LazyRegex(r"\bdapi[a-f0-9]{32}(?:-\d)?\b")),
+    Pattern("Twilio API key", "high", LazyRegex(r"\bSK[0-9a-f]{32}\b")),
+    Pattern("Telegram bot token", "high", LazyRegex(r"\b\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])")),
+    Pattern("Square access token", "critical", LazyRegex(r"\bsq0(?:atp|csp)-[A-Za-z0-9_\-]{22,43}\b")),
+    Pattern("New Relic API key", "high", LazyRegex(r"\bNRAK-[A-Z0-9]{27}\b")),
     Pattern(
         "Grafana token",
         "high",
-        r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})",
+        LazyRegex(r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})"),
     ),
-    Pattern("Azure storage account key", "critical", r"AccountKey=([A-Za-z0-9+/]{86}==)"),
-    Pattern("age secret key", "critical", r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b"),
-    Pattern("OpenAI or Anthropic API key", "high", r"\bsk-(?:proj-|ant-[a-z0-9]{2,10}-)?[A-Za-z0-9_\-]{32,250}"),
+    Pattern("Azure storage account key", "critical", LazyRegex(r"AccountKey=([A-Za-z0-9+/]{86}==)")),
+    Pattern("age secret key", "critical", LazyRegex(r"\bAGE-SECRET-KEY-1[0-9A-Z]{58}\b")),
+    Pattern(
+        "OpenAI or Anthropic API key", "high", LazyRegex(r"\bsk-(?:proj-|ant-[a-z0-9]{2,10}-)?[A-Za-z0-9_\-]{32,250}")
+    ),
     Pattern(
         "password in a connection URL",
         "high",
-        (
+        LazyRegex(
             r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|https?|ftps?|sftp|smtps?|"
             r"ldaps?)(?:\+[a-z0-9]+)?://[^:/@\s\"'<>]{0,100}:([^@/\s\"'<>]{4,200})@"
         ),
@@ -117,12 +111,12 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(  # ADO.NET, JDBC and ODBC style: Server=db;User Id=sa;Password=...;
         "password in a connection string",
         "high",
-        r"(?<![A-Za-z0-9_])(?:[Pp]assword|PASSWORD|[Pp]wd|PWD)=([^;\"'\s]{4,200}+);",
+        LazyRegex(r"(?<![A-Za-z0-9_])(?:[Pp]assword|PASSWORD|[Pp]wd|PWD)=([^;\"'\s]{4,200}+);"),
     ),
     Pattern(
         "JSON Web Token",
         "medium",
-        r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",
+        LazyRegex(r"(?<![A-Za-z0-9_\-])eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}"),
     ),
 )
 
@@ -175,13 +169,13 @@ _KEYWORD = re.compile(  # searched in the lower-cased text: (?i) made this scan 
 )
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 MAX_NAME = 100
-_NOT_A_SECRET_NAME = re.compile(
+_NOT_A_SECRET_NAME = LazyRegex(
     r"(?i)(url|uri|endpoint|path|file|dir|name|type|field|label|header|length|len|size|count|min|max|"
     r"prefix|pattern|regex|env|var|ttl|expiry|expires|expiration|timeout|lifetime|format|hash|id|usage|"
     r"placeholder|policy|rotation|version|enabled|required|provider|kind|mode|method|algorithm|alg)$"
 )
 # After the name: = : := => (or a YAML key), then a quoted value or, in config formats, a bare one.
-_ASSIGNED_VALUE = re.compile(
+_ASSIGNED_VALUE = LazyRegex(
     r"""["']?(?:[ \t]*:[ \t]*&?'?[A-Za-z_][\w.]*(?:\[\])?\??)?[ \t]*(?::=|=>|=|:)[ \t]*(?:(?P<q>["'`])(?P<quoted>[^"'`\n]{4,300})(?P=q)|"""
     r"""(?P<bare>[^\s"'`#,;(){}\[\]<>]{4,300}+)(?=[ \t]*(?:$|\#|;|,)))""",
     re.MULTILINE,
@@ -190,7 +184,7 @@ _ASSIGNED_VALUE = re.compile(
 # KEY=value lines (shell exports, Dockerfile ENV, .env content pasted into any file).
 CONFIG_SUFFIXES = {".env", ".yml", ".yaml", ".toml", ".properties", ".ini", ".cfg", ".conf", ".npmrc",
                    ".pypirc", ".netrc", ".tfvars", ".sh", ".bash", ".zsh", ".config"}  # fmt: skip
-_ENV_LINE = re.compile(r"^\s*(?:export\s+|ENV\s+|-\s+)?[A-Z][A-Z0-9_]*\s*=", re.MULTILINE)
+_ENV_LINE = LazyRegex(r"^\s*(?:export\s+|ENV\s+|-\s+)?[A-Z][A-Z0-9_]*\s*=", re.MULTILINE)
 
 # Where only provider patterns count: prose, whose credentials are examples.
 DOC_SUFFIXES = {".md", ".markdown", ".rst", ".txt", ".adoc", ".asciidoc", ".textile", ".rdoc", ".pod"}
@@ -203,8 +197,8 @@ _TEST_DIRS = {"test", "tests", "__tests__", "spec", "specs", "testing", "e2e", "
               "test-data", "test_data", "__fixtures__", "__mocks__", "mocks"}  # fmt: skip
 _TEST_NAME = re.compile(r"(^test_.*|.*_test\.\w+$|.*\.(test|spec)\.\w+$|^conftest\.py$|.*Tests?\.(java|kt|cs)$)", re.I)
 # Docstrings (a triple-quoted string opening a line) and /** doc comments */.
-_DOCSTRING = re.compile(r"(?m)^[ \t]*[rRuUbB]{0,2}(\"\"\"|''')")
-_DOC_COMMENT = re.compile(r"/\*\*(?!/)")
+_DOCSTRING = LazyRegex(r"(?m)^[ \t]*[rRuUbB]{0,2}(\"\"\"|''')")
+_DOC_COMMENT = LazyRegex(r"/\*\*(?!/)")
 _DOCSTRING_SUFFIXES = {".py", ".pyi"}
 _DOC_COMMENT_SUFFIXES = {".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".java", ".kt", ".go", ".php", ".cs",
                          ".scala", ".swift", ".rs", ".c", ".h", ".cpp", ".hpp", ".dart"}  # fmt: skip
@@ -232,7 +226,7 @@ def scan(text: str, path: str = "", *, data: bool = False) -> list[Leak]:
         hints = _HINTS.get(pattern.kind)
         if hints and not any(hint in text for hint in hints):
             continue
-        regex = pattern.regex
+        regex = pattern.regex.compile()
         group = 1 if regex.groups else 0
         for match in regex.finditer(text):
             if pattern.kind == "private key" or _could_be(pattern.kind, match.group(group), data):

@@ -13,39 +13,38 @@ cold start."""
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
+
+from coderevai_core.lazy_regex import LazyRegex
 
 MIN_GENERIC_LENGTH = 8
 
 # Values that are obviously not real credentials (docs, templates, tests): placeholders, templating.
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = LazyRegex(
     r"(?i)x{3,}|\*{3,}|\.{3}|(?<![a-z0-9])(your|my|insert|replace|put|enter)[_\-\s]|example|changeme|change[_\-]me|"
     r"placeholder|dummy|sample|redacted|whatever|<[^>]*>|^[(\[].*[)\]]$|%[A-Z_]+%|\$\{|\{\{|\{%|\{\w*(?::[^{}]*)?\}|%\(|\$[A-Z_]|^\$|^(test|fake|mock)|"
     r"^(none|null|nil|true|false|undefined|todo|fixme|secret|password|token|pass|pwd)$|"
     r"^process\.env|^os\.(environ|getenv)|^env\("
 )
 # A value that names where the secret comes from, rather than being it.
-_REFERENCE = re.compile(
+_REFERENCE = LazyRegex(
     r"(?i)^(?:os\.environ|os\.getenv|getenv|process\.env|import\.meta\.env|env\[|env\.fetch|env\(|"
     r"settings\.|config\.|secrets\.|vault:|System\.getenv|Deno\.env|ssm:|arn:aws:secretsmanager)"
 )
-_IDENTIFIER = re.compile(
-    r"^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$|^[a-z]+(?:_[a-z]+)+$|^[A-Z]+(?:_[A-Z]+)+$"
-)
-_WORDS = re.compile(r"^_*[A-Za-z]+(?:[-_ .][A-Za-z]+)*_*$")
-_CONSONANT_RUN = re.compile(r"[b-df-hj-np-tv-xz]{5,}")
-_WEAK_DEFAULT = re.compile(
+_IDENTIFIER = LazyRegex(r"^[A-Za-z_][A-Za-z_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+$|^[a-z]+(?:_[a-z]+)+$|^[A-Z]+(?:_[A-Z]+)+$")
+_WORDS = LazyRegex(r"^_*[A-Za-z]+(?:[-_ .][A-Za-z]+)*_*$")
+_CONSONANT_RUN = LazyRegex(r"[b-df-hj-np-tv-xz]{5,}")
+_WEAK_DEFAULT = LazyRegex(
     r"(?i)^(?:password|passwd|secret|admin|administrator|test|testing|changeme|default|root|user|guest|demo|"
     r"qwerty|letmein|welcome|login|pass|dev|development|local|example|foobar|foo|bar)[-_]?\d*[!.]*$"
 )
 # Demo credentials every tutorial uses (scott/tiger, hunter2), alone or with a short suffix.
-_DEMO = re.compile(r"(?i)^(?:tiger|hunter2|p@ssw0rd|passw0rd|pa55w0rd)[\W_]?\w{0,6}$")
-_COLOUR = re.compile(r"(?i)^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$")
-_PATH = re.compile(r"^(?:~|\.{1,2})?/[\w.\-/]+$|^[\w\-/]+\.(?:json|pem|key|crt|txt|ya?ml|env|p12|pfx)$")
-_URL_WITHOUT_CREDENTIALS = re.compile(r"(?i)^[a-z][a-z0-9+.\-]*://[^@\s]*$")
+_DEMO = LazyRegex(r"(?i)^(?:tiger|hunter2|p@ssw0rd|passw0rd|pa55w0rd)[\W_]?\w{0,6}$")
+_COLOUR = LazyRegex(r"(?i)^#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})$")
+_PATH = LazyRegex(r"^(?:~|\.{1,2})?/[\w.\-/]+$|^[\w\-/]+\.(?:json|pem|key|crt|txt|ya?ml|env|p12|pfx)$")
+_URL_WITHOUT_CREDENTIALS = LazyRegex(r"(?i)^[a-z][a-z0-9+.\-]*://[^@\s]*$")
 # Keys that are public or cannot move money by design: Stripe publishable and test-mode keys.
-_PUBLIC_OR_TEST_KEY = re.compile(r"^(?:pk_(?:live|test)_|sk_test_|rk_test_)")
+_PUBLIC_OR_TEST_KEY = LazyRegex(r"^(?:pk_(?:live|test)_|sk_test_|rk_test_)")
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890", "0987654321")
 _VOWELS = frozenset("aeiouy")
 
