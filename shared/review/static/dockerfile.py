@@ -14,13 +14,9 @@ from coderevai_core.findings import Finding, Severity
 from shared.review.outcome import SourceFile
 from shared.review.static import shell
 from shared.review.static.external import Analyser, tool_finding
+from shared.review.static.families import HADOLINT_LINT
 
 _SECURITY: dict[str, Severity] = {"DL3002": "medium", "DL3064": "medium", "DL3004": "low"}
-LINT_CODES = (
-    "DL3001", "DL3003", "DL3008", "DL3009", "DL3010", "DL3013", "DL3015", "DL3016", "DL3018", "DL3019",
-    "DL3028", "DL3033", "DL3037", "DL3041", "DL3042", "DL3047", "DL3048", "DL3049", "DL3050", "DL3059",
-    "DL3060", "DL3066", "DL4000",
-)  # fmt: skip
 _LEVELS: dict[str, Severity] = {"error": "medium", "warning": "low", "info": "info", "style": "info"}
 
 
@@ -29,7 +25,7 @@ def _severity(code: str, level: str) -> tuple[Severity, str]:
         return shell.severity_of(code, level)
     if code in _SECURITY:
         return _SECURITY[code], "security"
-    if code in LINT_CODES:
+    if code in HADOLINT_LINT:
         return "info", "best-practices"
     return _LEVELS.get(level, "low"), "best-practices"
 

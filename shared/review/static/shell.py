@@ -18,18 +18,10 @@ from coderevai_core.findings import Finding, Severity
 
 from shared.review.outcome import SourceFile
 from shared.review.static.external import Analyser, tame_name, tool_finding
+from shared.review.static.families import SHELLCHECK_LINT
 
 # Raised above their level: `rm -rf "$dir/"*` with an empty $dir removes everything under /.
 _RAISED: dict[str, Severity] = {"SC2115": "high", "SC2114": "high"}
-# The codes whose default level is info or style, and the warnings that are style in practice
-# (unused variable, declare-and-assign): lint-level, as noise.py declares them.
-LINT_CODES = (
-    "SC2001", "SC2002", "SC2003", "SC2004", "SC2005", "SC2006", "SC2009", "SC2012", "SC2013", "SC2015",
-    "SC2016", "SC2018", "SC2019", "SC2020", "SC2021", "SC2030", "SC2031", "SC2034", "SC2035", "SC2059",
-    "SC2086", "SC2094", "SC2103", "SC2116", "SC2119", "SC2126", "SC2129", "SC2143", "SC2148", "SC2153",
-    "SC2155", "SC2162", "SC2181", "SC2196", "SC2197", "SC2219", "SC2223", "SC2230", "SC2236", "SC2237",
-    "SC2268", "SC2292", "SC2312",
-)  # fmt: skip
 _LEVELS: dict[str, tuple[Severity, str]] = {
     "error": ("medium", "bugs"),
     "warning": ("low", "bugs"),
@@ -43,7 +35,7 @@ def severity_of(code: str, level: str) -> tuple[Severity, str]:
     if code.startswith("SC1") and level == "error":
         return "high", "syntax"
     severity, category = _LEVELS.get(level, ("low", "bugs"))
-    if code in LINT_CODES:
+    if code in SHELLCHECK_LINT:
         severity = "info"
     return _RAISED.get(code, severity), category
 

@@ -20,8 +20,8 @@ from coderevai_core.findings import SEVERITY_ORDER, Finding, Severity
 
 from shared.review.outcome import SourceFile
 from shared.review.static.external import Analyser, tame_name, tool_finding
+from shared.review.static.families import ZIZMOR_LINT
 
-LINT_CODES = ("anonymous-definition", "concurrency-limits", "undocumented-permissions")
 _SEVERITY: dict[str, Severity] = {"High": "high", "Medium": "medium", "Low": "low", "Informational": "info"}
 _GITHUB_OWNED = re.compile(r"^(uses:\s*)?(actions|github)/")
 _HEAD_CHECKOUT = re.compile(r"ref:\s*\$\{\{\s*(github\.event\.pull_request\.head\.|github\.head_ref)")
@@ -32,7 +32,7 @@ def _severity(item: dict, feature: str, file: SourceFile) -> Severity:
     determined = item.get("determinations") or {}
     severity = _SEVERITY.get(determined.get("severity"), "low")
     confidence = determined.get("confidence")
-    if ident in LINT_CODES:
+    if ident in ZIZMOR_LINT:
         return "info"
     if ident == "template-injection" and severity == "high" and confidence == "High":
         return "critical"
@@ -71,7 +71,7 @@ def _findings(out: bytes, names: dict[str, SourceFile]) -> list[Finding]:
         severity = _severity(item, feature, file)
         if severity == "critical" and ident == "dangerous-triggers":
             title = "pull_request_target workflow checks out the pull request's head: its code runs with this repository's secrets"
-        category = "best-practices" if ident in LINT_CODES else "security"
+        category = "best-practices" if ident in ZIZMOR_LINT else "security"
         line = (concrete.get("location") or {}).get("start_point", {}).get("row", -1) + 1
         url = item.get("url") or "https://docs.zizmor.sh/audits/"
         found.append(tool_finding("zizmor", ident, (severity, category), title, url, line, file))
