@@ -251,7 +251,7 @@ def mixed_timers(files: list) -> dict:
     """Each analyser alone on its share of the mixed repository, as the static pass runs it."""
     from coderevai_core import secret_scan
 
-    from shared.review.static import EXTERNAL, external, is_python, python_tools, rules
+    from shared.review.static import analyser, external, is_python, python_tools, rules
 
     python = [(index, file) for index, file in enumerate(files) if is_python(file, "")]
     structural = [(file, grammar) for file in files if (grammar := rules.grammar_of(file, ""))]
@@ -269,14 +269,15 @@ def mixed_timers(files: list) -> dict:
         "rules": lambda: rules.scan(structural),
         "secrets": lambda: [secret_scan.findings(file.content, file.path) for file in files],
     }
-    for kind, analyser in EXTERNAL.items():
+    for kind in (external.SHELL, external.DOCKERFILE, external.WORKFLOW):
         chosen = [(index, file) for index, file in enumerate(files) if external.kind_of(file, "") == kind]
+        tool = analyser(kind)
 
-        def alone(analyser=analyser, chosen=chosen):
+        def alone(tool=tool, chosen=chosen):
             with tempfile.TemporaryDirectory() as workdir:
-                return external.collect(external.start(analyser, chosen, Path(workdir)))
+                return external.collect(external.start(tool, chosen, Path(workdir)))
 
-        timers[analyser.binary] = alone
+        timers[tool.binary] = alone
     return timers
 
 

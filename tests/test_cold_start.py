@@ -217,3 +217,30 @@ CORE_AT_START = {
 def test_function_loads_only_the_core_modules_it_uses(name):
     loaded = {m for m in modules_at_start(name) if m.startswith("coderevai_core")}
     assert loaded == CORE_AT_START.get(name, EVERY)
+
+
+EXTERNAL_ANALYSERS = ("shared.review.static.shell", "shared.review.static.dockerfile", "shared.review.static.workflows")
+REVIEW_SHELL = """
+import json, sys
+import functions_framework
+client = functions_framework.create_app("review_code", "functions/review_code/main.py").test_client()
+analysers = json.loads(sys.argv[1])
+at_start = [m for m in analysers if m in sys.modules]
+body = {"code": "#!/bin/sh\\neval \\"$1\\"\\n", "language": "bash", "reviewModes": ["security"]}
+status = client.post("/", json=body, headers={"X-Dev-User": "cold_start"}).status_code
+print(json.dumps({"start": at_start, "serving": [m for m in analysers if m in sys.modules], "status": status}))
+"""
+
+
+def test_an_external_analyser_loads_with_the_first_file_of_its_kind(pg_url):
+    env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-c", REVIEW_SHELL, json.dumps(EXTERNAL_ANALYSERS)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"start": [], "serving": ["shared.review.static.shell"], "status": 200}, result

@@ -23,15 +23,11 @@ from coderevai_core.findings import Finding
 
 from shared.review.outcome import SourceFile
 from shared.review.static import external, noise, python_tools, rules
-from shared.review.static.dockerfile import HADOLINT
 from shared.review.static.python_tools import RUFF_RULES, ruff_bin
-from shared.review.static.shell import SHELLCHECK, command_injection
-from shared.review.static.workflows import ZIZMOR
 
-__all__ = ["RUFF_RULES", "Coverage", "analyse", "coverage", "is_python", "ruff_bin"]
+__all__ = ["RUFF_RULES", "Coverage", "analyse", "analyser", "coverage", "is_python", "ruff_bin"]
 
 PYTHON_LANGUAGES = {"python", "python3", "py"}
-EXTERNAL = {external.SHELL: SHELLCHECK, external.DOCKERFILE: HADOLINT, external.WORKFLOW: ZIZMOR}
 RULES_MS_PER_LINE = 0.05  # the structural rules' time per line here (benchmarks/review.py)
 
 
@@ -70,13 +66,28 @@ def analyse(
         bandit_run = python_tools.start_bandit(root, names) if python and bandit else None
         findings = [leak for file in files for leak in secret_scan.findings(file.content, file.path)]
         findings += rules.scan(structural)
-        findings += [found for _, file in kinds.get(external.SHELL, ()) for found in command_injection(file)]
+        if shell := kinds.get(external.SHELL):
+            from shared.review.static.shell import command_injection
+
+            findings += [found for _, file in shell for found in command_injection(file)]
         if python:  # ruff is done long before bandit: read its report while bandit works
             findings += python_tools.ruff_findings(ruff, root, names)
         if python and bandit:
             findings += python_tools.bandit_findings(root, names, bandit_run)
         findings += external.collect_all(running)
     return noise.calibrate(findings, files, modes)
+
+
+def analyser(kind: str) -> external.Analyser:
+    """The external analyser of a kind of file (external.kind_of), imported with the first file of
+    that kind: a review reads one or two kinds, if any, and each module costs its start ~0.3 ms."""
+    if kind == external.SHELL:
+        from shared.review.static.shell import SHELLCHECK as chosen
+    elif kind == external.DOCKERFILE:
+        from shared.review.static.dockerfile import HADOLINT as chosen
+    else:
+        from shared.review.static.workflows import ZIZMOR as chosen
+    return chosen
 
 
 def _start_external(
@@ -87,12 +98,12 @@ def _start_external(
     (on 2 cores, sharing them evenly made the pass 1.3x its slowest analyser; yielding, 1.05x)."""
 
     def work(kind: str) -> float:
-        return EXTERNAL[kind].ms_per_line * sum(file.content.count("\n") + 1 for _, file in kinds[kind])
+        return analyser(kind).ms_per_line * sum(file.content.count("\n") + 1 for _, file in kinds[kind])
 
     in_process = RULES_MS_PER_LINE * sum(file.content.count("\n") + 1 for file, _ in structural)
     order = sorted(kinds, key=work, reverse=True)
     longest = order[0] if order and work(order[0]) > in_process else None
-    return [external.start(EXTERNAL[kind], kinds[kind], root, yield_cpu=kind != longest) for kind in order]
+    return [external.start(analyser(kind), kinds[kind], root, yield_cpu=kind != longest) for kind in order]
 
 
 def coverage(files: list[SourceFile], language: str, findings: list[Finding] = ()) -> Coverage:
