@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from coderevai_core import secret_scan
@@ -36,8 +35,7 @@ class RepoReview(NamedTuple):
     dismissed: list[Finding] = []  # static findings the model judged false positives (triage.py)
 
 
-@dataclass(frozen=True)
-class RepoJob:
+class RepoJob(NamedTuple):
     """One repository review's inputs, as each of its steps reads them."""
 
     selection: Selection
@@ -46,7 +44,7 @@ class RepoJob:
     modes: tuple[str, ...]
     custom_prompt: str | None  # the caller's notes, with the changed lines to focus on
     review_language: str  # the human language of the review's prose
-    changed: ChangedLines = field(default_factory=dict)
+    changed: ChangedLines  # each file's changed lines, for a change's review (empty: whole files)
 
     @property
     def files(self) -> list[RepoFile]:
