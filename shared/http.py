@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import flask
 from pydantic import BaseModel, ValidationError
@@ -35,7 +35,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _EXPOSED = "X-Request-ID, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, Idempotent-Replayed"
 
 
-@dataclass
+@dataclass(eq=False)
 class Call:
     """One request as the handler sees it: the parsed pieces plus what it reports back."""
 
@@ -88,8 +88,7 @@ def validation_error(exc: ValidationError) -> ApiError:
     return invalid_input(f"Invalid input: {message}", details=details, data={"fields": problems})
 
 
-@dataclass(frozen=True)
-class Spec:
+class Spec(NamedTuple):
     """One function's options, fixed when its module loads. `limit` names the caller's rate limit
     (a route in RATE_LIMITS, shared/config.py), enforced per user after sign-in by shared.ratelimit:
     429 RATE_LIMITED, or X-RateLimit-* headers; `limit_by="address"` counts per client address
@@ -110,13 +109,6 @@ class Spec:
     api_keys: bool = False
     idempotent: bool = False
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "methods", tuple(m.upper() for m in self.methods))
-        if self.limit is not None and not self.authenticated and self.limit_by != "address":
-            raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
-        if self.idempotent and not self.authenticated:
-            raise ValueError("idempotency keys are per user: `idempotent` needs authenticated=True")
-
     @property
     def path(self) -> str:
         return "/" + self.name.replace("_", "-")
@@ -128,7 +120,7 @@ class Spec:
 def endpoint(name: str, **options: Any) -> Callable[[Callable[[Call], Any]], Callable[[flask.Request], flask.Response]]:
     """Wrap a handler `(Call) -> dict | (dict, status) | flask.Response` into an HTTP function;
     `options` are Spec's fields (methods=..., limit=..., ...)."""
-    spec = Spec(name, **options)
+    spec = _checked(Spec(name, **options))
     _load(spec)
 
     def wrap(handler: Callable[[Call], Any]) -> Callable[[flask.Request], flask.Response]:
@@ -139,6 +131,14 @@ def endpoint(name: str, **options: Any) -> Callable[[Callable[[Call], Any]], Cal
         return entry
 
     return wrap
+
+
+def _checked(spec: Spec) -> Spec:
+    if spec.limit is not None and not spec.authenticated and spec.limit_by != "address":
+        raise ValueError("rate limits are per user: `limit` needs authenticated=True or limit_by='address'")
+    if spec.idempotent and not spec.authenticated:
+        raise ValueError("idempotency keys are per user: `idempotent` needs authenticated=True")
+    return spec._replace(methods=tuple(method.upper() for method in spec.methods))
 
 
 def _load(spec: Spec) -> None:

@@ -129,3 +129,31 @@ def test_a_path_no_route_serves_keeps_the_functions_name(db_env, app_logs):
     [line] = request_lines(app_logs)
     assert line["httpRequest"]["requestUrl"] == "/billing"
     assert line["functionPath"] == "/elsewhere"
+
+
+def test_a_function_whose_options_contradict_each_other_does_not_start():
+    from shared.http import endpoint
+
+    with pytest.raises(ValueError, match="rate limits are per user"):
+        endpoint("probe", methods=("post",), authenticated=False, limit="history")
+    with pytest.raises(ValueError, match="idempotency keys are per user"):
+        endpoint("probe", methods=("post",), authenticated=False, idempotent=True)
+    with pytest.raises(TypeError):
+        endpoint("probe", methods=("post",), limts="history")  # a misspelt option is refused too
+
+
+def test_methods_are_matched_whatever_case_the_function_names_them_in(db_env):
+    import flask
+
+    from shared.http import Call, endpoint
+
+    @endpoint("probe", methods=("get",), authenticated=False)
+    def probe(call: Call):
+        return {"ok": True}
+
+    app = flask.Flask("probe")
+    app.add_url_rule("/", view_func=lambda: probe(flask.request), methods=["GET", "POST"])
+    client = app.test_client()
+    assert client.get("/").json == {"ok": True}
+    refused = client.post("/")
+    assert (refused.status_code, refused.headers["Allow"]) == (405, "GET, OPTIONS")
