@@ -219,7 +219,13 @@ def test_function_loads_only_the_core_modules_it_uses(name):
     assert loaded == CORE_AT_START.get(name, EVERY)
 
 
-EXTERNAL_ANALYSERS = ("shared.review.static.shell", "shared.review.static.dockerfile", "shared.review.static.workflows")
+# The analysers of one kind of file each (ruff and bandit: python_tools), loaded with the first such file.
+ANALYSER_MODULES = (
+    "shared.review.static.python_tools",
+    "shared.review.static.shell",
+    "shared.review.static.dockerfile",
+    "shared.review.static.workflows",
+)
 REVIEW_SHELL = """
 import json, sys
 import functions_framework
@@ -232,10 +238,10 @@ print(json.dumps({"start": at_start, "serving": [m for m in analysers if m in sy
 """
 
 
-def test_an_external_analyser_loads_with_the_first_file_of_its_kind(pg_url):
+def test_an_analyser_loads_with_the_first_file_of_its_kind(pg_url):
     env = {"PATH": "/usr/bin:/bin", "LOG_LEVEL": "WARNING", "DATABASE_URL": pg_url, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [sys.executable, "-c", REVIEW_SHELL, json.dumps(EXTERNAL_ANALYSERS)],
+        [sys.executable, "-c", REVIEW_SHELL, json.dumps(ANALYSER_MODULES)],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -110,14 +110,14 @@ def _masked_feedback(feedback: str, code_secrets: Iterable[str]) -> str:
 
 def ruff_fix(code: str) -> str:
     """Safe ruff fixes, then ruff's formatter. Code that does not parse is refused (400)."""
-    from shared.review import static
+    from shared.review.static.python_tools import RUFF_RULES, ruff_bin
 
     with tempfile.TemporaryDirectory(prefix="crv-fix-") as workdir:
         target = Path(workdir) / "code.py"
         target.write_text(code, encoding="utf-8", newline="")
-        ruff = static.ruff_bin()
+        ruff = ruff_bin()
         common = ["--isolated", "--no-cache"]
-        rules = static.RUFF_RULES + ",I,UP"
+        rules = RUFF_RULES + ",I,UP"
         _run([ruff, "check", *common, "--quiet", "--fix", "--exit-zero", "--select", rules, "code.py"], workdir)
         formatted = _run([ruff, "format", *common, "code.py"], workdir)  # not --quiet: its error names the line
         if formatted.returncode != 0:

@@ -22,11 +22,11 @@ from coderevai_core import secret_scan
 from coderevai_core.findings import Finding
 
 from shared.review.outcome import SourceFile
-from shared.review.static import external, noise, python_tools, rules
-from shared.review.static.python_tools import RUFF_RULES, ruff_bin
+from shared.review.static import external, noise, rules
 
-__all__ = ["RUFF_RULES", "Coverage", "analyse", "analyser", "coverage", "is_python", "ruff_bin"]
+__all__ = ["Coverage", "analyse", "analyser", "coverage", "is_python"]
 
+PYTHON_SUFFIXES = {".py", ".pyi"}
 PYTHON_LANGUAGES = {"python", "python3", "py"}
 RULES_MS_PER_LINE = 0.05  # the structural rules' time per line here (benchmarks/review.py)
 
@@ -40,7 +40,7 @@ class Coverage(NamedTuple):
 
 def is_python(file: SourceFile, language: str) -> bool:
     suffix = PurePosixPath(file.path).suffix.lower()
-    return suffix in python_tools.PYTHON_SUFFIXES or (not suffix and language.strip().lower() in PYTHON_LANGUAGES)
+    return suffix in PYTHON_SUFFIXES or (not suffix and language.strip().lower() in PYTHON_LANGUAGES)
 
 
 def analyse(
@@ -50,6 +50,8 @@ def analyse(
     choose the lint-level families reported (static/families.py); None reports every one. `bandit`
     False leaves out the slowest analyser (review-code's parts past what the model reads)."""
     python = [(index, file) for index, file in enumerate(files) if is_python(file, language)]
+    if python:  # ruff and bandit, imported with the first Python file, as the external analysers are
+        from shared.review.static import python_tools
     structural = [(file, grammar) for file in files if (grammar := rules.grammar_of(file, language))]
     kinds: dict[str, list[tuple[int, SourceFile]]] = {}
     for index, file in enumerate(files):

@@ -27,11 +27,10 @@ from coderevai_core.findings import Finding, Severity
 
 from shared.config import get_settings
 from shared.review.outcome import SourceFile
-from shared.review.static import external, rules
+from shared.review.static import PYTHON_SUFFIXES, external, rules
 
 log = logging.getLogger("coderevai.review.static")
 
-PYTHON_SUFFIXES = {".py", ".pyi"}
 # Correctness, likely bugs, performance traps and needless complexity; not formatting (a formatter's job).
 RUFF_RULES = "F,E4,E7,E9,B,PLE,PERF,SIM,C4"
 BANDIT_SKIPS = ("B101",)  # assert statements: noise in tests, which reviews often include
