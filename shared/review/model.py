@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from shared.config import get_settings
 from shared.errors import ApiError
-from shared.review import answers, budget
+from shared.review import budget
 from shared.review.outcome import Usage
 from shared.review.provider import Provider
 
@@ -66,6 +66,8 @@ def identity() -> str:
 
 def generate(*, system: str, contents: str, schema: type[S], max_output_tokens: int | None = None) -> Generation[S]:
     """Ask the model for one `schema` object (at most `max_output_tokens`; unset, a review's answer)."""
+    from shared.review import answers  # with the first answer: a static review never reads one
+
     chosen, limits = provider(), budget.current()
     tokens = min(max_output_tokens or limits.review_answer, limits.output)
     first = chosen.complete(system=system, contents=contents, schema=schema, max_output_tokens=tokens)
