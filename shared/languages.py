@@ -61,6 +61,8 @@ OTHER_GRAMMAR_NAMES = {
 _CANONICAL = {alias: row.name for row in LANGUAGES for alias in (row.name, *row.aliases)}
 # A file's language from its suffix (repository files, a pasted file's name), in the same names.
 SUFFIX_LANGUAGES = {suffix: row.name for row in LANGUAGES for suffix in row.suffixes}
+# What ruff and bandit read (static/python_tools.py).
+PYTHON_SUFFIXES = frozenset(suffix for suffix, name in SUFFIX_LANGUAGES.items() if name == "python")
 _GRAMMAR_OF = {row.name: row.grammar for row in LANGUAGES if row.grammar}
 # File suffix -> the ast-grep grammar that parses it.
 SUFFIX_GRAMMARS = {

@@ -26,8 +26,9 @@ from pathlib import Path, PurePosixPath
 from coderevai_core.findings import Finding, Severity
 
 from shared.config import get_settings
+from shared.languages import PYTHON_SUFFIXES
 from shared.review.outcome import SourceFile
-from shared.review.static import PYTHON_SUFFIXES, external, rules
+from shared.review.static import external, rules
 
 log = logging.getLogger("coderevai.review.static")
 
