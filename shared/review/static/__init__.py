@@ -27,7 +27,6 @@ from shared.review.static import external, noise, rules
 
 __all__ = ["Coverage", "analyse", "analyser", "coverage", "is_python"]
 
-PYTHON_LANGUAGES = {"python", "python3", "py"}
 RULES_MS_PER_LINE = 0.05  # the structural rules' time per line here (benchmarks/review.py)
 
 
@@ -40,7 +39,7 @@ class Coverage(NamedTuple):
 
 def is_python(file: SourceFile, language: str) -> bool:
     suffix = PurePosixPath(file.path).suffix.lower()
-    return suffix in languages.PYTHON_SUFFIXES or (not suffix and language.strip().lower() in PYTHON_LANGUAGES)
+    return suffix in languages.PYTHON_SUFFIXES or (not suffix and languages.canonical_language(language) == "python")
 
 
 def analyse(
